@@ -1,0 +1,13 @@
+"""facegan: reproduce "Generation and Completion of Human Face Images" (2018) with Keras 3.
+
+The data flows one way: data (celeba, synth, crop, quality, prepare, cache, pipeline)
+-> models/losses -> train -> complete -> evaluate -> plotting/book.
+"""
+from facegan.errors import FaceganError
+
+__version__ = "0.1.0"
+IMAGE_SIZE = 80      # the study's crop size (pixels)
+HOLE_SIZE = 30       # the study's square mouth hole (pixels)
+Z_DIM = 100          # length of the generator's input z
+
+__all__ = ["FaceganError", "IMAGE_SIZE", "HOLE_SIZE", "Z_DIM", "__version__"]

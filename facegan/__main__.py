@@ -1,0 +1,5 @@
+import sys
+
+from facegan.cli import main
+
+sys.exit(main())

@@ -1,0 +1,5 @@
+"""`facegan book` sub-commands (placeholder until implemented)."""
+
+
+def register(sub):
+    pass

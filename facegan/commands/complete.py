@@ -1,0 +1,5 @@
+"""`facegan complete` sub-commands (placeholder until implemented)."""
+
+
+def register(sub):
+    pass

@@ -1,0 +1,5 @@
+"""`facegan data` sub-commands (placeholder until implemented)."""
+
+
+def register(sub):
+    pass

@@ -1,0 +1,5 @@
+"""`facegan train` sub-commands (placeholder until implemented)."""
+
+
+def register(sub):
+    pass

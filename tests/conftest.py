@@ -1,0 +1,21 @@
+"""Shared fixtures. Tests that need the real CelebA sample skip cleanly when it is absent."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+REPO = Path(__file__).resolve().parents[1]
+CELEBA_SAMPLE = Path(os.environ.get("FACEGAN_CELEBA_SAMPLE", REPO.parent / "shared" / "celeba-sample"))
+
+
+@pytest.fixture(scope="session")
+def celeba_sample() -> Path:
+    """Path to ../shared/celeba-sample (real CelebA images); skips the test when absent."""
+    if not (CELEBA_SAMPLE / "img_align_celeba").is_dir():
+        pytest.skip(f"real CelebA sample not found at {CELEBA_SAMPLE} (set FACEGAN_CELEBA_SAMPLE)")
+    return CELEBA_SAMPLE
