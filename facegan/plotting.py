@@ -1,0 +1,44 @@
+"""Image grids and figure helpers shared by training callbacks, the CLI and the notebooks."""
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+from PIL import Image
+
+
+def as_uint8(images) -> np.ndarray:
+    """Accept uint8 [0, 255] or float [-1, 1] images; return uint8 (N, H, W, C)."""
+    x = np.asarray(images)
+    if x.dtype == np.uint8:
+        return x
+    x = (x.astype(np.float32) + 1.0) * 127.5
+    return np.clip(np.rint(x), 0, 255).astype(np.uint8)
+
+
+def image_grid(images, ncols: int | None = None, pad: int = 2, pad_value: int = 255) -> np.ndarray:
+    """Tile (N, H, W, C) images into one uint8 image, `ncols` per row (square-ish by default)."""
+    x = as_uint8(images)
+    if x.ndim == 3:
+        x = x[..., None]
+    n, h, w, c = x.shape
+    ncols = ncols or int(math.ceil(math.sqrt(n)))
+    nrows = int(math.ceil(n / ncols))
+    grid = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad, c), pad_value, np.uint8)
+    for i in range(n):
+        r, k = divmod(i, ncols)
+        y0, x0 = pad + r * (h + pad), pad + k * (w + pad)
+        grid[y0:y0 + h, x0:x0 + w] = x[i]
+    return grid[..., 0] if c == 1 else grid
+
+
+def save_grid(path: str | os.PathLike, images, ncols: int | None = None, scale: int = 1) -> str:
+    """Write an image grid as PNG (optionally upscaled by an integer factor, nearest neighbour)."""
+    grid = image_grid(images, ncols)
+    img = Image.fromarray(grid)
+    if scale > 1:
+        img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    img.save(path)
+    return str(path)
