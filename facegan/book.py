@@ -1,0 +1,105 @@
+"""`facegan book`: execute the notebooks with papermill at a profile, then build the Jupyter Book.
+
+The notebooks in notebooks/ are committed without outputs. They are executed into a staging
+copy of the book (``_build/src``) next to book/, _config.yml and _toc.yml, and Jupyter Book 1.x
+(Sphinx, warnings as errors) renders that copy; the HTML is then at ``_build/html``.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from facegan.errors import FaceganError
+from facegan.profiles import get_profile
+
+NOTEBOOKS = ("01_data", "02_models", "03_training", "04_completion", "05_evaluation")
+
+
+def find_root(start: str | os.PathLike | None = None) -> Path:
+    """The repository root: the nearest directory upwards holding _config.yml, _toc.yml and notebooks/."""
+    here = Path(start or os.getcwd()).resolve()
+    for d in (here, *here.parents):
+        if (d / "_config.yml").is_file() and (d / "_toc.yml").is_file() and (d / "notebooks").is_dir():
+            return d
+    raise FaceganError(f"no facegan book found at or above {here} (looked for _config.yml, _toc.yml "
+                       "and notebooks/): run `facegan book` inside a clone of the facegan repository")
+
+
+def _stage(root: Path, stage: Path) -> None:
+    if stage.exists():
+        shutil.rmtree(stage)
+    stage.mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy2(root / name, stage / name)
+    shutil.copytree(root / "book", stage / "book")
+    (stage / "notebooks").mkdir()
+
+
+def execute_notebook(src: Path, dst: Path, parameters: dict, cwd: Path) -> None:
+    """Run one notebook with papermill; a failure names the notebook and the failing cell."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        pm.execute_notebook(str(src), str(dst), parameters=parameters, kernel_name="python3",
+                            cwd=str(cwd), progress_bar=sys.stderr.isatty(), log_output=False)
+    except PapermillExecutionError as e:
+        last = (e.evalue or "").strip().splitlines()
+        raise FaceganError(
+            f"notebook {src.name} failed in cell {e.exec_count} ({e.ename}: "
+            f"{last[-1] if last else ''}); the partly executed notebook is {dst}") from None
+
+
+def build_book(profile: str = "quick", data: str | None = None, workdir: str | None = None,
+               seed: int | None = None, output: str | None = None, notebooks=NOTEBOOKS,
+               strict: bool = True, root: str | None = None) -> Path:
+    """Execute `notebooks` at `profile` and build the HTML book; returns the path of index.html."""
+    prof = get_profile(profile)
+    repo = find_root(root)
+    if data is not None:
+        data = str(Path(data).expanduser().resolve())
+        if not Path(data).is_dir():
+            raise FaceganError(f"--data {data}: no such directory (expected CelebA's layout: "
+                               "img_align_celeba/ and the list_*.txt files)")
+    elif prof["requires_real_data"]:
+        raise FaceganError(f"profile {profile!r} needs real CelebA: pass --data /path/to/celeba "
+                           "(see book/reproduce.md)")
+    out = Path(output).resolve() if output else repo / "_build"
+    work = Path(workdir).resolve() if workdir else repo / "work" / profile
+    stage = out / "src"
+    _stage(repo, stage)
+    params = {"profile": profile, "data": data, "workdir": str(work),
+              "seed": prof["seed"] if seed is None else int(seed)}
+    t0 = time.time()
+    for i, name in enumerate(notebooks, 1):
+        src = repo / "notebooks" / f"{name}.ipynb"
+        if not src.is_file():
+            raise FaceganError(f"notebook {src} is missing")
+        print(f"[{i}/{len(notebooks)}] executing {src.relative_to(repo)} (profile {profile})",
+              flush=True)
+        t = time.time()
+        execute_notebook(src, stage / "notebooks" / src.name, params, repo)
+        print(f"      done in {time.time() - t:.0f} s", flush=True)
+    print("building the HTML with jupyter-book", flush=True)
+    jb = Path(sys.executable).parent / "jupyter-book"
+    jb = str(jb) if jb.exists() else shutil.which("jupyter-book")
+    if not jb:
+        raise FaceganError("jupyter-book is not installed: pip install -e '.[book]' (or run `make book`)")
+    cmd = [jb, "build", str(stage), "--builder", "html"]
+    if strict:
+        cmd += ["-W", "-n", "--keep-going"]
+    proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
+        raise FaceganError(f"jupyter-book build failed (exit {proc.returncode}):\n{tail}")
+    html = out / "html"
+    if html.exists():
+        shutil.rmtree(html)
+    shutil.copytree(stage / "_build" / "html", html)
+    index = html / "index.html"
+    print(f"book built in {time.time() - t0:.0f} s: {index}", flush=True)
+    return index
