@@ -21,7 +21,7 @@ book: venv
 	$(VENV)/bin/facegan book --profile $(PROFILE) $(if $(DATA),--data $(DATA),)
 
 test: venv
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q tests notebooks --nbval-lax
 
 bench: venv
 	for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -29,6 +29,17 @@ def find_root(start: str | os.PathLike | None = None) -> Path:
                        "and notebooks/): run `facegan book` inside a clone of the facegan repository")
 
 
+def default_workdir(profile: str) -> Path:
+    """Where a profile's data, runs and results live: $FACEGAN_WORKDIR/PROFILE, else <repo>/work/PROFILE."""
+    base = os.environ.get("FACEGAN_WORKDIR")
+    if base:
+        return Path(base).expanduser().resolve() / profile
+    try:
+        return find_root() / "work" / profile
+    except FaceganError:
+        return Path.cwd().resolve() / "work" / profile
+
+
 def _stage(root: Path, stage: Path) -> None:
     if stage.exists():
         shutil.rmtree(stage)
@@ -69,7 +80,7 @@ def build_book(profile: str = "quick", data: str | None = None, workdir: str | N
         raise FaceganError(f"profile {profile!r} needs real CelebA: pass --data /path/to/celeba "
                            "(see book/reproduce.md)")
     out = Path(output).resolve() if output else repo / "_build"
-    work = Path(workdir).resolve() if workdir else repo / "work" / profile
+    work = Path(workdir).resolve() if workdir else default_workdir(profile)
     stage = out / "src"
     _stage(repo, stage)
     params = {"profile": profile, "data": data, "workdir": str(work),

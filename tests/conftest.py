@@ -19,3 +19,12 @@ def celeba_sample() -> Path:
     if not (CELEBA_SAMPLE / "img_align_celeba").is_dir():
         pytest.skip(f"real CelebA sample not found at {CELEBA_SAMPLE} (set FACEGAN_CELEBA_SAMPLE)")
     return CELEBA_SAMPLE
+
+
+def pytest_configure(config):
+    """One scratch work directory per test session, shared by the book test and nbval's kernels
+    (they inherit the environment), so the smoke pipeline's data and runs are made once."""
+    if "FACEGAN_WORKDIR" not in os.environ:
+        import tempfile
+
+        os.environ["FACEGAN_WORKDIR"] = tempfile.mkdtemp(prefix="facegan-test-work-")

@@ -1,0 +1,242 @@
+"""Matplotlib figures of the report, numbered as in the study (Figs. 1-8) plus our extras.
+
+Each function takes plain arrays (uint8 or [-1, 1] floats) or Keras models and returns a
+`matplotlib.figure.Figure`; the notebooks only choose what to show and write the captions.
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
+
+from facegan.plotting import as_uint8, image_grid
+
+HOLE_GREY = np.array([128, 128, 128], np.uint8)
+
+
+def masked(images, known) -> np.ndarray:
+    """Images (uint8 or [-1,1]) with the hole (known == 0) painted grey, as in the study's figures."""
+    x = as_uint8(images).copy()
+    k = np.asarray(known)
+    if k.ndim == x.ndim:
+        k = k[..., 0]
+    x[k < 0.5] = HOLE_GREY
+    return x
+
+
+def _imshow(ax, img, title=None):
+    ax.imshow(as_uint8(img[None])[0] if np.asarray(img).dtype != np.uint8 else img)
+    ax.set_xticks([]), ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=9)
+
+
+def fig_originals(originals, crop_boxes, crops, mouth_boxes):
+    """Fig. 1: aligned originals with the crop box, the 80x80 crops, and the crops with the mouth masked."""
+    n = len(crops)
+    fig, axes = plt.subplots(3, n, figsize=(1.6 * n, 5.6), squeeze=False)
+    for i in range(n):
+        ax = axes[0, i]
+        _imshow(ax, originals[i], "original" if i == 0 else None)
+        left, top = crop_boxes[i][:2]
+        ax.add_patch(Rectangle((left - .5, top - .5), 80, 80, fill=False, ec="yellow", lw=1.2))
+        _imshow(axes[1, i], crops[i], "80×80 crop" if i == 0 else None)
+        t, l, h, w = mouth_boxes[i]
+        known = np.ones((80, 80), np.float32)
+        known[t:t + h, l:l + w] = 0
+        _imshow(axes[2, i], masked(crops[i][None], known[None])[0], "mouth masked" if i == 0 else None)
+    fig.tight_layout()
+    return fig
+
+
+def fig_quality(rows: dict[str, list]):
+    """Fig. 2: rows of example crops, 'good quality' first, then one row per rejection rule."""
+    labels = list(rows)
+    ncol = max(1, max(len(v) for v in rows.values()))
+    fig, axes = plt.subplots(len(labels), ncol, figsize=(1.3 * ncol, 1.45 * len(labels)), squeeze=False)
+    for r, label in enumerate(labels):
+        for c in range(ncol):
+            ax = axes[r, c]
+            ax.set_xticks([]), ax.set_yticks([])
+            for s in ax.spines.values():
+                s.set_visible(False)
+            if c < len(rows[label]):
+                ax.imshow(as_uint8(np.asarray(rows[label][c])[None])[0])
+            if c == 0:
+                ax.set_ylabel(label, fontsize=9, rotation=0, ha="right", va="center")
+    fig.tight_layout()
+    return fig
+
+
+def _layer_label(layer) -> str:
+    cfg = layer.get_config()
+    kind = type(layer).__name__
+    act = cfg.get("activation")
+    act = f", {act}" if isinstance(act, str) and act != "linear" else ""
+    if kind == "Dense":
+        return f"Dense {cfg['units']}{act}"
+    if kind == "Conv2D":
+        k = cfg["kernel_size"]
+        return f"Conv {k[0]}×{k[1]} {cfg['filters']} {cfg['padding']}{act}"
+    if kind == "UpSampling2D":
+        return "UpSample ×2"
+    if kind == "MaxPooling2D":
+        return "MaxPool 2"
+    if kind == "BatchNormalization":
+        return "BatchNorm"
+    if kind == "Activation":
+        return f"{cfg['activation']}"
+    return kind
+
+
+def _shape(layer) -> str:
+    try:
+        s = layer.output.shape
+    except (AttributeError, ValueError):
+        return ""
+    return "×".join(str(d) for d in s[1:])
+
+
+def fig_architecture(generator, discriminator):
+    """Fig. 3: the GAN, drawn from the Keras models themselves (layer types, sizes, output shapes)."""
+    fig, axes = plt.subplots(2, 1, figsize=(12, 6.2))
+    for ax, model, title, colour in ((axes[0], generator, "Generator G: z (100) → 80×80×3 image", "#cfe3f7"),
+                                     (axes[1], discriminator, "Discriminator D: 80×80×3 image → logit", "#f7dccf")):
+        layers = [l for l in model.layers if type(l).__name__ not in ("InputLayer",)]
+        n = len(layers)
+        ax.set_xlim(0, n), ax.set_ylim(0, 1), ax.axis("off")
+        ax.set_title(title + f"   ({model.count_params():,} parameters)", fontsize=11, loc="left")
+        for i, layer in enumerate(layers):
+            ax.add_patch(FancyBboxPatch((i + .06, .3), .88, .45, boxstyle="round,pad=0.02", fc=colour,
+                                        ec="#444"))
+            ax.text(i + .5, .6, _layer_label(layer).replace(" ", "\n", 1), ha="center", va="center",
+                    fontsize=7.5)
+            ax.text(i + .5, .2, _shape(layer), ha="center", va="center", fontsize=7, color="#333")
+            if i:
+                ax.add_patch(FancyArrowPatch((i - .06, .52), (i + .06, .52), arrowstyle="->",
+                                             mutation_scale=8))
+    fig.tight_layout()
+    return fig
+
+
+def fig_completion_procedure(target=None, known=None, generated=None, completed=None):
+    """Fig. 4: the completion procedure as a diagram (with example images when given)."""
+    fig, ax = plt.subplots(figsize=(12, 4.2))
+    ax.set_xlim(0, 12), ax.set_ylim(0, 4.2), ax.axis("off")
+
+    def box(x, y, w, h, text, fc="#eef3f8"):
+        ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.05", fc=fc, ec="#444"))
+        ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=9)
+
+    def arrow(a, b, text=None):
+        ax.add_patch(FancyArrowPatch(a, b, arrowstyle="->", mutation_scale=12, color="#333"))
+        if text:
+            ax.text((a[0] + b[0]) / 2, (a[1] + b[1]) / 2 + .12, text, ha="center", fontsize=8)
+
+    box(0.1, 2.6, 1.9, 1.0, "K random z ∈ (−1,1)¹⁰⁰\nkeep the best")
+    box(2.6, 2.6, 1.4, 1.0, "generator G", "#cfe3f7")
+    box(4.6, 2.6, 1.4, 1.0, "G(z)", "#ffffff")
+    box(6.6, 3.1, 2.2, 0.8, "contextual: ‖M⊙G(z) − M⊙y‖₁", "#fff6d5")
+    box(6.6, 2.0, 2.2, 0.8, "perceptual: log(1 − D(G(z)))", "#f7dccf")
+    box(9.3, 2.6, 1.3, 1.0, "loss\nL = ctx + λ·perc", "#ffffff")
+    box(4.6, 0.4, 2.4, 0.9, "fill the hole with G(z)\n(paste or Poisson blend)", "#dff2dc")
+    box(0.1, 0.4, 1.9, 0.9, "masked face y\n(30×30 mouth hole)", "#fff6d5")
+    arrow((2.0, 3.1), (2.6, 3.1))
+    arrow((4.0, 3.1), (4.6, 3.1))
+    arrow((6.0, 3.2), (6.6, 3.45))
+    arrow((6.0, 3.0), (6.6, 2.4))
+    arrow((8.8, 3.45), (9.3, 3.2))
+    arrow((8.8, 2.4), (9.3, 2.9))
+    arrow((2.0, 0.85), (6.6, 3.2), "y")
+    ax.add_patch(FancyArrowPatch((9.95, 2.6), (1.05, 2.6), connectionstyle="arc3,rad=0.35",
+                                 arrowstyle="->", mutation_scale=12, color="#b03030"))
+    ax.text(5.6, 1.55, "∂L/∂z: update z with Adam (or the study's SGD), keep z in (−1, 1)",
+            ha="center", fontsize=8.5, color="#b03030")
+    arrow((5.3, 2.6), (5.6, 1.3))
+    pics = [(target if known is None else (masked(target[None], known[None])[0] if target is not None else None),
+             "y (masked)"), (generated, "G(z)"), (completed, "completed")]
+    for j, (img, label) in enumerate(pics):
+        if img is None:
+            continue
+        sub = fig.add_axes([0.62 + 0.12 * j, 0.02, 0.1, 0.28])
+        _imshow(sub, img, label)
+    return fig
+
+
+def fig_samples(images, ncols: int | None = None, scale: float = 1.0):
+    """Fig. 5: a grid of generated faces."""
+    grid = image_grid(images, ncols)
+    h, w = grid.shape[:2]
+    fig, ax = plt.subplots(figsize=(scale * w / 80, scale * h / 80))
+    ax.imshow(grid), ax.axis("off")
+    fig.tight_layout(pad=0.1)
+    return fig
+
+
+def fig_hidden_layers(activations: dict[str, np.ndarray], channels: int = 8):
+    """Fig. 6: a few channels of selected hidden layers (one image's activations per row)."""
+    names = list(activations)
+    fig, axes = plt.subplots(len(names), channels, figsize=(1.25 * channels, 1.4 * len(names)),
+                             squeeze=False)
+    for r, name in enumerate(names):
+        a = np.asarray(activations[name])
+        a = a[0] if a.ndim == 4 else a
+        for c in range(channels):
+            ax = axes[r, c]
+            ax.set_xticks([]), ax.set_yticks([])
+            if a.ndim == 3 and c < a.shape[-1]:
+                ax.imshow(a[..., c], cmap="viridis")
+            elif a.ndim == 1 and c == 0:
+                side = int(np.ceil(np.sqrt(a.size)))
+                ax.imshow(np.pad(a, (0, side * side - a.size)).reshape(side, side), cmap="viridis")
+            if c == 0:
+                ax.set_ylabel(f"{name}\n{'×'.join(map(str, a.shape))}", fontsize=7, rotation=0,
+                              ha="right", va="center")
+    fig.tight_layout()
+    return fig
+
+
+def fig_completion_iterations(target, known, snapshots: dict[int, np.ndarray]):
+    """Fig. 7: the masked target, then G(z) after each recorded iteration (one face per row)."""
+    its = sorted(snapshots)
+    n = len(target)
+    fig, axes = plt.subplots(n, len(its) + 1, figsize=(1.5 * (len(its) + 1), 1.55 * n), squeeze=False)
+    tm = masked(target, known)
+    for i in range(n):
+        _imshow(axes[i, 0], tm[i], "target" if i == 0 else None)
+        for j, it in enumerate(its):
+            _imshow(axes[i, j + 1], as_uint8(snapshots[it][i][None])[0],
+                    f"iter {it:,}" if i == 0 else None)
+    fig.tight_layout()
+    return fig
+
+
+def fig_completed(columns: dict[str, np.ndarray]):
+    """Fig. 8: completed examples; columns such as original / masked / G(z) / pasted / blended."""
+    names = list(columns)
+    n = len(next(iter(columns.values())))
+    fig, axes = plt.subplots(n, len(names), figsize=(1.5 * len(names), 1.55 * n), squeeze=False)
+    for j, name in enumerate(names):
+        imgs = as_uint8(columns[name])
+        for i in range(n):
+            _imshow(axes[i, j], imgs[i], name if i == 0 else None)
+    fig.tight_layout()
+    return fig
+
+
+def fig_training_curves(history: list[dict], keys_loss=("d_loss", "g_loss"), key_swd="swd"):
+    """Losses per epoch, and SWD to held-out real faces when it was logged."""
+    epochs = [h.get("epoch", i + 1) for i, h in enumerate(history)]
+    has_swd = any(key_swd in h for h in history)
+    fig, axes = plt.subplots(1, 2 if has_swd else 1, figsize=(10 if has_swd else 5, 3.4), squeeze=False)
+    ax = axes[0, 0]
+    for k in keys_loss:
+        if any(k in h for h in history):
+            ax.plot(epochs, [h.get(k, np.nan) for h in history], marker="o", label=k)
+    ax.set_xlabel("epoch"), ax.set_ylabel("loss"), ax.legend(), ax.grid(alpha=.3)
+    if has_swd:
+        ax = axes[0, 1]
+        ax.plot(epochs, [h.get(key_swd, np.nan) for h in history], marker="o", color="C2")
+        ax.set_xlabel("epoch"), ax.set_ylabel("SWD (lower is better)"), ax.grid(alpha=.3)
+    fig.tight_layout()
+    return fig
