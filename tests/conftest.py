@@ -28,3 +28,13 @@ def pytest_configure(config):
         import tempfile
 
         os.environ["FACEGAN_WORKDIR"] = tempfile.mkdtemp(prefix="facegan-test-work-")
+        config._facegan_tmp_workdir = os.environ["FACEGAN_WORKDIR"]
+
+
+def pytest_unconfigure(config):
+    tmp = getattr(config, "_facegan_tmp_workdir", None)
+    if tmp:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.environ.pop("FACEGAN_WORKDIR", None)
