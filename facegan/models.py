@@ -141,3 +141,39 @@ def hidden_outputs(model, layer_names: list[str], inputs, batch_size: int = 64) 
     if len(layer_names) == 1:
         outs = [outs]
     return {n: np.asarray(o) for n, o in zip(layer_names, outs)}
+
+
+def saved_width(path, kind: str) -> float | None:
+    """The width of the G or D stored in a Keras `.weights.h5` file (None if it cannot be told)."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            shape = f["layers/dense/vars/0"].shape      # first Dense: g_fc1 or d_fc1 kernel
+    except (OSError, KeyError):
+        return None
+    return shape[1] / (G_UNITS[0] if kind == "generator" else D_UNITS)
+
+
+def load_model_weights(model, path, settings_file=None) -> None:
+    """Load G or D weights, failing with a plain message when the file holds another width.
+
+    (Keras alone reports only a shape mismatch deep inside the file.)
+    """
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise FaceganError(f"weights file {str(path)!r} does not exist")
+    arch = architecture(model)
+    stored = saved_width(path, arch["kind"])
+    where = f" (settings in {settings_file})" if settings_file else ""
+    if stored is not None and abs(stored - arch["width"]) > 1e-9:
+        raise FaceganError(f"width differs: {path} holds a {arch['kind']} of width {stored:g}, but the "
+                           f"model was built with width {arch['width']:g}{where}; build it with "
+                           f"width={stored:g} (or load a run trained at width {arch['width']:g})")
+    try:
+        model.load_weights(path)
+    except ValueError as e:
+        raise FaceganError(f"{path} does not fit this {arch['kind']} (width {arch['width']:g}, "
+                           f"{model.count_params():,} parameters){where}: {e}") from e

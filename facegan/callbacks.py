@@ -1,0 +1,143 @@
+"""Keras callbacks for GAN training: Keras' own where they fit, plus what a GAN run needs.
+
+Every callback that writes state skips an epoch whose logs are not finite, so when training
+diverges (NaN) the run directory keeps the last good epoch's weights, history and checkpoint.
+"""
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from facegan.plotting import save_grid
+from facegan.runs import write_json
+
+
+def finite_logs(logs) -> bool:
+    for v in (logs or {}).values():
+        try:
+            if not math.isfinite(float(v)):
+                return False
+        except (TypeError, ValueError):
+            continue
+    return True
+
+
+class _SkipNonFinite:
+    """Mixin: run the wrapped callback's on_epoch_end only for an epoch with finite logs."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        if finite_logs(logs):
+            super().on_epoch_end(epoch, logs)
+
+
+class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
+    """Keras' TerminateOnNaN, watching every logged value (a GAN has d_loss and g_loss, no 'loss')."""
+
+    diverged = False
+
+    def on_batch_end(self, batch, logs=None):
+        if not finite_logs(logs):
+            self.diverged = True
+            super().on_batch_end(batch, {"loss": float("nan")})
+
+
+class BackupAndRestore(_SkipNonFinite, keras.callbacks.BackupAndRestore):
+    """Keras' BackupAndRestore (G, D, both optimizers and the epoch), never saving a diverged epoch."""
+
+
+class CSVLogger(_SkipNonFinite, keras.callbacks.CSVLogger):
+    """Keras' CSVLogger with epochs numbered from 1 (as in history.json and the sample grids)."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.keys is None and logs:
+            self.keys = sorted(logs)      # no validation here: skip Keras' empty val_* columns
+        super().on_epoch_end(epoch + 1, logs)
+
+
+class JSONHistory(keras.callbacks.Callback):
+    """history.json: the finished epochs so far, rewritten atomically after each epoch."""
+
+    def __init__(self, path, previous: list[dict]):
+        super().__init__()
+        self.path, self.rows = Path(path), list(previous)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if finite_logs(logs):
+            self.rows.append({"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}})
+            write_json(self.path, self.rows)
+
+
+class ExportWeights(keras.callbacks.Callback):
+    """RUN/generator.weights.h5 and discriminator.weights.h5 after each finished epoch, and a copy
+    per epoch under RUN/checkpoints/epoch_NNN/ (so the best epoch can be picked later)."""
+
+    def __init__(self, run_dir, keep_epochs: bool = True):
+        super().__init__()
+        self.run_dir, self.keep_epochs = Path(run_dir), keep_epochs
+
+    def _save(self, model, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name("tmp-" + path.name)
+        model.save_weights(tmp)
+        os.replace(tmp, path)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not finite_logs(logs):
+            return
+        for net in (self.model.generator, self.model.discriminator):
+            self._save(net, self.run_dir / f"{net.name}.weights.h5")
+            if self.keep_epochs:
+                self._save(net, self.run_dir / "checkpoints" / f"epoch_{epoch + 1:03d}" /
+                           f"{net.name}.weights.h5")
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """RUN/samples/epoch_NNN.png: G on the same z every epoch, so epochs can be compared."""
+
+    def __init__(self, out_dir, z: np.ndarray, ncols: int | None = None):
+        super().__init__()
+        self.out_dir, self.z, self.ncols = Path(out_dir), z, ncols
+
+    def on_epoch_end(self, epoch, logs=None):
+        images = self.model.generator.predict(self.z, batch_size=64, verbose=0)
+        if np.all(np.isfinite(images)):
+            save_grid(self.out_dir / f"epoch_{epoch + 1:03d}.png", images, self.ncols)
+
+
+class SWDMonitor(keras.callbacks.Callback):
+    """Adds the Laplacian-pyramid SWD between G(fixed z) and fixed held-out real crops to the logs
+    (keys swd, swd_80, swd_40, swd_20), every `every` epochs; callbacks after it see the values."""
+
+    def __init__(self, real_uint8: np.ndarray, z: np.ndarray, every: int = 1, seed: int = 0):
+        super().__init__()
+        self.real, self.z, self.every, self.seed = real_uint8, z, max(1, int(every)), seed
+        self._first = True
+
+    def on_train_begin(self, logs=None):
+        self._first = True     # always measure the first epoch of a fit(), so CSV columns are fixed
+
+    def on_epoch_end(self, epoch, logs=None):
+        from facegan.gen_metrics import swd
+
+        first, self._first = self._first, False
+        if logs is None or not finite_logs(logs) or ((epoch + 1) % self.every and not first):
+            return
+        fake = self.model.generator.predict(self.z, batch_size=128, verbose=0)
+        if np.all(np.isfinite(fake)):
+            logs.update(swd(self.real, fake, seed=self.seed))
+
+
+class RaiseAfterEpoch(keras.callbacks.Callback):
+    """Simulates a kill: raises KeyboardInterrupt after the given (1-based) epoch. For tests."""
+
+    def __init__(self, epoch: int):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 == self.epoch:
+            raise KeyboardInterrupt(f"simulated kill after epoch {self.epoch}")

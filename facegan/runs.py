@@ -1,0 +1,108 @@
+"""A training run directory: its configuration, history and weights, and loading it back safely.
+
+Layout (written by `facegan.train.train_gan`)::
+
+    RUN/config.json                    settings (architecture + training), written before training
+    RUN/generator.weights.h5           G of the last finished (finite) epoch
+    RUN/discriminator.weights.h5       D of the last finished (finite) epoch
+    RUN/history.csv, RUN/history.json  one row per finished epoch (epoch numbers from 1)
+    RUN/samples/epoch_001.png ...      a fixed-z sample grid per epoch
+    RUN/checkpoints/                   full state (G, D, both optimizers) + epoch, for --resume;
+                                       epoch_NNN/{generator,discriminator}.weights.h5 per epoch
+    RUN/metrics.json                   end-of-training generation metrics (memorisation check)
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from facegan import __version__
+from facegan.errors import FaceganError
+
+CONFIG = "config.json"
+ARCHITECTURE_KEYS = ("width", "z_dim", "image_size")
+# settings a resumed run must share with the original (epochs and sizes of the logging may change)
+TRAINING_KEYS = ("k_g", "lr", "beta_1", "batch_size", "seed", "flip", "data")
+
+
+@dataclass
+class Run:
+    """A trained GAN loaded from (or just written to) a run directory."""
+
+    generator: object
+    discriminator: object
+    config: dict
+    history: list[dict] = field(default_factory=list)
+    path: Path | None = None
+    stopped_on_nan: bool = False
+
+
+def make_config(**settings) -> dict:
+    return {**settings, "facegan_version": __version__}
+
+
+def read_config(run_dir) -> dict | None:
+    p = Path(run_dir) / CONFIG
+    if not p.is_file():
+        return None
+    try:
+        return json.loads(p.read_text())
+    except json.JSONDecodeError as e:
+        raise FaceganError(f"{p} is not valid JSON ({e}): the run directory is damaged") from e
+
+
+def write_json(path, obj) -> None:
+    """Write JSON atomically (a kill never leaves half a file)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def differences(saved: dict, wanted: dict, keys) -> list[str]:
+    """'setting: saved X, now Y' for each setting in `keys` that differs."""
+    out = []
+    for k in keys:
+        a, b = saved.get(k), wanted.get(k)
+        same = (abs(float(a) - float(b)) <= 1e-12 * max(1.0, abs(float(a)))
+                if isinstance(a, (int, float)) and isinstance(b, (int, float))
+                and not isinstance(a, bool) and not isinstance(b, bool) else a == b)
+        if not same:
+            out.append(f"{k}: {a!r} in the run, {b!r} requested")
+    return out
+
+
+def read_history(run_dir) -> list[dict]:
+    p = Path(run_dir) / "history.json"
+    return json.loads(p.read_text()) if p.is_file() else []
+
+
+def load_run(run_dir, width: float | None = None) -> Run:
+    """Load G, D, config and history from a run directory.
+
+    `width` (optional) is what the caller expects; a different width in the run raises a
+    `FaceganError` naming the setting, both values and the file, instead of a shape error.
+    """
+    from facegan.models import build_discriminator, build_generator, load_model_weights
+
+    run_dir = Path(run_dir)
+    cfg = read_config(run_dir)
+    if cfg is None:
+        raise FaceganError(f"{run_dir} is not a facegan run (no {CONFIG}): train one with "
+                           f"`facegan train CACHE --out {run_dir}`")
+    if width is not None:
+        diff = differences(cfg, {"width": width}, ("width",))
+        if diff:
+            raise FaceganError(f"width differs: {run_dir / CONFIG} says width {cfg['width']:g}, but "
+                               f"width {width:g} was requested; pass width={cfg['width']:g} or use a "
+                               f"run trained at width {width:g}")
+    if not (run_dir / "generator.weights.h5").is_file():
+        raise FaceganError(f"{run_dir} has no finished epoch yet (no generator.weights.h5): "
+                           f"train it further with `facegan train ... --out {run_dir} --resume`")
+    g = build_generator(cfg["width"], cfg.get("z_dim", 100))
+    d = build_discriminator(cfg["width"])
+    load_model_weights(g, run_dir / "generator.weights.h5", run_dir / CONFIG)
+    load_model_weights(d, run_dir / "discriminator.weights.h5", run_dir / CONFIG)
+    return Run(g, d, cfg, read_history(run_dir), run_dir)
