@@ -35,7 +35,10 @@ class _SkipNonFinite:
 
 
 class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
-    """Keras' TerminateOnNaN, watching every logged value (a GAN has d_loss and g_loss, no 'loss')."""
+    """Keras' TerminateOnNaN, watching every logged value (a GAN has d_loss and g_loss, no 'loss'),
+    and, at each epoch end, the weights themselves: NaN weights in G can leave D's losses finite
+    (max-pooling drops NaNs), so the losses alone do not reveal every divergence. A diverged
+    epoch's logs are set to NaN so that no later callback saves it. Put this callback first."""
 
     diverged = False
 
@@ -43,6 +46,16 @@ class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
         if not finite_logs(logs):
             self.diverged = True
             super().on_batch_end(batch, {"loss": float("nan")})
+
+    def on_epoch_end(self, epoch, logs=None):
+        weights = self.model.generator.weights + self.model.discriminator.weights
+        if self.diverged or not all(np.all(np.isfinite(np.asarray(w))) for w in weights):
+            if not self.diverged:
+                print(f"Epoch {epoch + 1}: NaN/Inf weights, terminating training")
+            self.diverged = True
+            self.model.stop_training = True
+            for k in list(logs or {}):
+                logs[k] = float("nan")
 
 
 class BackupAndRestore(_SkipNonFinite, keras.callbacks.BackupAndRestore):

@@ -1,0 +1,176 @@
+"""Training behaviour: updates, the k_g ratio, resume after a kill, NaN safety, clear errors, CLI."""
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from facegan import FaceganError
+from facegan.cache import write_cache
+from facegan.callbacks import RaiseAfterEpoch
+from facegan.cli import main
+from facegan.models import build_generator, load_model_weights
+from facegan.train import build_gan, load_run, train_gan
+
+W = 0.125        # tiny GAN: every count / 8
+SMALL = dict(width=W, batch_size=8, max_batches_per_epoch=2, swd_n=16, memo_n=8, sample_n=4, verbose=0)
+
+
+def make_cache(path, n_train=40, n_val=16, seed=0):
+    rng = np.random.default_rng(seed)
+    n = n_train + n_val
+    yy = np.linspace(0, 255, 80, dtype=np.float32)[None, :, None, None]
+    crops = np.clip(yy * rng.uniform(0.3, 1, (n, 1, 1, 3)) + rng.normal(0, 20, (n, 80, 80, 3)), 0, 255)
+    write_cache(path, crops.astype(np.uint8), [f"{i:06d}.jpg" for i in range(n)],
+                [0] * n_train + [1] * n_val, np.zeros((n, 5, 2)), np.zeros((n, 4)), {"n": n})
+    return path
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return make_cache(tmp_path_factory.mktemp("cache") / "c")
+
+
+def batch(k_g=2, b=4, seed=0):
+    rng = np.random.default_rng(seed)
+    return (rng.uniform(-1, 1, (b, 80, 80, 3)).astype(np.float32),
+            rng.uniform(-1, 1, (b, 1 + k_g, 100)).astype(np.float32))
+
+
+def weights(model):
+    return [np.array(v) for v in model.trainable_variables]
+
+
+def test_one_step_changes_both_networks():
+    gan = build_gan(W, jit_compile=False)
+    g0, d0 = weights(gan.generator), weights(gan.discriminator)
+    logs = gan.train_step(tuple(tf.constant(a) for a in batch()))
+    assert all(np.isfinite(float(v)) for v in logs.values())
+    for before, model in ((g0, gan.generator), (d0, gan.discriminator)):
+        after = weights(model)
+        assert all(not np.array_equal(a, b) for a, b in zip(before, after)), model.name
+
+
+@pytest.mark.parametrize("k_g", [1, 2, 3])
+def test_generator_updated_k_g_times_per_discriminator_update(k_g):
+    gan = build_gan(W, k_g=k_g, jit_compile=False)
+    x, z = batch(k_g)
+    ds = tf.data.Dataset.from_tensors((x, z)).repeat()
+    gan.fit(ds, steps_per_epoch=3, epochs=2, verbose=0, shuffle=False)
+    assert int(gan.d_optimizer.iterations) == 6
+    assert int(gan.g_optimizer.iterations) == 6 * k_g
+
+
+def test_d_step_ignores_g_and_g_steps_ignore_d():
+    """Only D's optimizer touches D; G's weights change only through G's optimizer (k_g steps)."""
+    gan = build_gan(W, k_g=2, jit_compile=False)
+    assert {id(v) for v in gan.d_optimizer._trainable_variables} == {id(v) for v in gan.discriminator.trainable_variables}
+    assert {id(v) for v in gan.g_optimizer._trainable_variables} == {id(v) for v in gan.generator.trainable_variables}
+
+
+def test_train_writes_the_run_directory(cache, tmp_path):
+    out = tmp_path / "run"
+    run = train_gan(cache, out, epochs=2, **SMALL)
+    assert [h["epoch"] for h in run.history] == [1, 2]
+    assert all(np.isfinite(h["swd"]) and h["swd"] > 0 for h in run.history)
+    for f in ("config.json", "generator.weights.h5", "discriminator.weights.h5", "history.csv",
+              "history.json", "samples/epoch_001.png", "samples/epoch_002.png", "metrics.json",
+              "checkpoints/epoch_002/generator.weights.h5"):
+        assert (out / f).is_file(), f
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["width"] == W and cfg["k_g"] == 2 and cfg["lr"] == 2e-4 and cfg["beta_1"] == 0.5
+    assert "memorisation_ratio" in json.loads((out / "metrics.json").read_text())
+    rows = (out / "history.csv").read_text().splitlines()
+    assert rows[0].startswith("epoch,") and "val_" not in rows[0] and [r.split(",")[0] for r in rows[1:]] == ["1", "2"]
+    # the returned G is the saved one
+    again = load_run(out, width=W)
+    z = np.random.default_rng(0).uniform(-1, 1, (2, 100)).astype(np.float32)
+    np.testing.assert_allclose(again.generator(z), run.generator(z), atol=1e-6)
+
+
+@pytest.mark.slow
+def test_resume_after_kill_loses_no_epoch(cache, tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        train_gan(cache, out, epochs=3, callbacks=[RaiseAfterEpoch(2)], **SMALL)
+    assert [h["epoch"] for h in json.loads((out / "history.json").read_text())] == [1, 2]
+    g_after_2 = (out / "checkpoints/epoch_002/generator.weights.h5").read_bytes()
+    with pytest.raises(FaceganError, match="already holds a training run"):
+        train_gan(cache, out, epochs=3, **SMALL)
+    run = train_gan(cache, out, epochs=3, resume=True, **SMALL)
+    assert [h["epoch"] for h in run.history] == [1, 2, 3]
+    assert [h["epoch"] for h in json.loads((out / "history.json").read_text())] == [1, 2, 3]
+    csv_epochs = [r.split(",")[0] for r in (out / "history.csv").read_text().splitlines()[1:]]
+    assert csv_epochs == ["1", "2", "3"]
+    assert sorted(p.name for p in (out / "samples").iterdir()) == [f"epoch_00{i}.png" for i in (1, 2, 3)]
+    assert (out / "checkpoints/epoch_002/generator.weights.h5").read_bytes() == g_after_2
+    assert json.loads((out / "checkpoints/training_metadata.json").read_text())["epoch"] == 3
+    # resumed from epoch 2's state: the optimizers' step counters continued (2 batches/epoch)
+    gan = build_gan(W, jit_compile=False)
+    gan.load_weights(out / "checkpoints/latest.weights.h5")
+    assert int(gan.d_optimizer.iterations) == 3 * 2 and int(gan.g_optimizer.iterations) == 3 * 2 * 2
+    # asking for no more epochs than finished trains nothing
+    assert len(train_gan(cache, out, epochs=3, resume=True, **SMALL).history) == 3
+
+
+class PoisonG(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 1:   # second epoch
+            v = self.model.generator.get_layer("g_fc1").kernel
+            v.assign(np.full(v.shape, np.nan, np.float32))
+
+
+def test_nan_stops_and_keeps_last_good_epoch(cache, tmp_path):
+    out = tmp_path / "run"
+    run = train_gan(cache, out, epochs=4, callbacks=[PoisonG()], **SMALL)
+    assert run.stopped_on_nan
+    assert [h["epoch"] for h in run.history] == [1]
+    assert all(np.all(np.isfinite(w)) for w in weights(run.generator) + weights(run.discriminator))
+    assert json.loads((out / "checkpoints/training_metadata.json").read_text())["epoch"] == 1
+    assert not (out / "samples/epoch_002.png").exists()
+
+
+def test_width_mismatch_gives_a_clear_message(cache, tmp_path):
+    out = tmp_path / "run"
+    train_gan(cache, out, epochs=1, **{**SMALL, "swd_n": 0, "memo_n": 0})
+    with pytest.raises(FaceganError, match=r"width differs: .*config.json says width 0.125, but width 0.5"):
+        load_run(out, width=0.5)
+    with pytest.raises(FaceganError, match=r"width differs: .*generator.weights.h5 holds a generator of "
+                                           r"width 0.125, but the model was built with width 0.25"):
+        load_model_weights(build_generator(0.25), out / "generator.weights.h5")
+    with pytest.raises(FaceganError, match=r"width: 0.125 in the run, 0.25 requested"):
+        train_gan(cache, out, epochs=2, resume=True, **{**SMALL, "width": 0.25})
+    with pytest.raises(FaceganError, match=r"k_g: 2 in the run, 3 requested"):
+        train_gan(cache, out, epochs=2, resume=True, k_g=3, **SMALL)
+
+
+def test_input_errors(cache, tmp_path):
+    with pytest.raises(FaceganError, match="cannot resume.*does not exist"):
+        train_gan(cache, tmp_path / "new", epochs=1, resume=True, **SMALL)
+    empty = tmp_path / "empty"
+    write_cache(empty, np.zeros((0, 80, 80, 3), np.uint8), [], [], np.zeros((0, 5, 2)), np.zeros((0, 4)), {})
+    with pytest.raises(FaceganError, match="no training images"):
+        train_gan(empty, tmp_path / "r", epochs=1, **SMALL)
+    with pytest.raises(FaceganError, match="fewer than one batch"):
+        train_gan(cache, tmp_path / "r", epochs=1, **{**SMALL, "batch_size": 1000})
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("x")
+    with pytest.raises(FaceganError, match="not empty"):
+        train_gan(cache, tmp_path / "other", epochs=1, **SMALL)
+    assert (tmp_path / "other" / "notes.txt").read_text() == "x"
+
+
+def test_cli_train_and_sample(cache, tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["train", str(cache), "--out", str(out), "--epochs", "1", "--width", str(W), "--batch", "8",
+            "--max-batches", "2", "--swd-n", "0", "--verbose", "0"]
+    assert main(args) == 0
+    assert main(args) == 2
+    assert "already holds a training run" in capsys.readouterr().err
+    assert main(["train", str(cache), "--out", str(tmp_path / "x"), "--epochs", "1", "--resume"]) == 2
+    assert "cannot resume" in capsys.readouterr().err
+    png = tmp_path / "grid.png"
+    assert main(["sample", str(out), "--n", "6", "--out", str(png), "--seed", "1"]) == 0
+    from PIL import Image
+    assert Image.open(png).size == (3 * 82 + 2, 2 * 82 + 2)
