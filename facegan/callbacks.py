@@ -78,6 +78,10 @@ class JSONHistory(keras.callbacks.Callback):
         super().__init__()
         self.path, self.rows = Path(path), list(previous)
 
+    def on_epoch_begin(self, epoch, logs=None):
+        # rows from epochs that are being trained again (restored from an older checkpoint) go
+        self.rows = [r for r in self.rows if r["epoch"] <= epoch]
+
     def on_epoch_end(self, epoch, logs=None):
         if finite_logs(logs):
             self.rows.append({"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}})

@@ -6,6 +6,10 @@ The latent vectors come from the input pipeline (a stateless draw per global ste
 `tf.distribute` run sees exactly the numbers a single device sees; losses are scaled by the
 number of replicas because Keras sums replica gradients. `fit()` brings the progress bar, and the
 callbacks in `facegan.callbacks` bring sample grids, history, checkpoints, resume and NaN safety.
+
+Multi-worker training (MultiWorkerMirroredStrategy, chosen when TF_CONFIG is set) runs the same
+code; as Keras recommends, give each worker its own --out so that only the chief's run directory is
+the one you keep.
 """
 from __future__ import annotations
 
@@ -251,7 +255,7 @@ def train_gan(cache, out_dir, epochs, width=1.0, batch_size=20, k_g=2, lr=2e-4, 
             CSVLogger(str(run_dir / "history.csv"), append=start > 0),
             JSONHistory(run_dir / "history.json", history),
             ExportWeights(run_dir, keep_epochs),
-            BackupAndRestore(str(run_dir / BACKUP), delete_checkpoint=False)]
+            BackupAndRestore(str(run_dir / BACKUP), double_checkpoint=True, delete_checkpoint=False)]
     cbs += list(callbacks or [])
     gan.fit(data, epochs=int(epochs), steps_per_epoch=steps, callbacks=cbs, verbose=verbose,
             shuffle=False)       # the tf.data pipeline already shuffles
