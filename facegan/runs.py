@@ -79,11 +79,19 @@ def read_history(run_dir) -> list[dict]:
     return json.loads(p.read_text()) if p.is_file() else []
 
 
-def load_run(run_dir, width: float | None = None) -> Run:
+def best_epoch(history: list[dict], key: str = "swd") -> int | None:
+    """The finished epoch with the lowest `key` (SWD to held-out faces), or None if not logged."""
+    rows = [h for h in history if key in h]
+    return int(min(rows, key=lambda h: h[key])["epoch"]) if rows else None
+
+
+def load_run(run_dir, width: float | None = None, epoch: int | None = None) -> Run:
     """Load G, D, config and history from a run directory.
 
     `width` (optional) is what the caller expects; a different width in the run raises a
     `FaceganError` naming the setting, both values and the file, instead of a shape error.
+    `epoch` loads that finished epoch's weights (RUN/checkpoints/epoch_NNN/) instead of the last;
+    `best_epoch(run.history)` picks the epoch with the lowest SWD.
     """
     from facegan.models import build_discriminator, build_generator, load_model_weights
 
@@ -98,11 +106,16 @@ def load_run(run_dir, width: float | None = None) -> Run:
             raise FaceganError(f"width differs: {run_dir / CONFIG} says width {cfg['width']:g}, but "
                                f"width {width:g} was requested; pass width={cfg['width']:g} or use a "
                                f"run trained at width {width:g}")
-    if not (run_dir / "generator.weights.h5").is_file():
+    where = run_dir if epoch is None else run_dir / "checkpoints" / f"epoch_{int(epoch):03d}"
+    if not (where / "generator.weights.h5").is_file():
+        if epoch is not None:
+            done = [h["epoch"] for h in read_history(run_dir)]
+            raise FaceganError(f"{run_dir} has no weights for epoch {epoch} ({where} is missing); "
+                               f"finished epochs: {done}")
         raise FaceganError(f"{run_dir} has no finished epoch yet (no generator.weights.h5): "
                            f"train it further with `facegan train ... --out {run_dir} --resume`")
     g = build_generator(cfg["width"], cfg.get("z_dim", 100))
     d = build_discriminator(cfg["width"])
-    load_model_weights(g, run_dir / "generator.weights.h5", run_dir / CONFIG)
-    load_model_weights(d, run_dir / "discriminator.weights.h5", run_dir / CONFIG)
+    load_model_weights(g, where / "generator.weights.h5", run_dir / CONFIG)
+    load_model_weights(d, where / "discriminator.weights.h5", run_dir / CONFIG)
     return Run(g, d, cfg, read_history(run_dir), run_dir)

@@ -11,6 +11,7 @@ from facegan.cache import write_cache
 from facegan.callbacks import RaiseAfterEpoch
 from facegan.cli import main
 from facegan.models import build_generator, load_model_weights
+from facegan.runs import best_epoch
 from facegan.train import build_gan, load_run, train_gan
 
 W = 0.125        # tiny GAN: every count / 8
@@ -87,6 +88,11 @@ def test_train_writes_the_run_directory(cache, tmp_path):
     again = load_run(out, width=W)
     z = np.random.default_rng(0).uniform(-1, 1, (2, 100)).astype(np.float32)
     np.testing.assert_allclose(again.generator(z), run.generator(z), atol=1e-6)
+    first = load_run(out, epoch=1)
+    assert not np.allclose(first.generator(z), run.generator(z))
+    assert best_epoch(run.history) == min(run.history, key=lambda h: h["swd"])["epoch"]
+    with pytest.raises(FaceganError, match=r"no weights for epoch 7 .*finished epochs: \[1, 2\]"):
+        load_run(out, epoch=7)
 
 
 @pytest.mark.slow
