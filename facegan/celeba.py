@@ -167,6 +167,9 @@ def _read_table(path: Path, n_values: int | None, counted: bool, header: tuple[s
         raise FaceganError(f"{path}, line 1: the count line says {int(count)} images but the file has "
                            f"{len(rows)} rows: the file is truncated or edited")
     width = n_values + 1
+    if counted and header is None and rows and len(rows[0]) != width and all(len(r) == len(rows[0]) for r in rows):
+        raise FaceganError(f"{path}, line 2: the header names {n_values} columns but every row has "
+                           f"{len(rows[0]) - 1} values")
     for k, row in enumerate(rows):
         if len(row) != width:
             raise FaceganError(f"{path}, line {k + first + 1}: expected an image name and {n_values} "
@@ -197,3 +200,20 @@ def _read_table(path: Path, n_values: int | None, counted: bool, header: tuple[s
                                    f"(first listed on line {seen[name] + first + 1})")
             seen[name] = k
     return (ids, values, names_header) if return_header else (ids, values)
+
+
+def write_celeba_lists(root: str | os.PathLike, image_ids, landmarks, attributes, partitions,
+                       attribute_names=ATTRIBUTE_NAMES) -> Path:
+    """Write the three annotation lists in the official format (for subsets, fixtures and tests)."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    ids = list(image_ids)
+    lm = np.asarray(landmarks, dtype=np.int64).reshape(len(ids), 10)
+    at = np.asarray(attributes, dtype=np.int64).reshape(len(ids), len(attribute_names))
+    parts = np.asarray(partitions, dtype=np.int64).reshape(len(ids))
+    rows = [f"{i} " + " ".join(f"{v:4d}" for v in r) for i, r in zip(ids, lm)]
+    (root / LANDMARKS_FILE).write_text("\n".join([str(len(ids)), " ".join(LANDMARK_COLUMNS), *rows]) + "\n")
+    rows = [f"{i} " + " ".join(f"{v:2d}" for v in r) for i, r in zip(ids, at)]
+    (root / ATTRIBUTES_FILE).write_text("\n".join([str(len(ids)), " ".join(attribute_names) + " ", *rows]) + "\n")
+    (root / PARTITION_FILE).write_text("".join(f"{i} {p}\n" for i, p in zip(ids, parts)))
+    return root
