@@ -15,7 +15,7 @@ import numpy as np
 from facegan.errors import FaceganError
 
 RULES = ("too_dark", "too_bright", "profile", "glasses")
-LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)   # ITU-R BT.601, RGB order
+LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])   # ITU-R BT.601, RGB order
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def luminance(crops_rgb) -> np.ndarray:
     """Mean luminance (0..255) of each RGB uint8 image: (N, H, W, 3) -> (N,) float64."""
     x = np.asarray(crops_rgb)
     sums = x.reshape(x.shape[0], -1, 3).sum(axis=1, dtype=np.float64)     # exact integer sums
-    return sums @ LUMA_WEIGHTS.astype(np.float64) / (x.shape[1] * x.shape[2])
+    return sums @ LUMA_WEIGHTS / (x.shape[1] * x.shape[2])
 
 
 def yaw(landmarks) -> np.ndarray:
