@@ -127,7 +127,8 @@ class SampleGrid(keras.callbacks.Callback):
 
 class SWDMonitor(keras.callbacks.Callback):
     """Adds the Laplacian-pyramid SWD between G(fixed z) and fixed held-out real crops to the logs
-    (keys swd, swd_80, swd_40, swd_20), every `every` epochs; callbacks after it see the values."""
+    (keys swd, swd_80, swd_40, swd_20), and the mode-collapse ratio `diversity`, every `every`
+    epochs; callbacks after it see the values."""
 
     def __init__(self, real_uint8: np.ndarray, z: np.ndarray, every: int = 1, seed: int = 0):
         super().__init__()
@@ -138,7 +139,7 @@ class SWDMonitor(keras.callbacks.Callback):
         self._first = True     # always measure the first epoch of a fit(), so CSV columns are fixed
 
     def on_epoch_end(self, epoch, logs=None):
-        from facegan.gen_metrics import swd
+        from facegan.gen_metrics import diversity, swd
 
         first, self._first = self._first, False
         if logs is None or not finite_logs(logs) or ((epoch + 1) % self.every and not first):
@@ -146,6 +147,7 @@ class SWDMonitor(keras.callbacks.Callback):
         fake = self.model.generator.predict(self.z, batch_size=128, verbose=0)
         if np.all(np.isfinite(fake)):
             logs.update(swd(self.real, fake, seed=self.seed))
+            logs["diversity"] = diversity(fake, self.real)["diversity"]
 
 
 class RaiseAfterEpoch(keras.callbacks.Callback):

@@ -135,6 +135,34 @@ def nearest_distances(queries, references, chunk: int = 512) -> np.ndarray:
     return np.sqrt(np.maximum(best, 0.0)).astype(np.float32)
 
 
+def diversity(generated, real) -> dict:
+    """Mode-collapse check: how far each sample is from its nearest *other* sample, relative to the
+    same for real crops (equal set sizes make the two comparable).
+
+    ~1: samples are as varied as real faces; well below 1: G produces near-copies of a few faces
+    (mode collapse), which SWD on patches can miss.
+    """
+    n = min(len(generated), len(real))
+    if n < 2:
+        raise FaceganError("the diversity check needs at least two generated and two real images")
+
+    def nn_self(x):
+        d = nearest_distances_matrix(x[:n])
+        np.fill_diagonal(d, np.inf)
+        return d.min(axis=1)
+
+    g, r = nn_self(np.asarray(generated)), nn_self(np.asarray(real))
+    return {"diversity": float(np.median(g) / max(float(np.median(r)), 1e-12)),
+            "gen_self_nn_median": float(np.median(g)), "real_self_nn_median": float(np.median(r))}
+
+
+def nearest_distances_matrix(images) -> np.ndarray:
+    """All pairwise L2 distances (pixels in [-1, 1]) within one image set, (N, N)."""
+    x = _as_float_images(images).reshape(len(images), -1) / 127.5 - 1.0
+    sq = np.einsum("ij,ij->i", x, x)
+    return np.sqrt(np.maximum(sq[:, None] + sq[None] - 2.0 * x @ x.T, 0.0))
+
+
 def memorisation(generated, train, heldout, threshold: float = 0.5) -> dict:
     """Do samples sit closer to training crops than held-out real faces do?
 

@@ -274,8 +274,9 @@ def train_gan(cache, out_dir, epochs, width=1.0, batch_size=20, k_g=2, lr=2e-4, 
 
 
 def _write_memorisation(run: Run, train, heldout: np.ndarray, n: int, seed: int) -> None:
-    """RUN/metrics.json: the memorisation check of the final G against (a subset of) the train set."""
-    from facegan.gen_metrics import memorisation
+    """RUN/metrics.json: the memorisation check of the final G against (a subset of) the train set,
+    and its diversity (mode-collapse) ratio against held-out crops."""
+    from facegan.gen_metrics import diversity, memorisation
     from facegan.models import sample_z
 
     if not len(heldout):
@@ -284,7 +285,7 @@ def _write_memorisation(run: Run, train, heldout: np.ndarray, n: int, seed: int)
     ref = np.asarray(train.crops[np.sort(rng.choice(len(train), min(len(train), 5000), replace=False))])
     held = heldout[rng.choice(len(heldout), min(n, len(heldout)), replace=False)]
     fake = run.generator.predict(sample_z(len(held), seed + 3), batch_size=128, verbose=0)
-    result = memorisation(fake, ref, held)
+    result = {**memorisation(fake, ref, held), **diversity(fake, held)}
     result.update(n_generated=len(held), n_train_reference=len(ref),
                   epochs=len(run.history))
     write_json(run.path / "metrics.json", result)

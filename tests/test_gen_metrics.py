@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from facegan import FaceganError
-from facegan.gen_metrics import laplacian_pyramid, memorisation, nearest_distances, swd
+from facegan.gen_metrics import diversity, laplacian_pyramid, memorisation, nearest_distances, swd
 
 
 def faces(n, seed):
@@ -87,3 +87,12 @@ def test_memorisation_flags_a_copying_generator():
                      0, 255).astype(np.uint8)
     copier = memorisation(copies, train, heldout)
     assert copier["flagged"] and copier["memorisation_ratio"] < 0.2 and copier["copy_fraction"] == 1.0
+
+
+def test_diversity_detects_mode_collapse():
+    real, fresh = faces(40, 20), faces(40, 21)
+    assert 0.8 < diversity(fresh, real)["diversity"] < 1.25
+    rng = np.random.default_rng(1)
+    collapsed = np.clip(np.repeat(fresh[:3], 14, axis=0)[:40].astype(np.int16)
+                        + rng.integers(-3, 4, (40, 80, 80, 3)), 0, 255).astype(np.uint8)
+    assert diversity(collapsed, real)["diversity"] < 0.2

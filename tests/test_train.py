@@ -81,7 +81,8 @@ def test_train_writes_the_run_directory(cache, tmp_path):
         assert (out / f).is_file(), f
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["width"] == W and cfg["k_g"] == 2 and cfg["lr"] == 2e-4 and cfg["beta_1"] == 0.5
-    assert "memorisation_ratio" in json.loads((out / "metrics.json").read_text())
+    assert {"memorisation_ratio", "diversity"} <= set(json.loads((out / "metrics.json").read_text()))
+    assert all(h["diversity"] > 0 for h in run.history)
     rows = (out / "history.csv").read_text().splitlines()
     assert rows[0].startswith("epoch,") and "val_" not in rows[0] and [r.split(",")[0] for r in rows[1:]] == ["1", "2"]
     # the returned G is the saved one
