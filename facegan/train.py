@@ -13,6 +13,7 @@ the one you keep.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -236,7 +237,7 @@ def train_gan(cache, out_dir, epochs, width=1.0, batch_size=20, k_g=2, lr=2e-4, 
     data = noisy_dataset(images, k_g, Z_DIM, seed, start_step=start * steps)
 
     strategy = make_strategy(strategy)
-    scope = strategy.scope() if strategy is not None else _null_scope()
+    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
         gan = build_gan(width, Z_DIM, k_g, lr, beta_1, seed, jit_compile)
 
@@ -289,14 +290,6 @@ def _write_memorisation(run: Run, train, heldout: np.ndarray, n: int, seed: int)
     result.update(n_generated=len(held), n_train_reference=len(ref),
                   epochs=len(run.history))
     write_json(run.path / "metrics.json", result)
-
-
-class _null_scope:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def sample_images(run_dir, n: int, seed: int = 0) -> np.ndarray:
