@@ -81,6 +81,16 @@ def _init_worker():
     cv2.setNumThreads(1)      # one decoder thread per process: the processes are the parallelism
 
 
+def _start_method() -> str:
+    """fork starts workers in milliseconds; but a parent running TensorFlow's threads must spawn
+    (forking a multi-threaded runtime can deadlock the child)."""
+    import sys
+
+    if "fork" in multiprocessing.get_all_start_methods() and "tensorflow" not in sys.modules:
+        return "fork"
+    return "spawn"
+
+
 def decode_all(paths: list[str], boxes: np.ndarray, workers: int | None = None, progress: bool = True,
                chunk: int | None = None):
     """Decode + crop every image in parallel; yields (start, crops, luminance, statuses) per chunk in order."""
@@ -99,8 +109,7 @@ def decode_all(paths: list[str], boxes: np.ndarray, workers: int | None = None, 
                 bar.update(len(out[3]))
                 yield out
         else:
-            # spawn: workers must not inherit a parent's TensorFlow threads (fork could deadlock)
-            ctx = multiprocessing.get_context("spawn")
+            ctx = multiprocessing.get_context(_start_method())
             with ctx.Pool(min(workers, len(jobs)), initializer=_init_worker) as pool:
                 for out in pool.imap(_decode_chunk, jobs):
                     bar.update(len(out[3]))
