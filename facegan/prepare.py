@@ -5,6 +5,10 @@ OpenCV (the fastest JPEG decoder available here). A missing, unreadable or trunc
 counted and listed in the manifest, never fatal. Every source image gets one row in
 CACHE/quality.csv with its measurements and its reasons.
 
+A partial download (annotation lists for all images, only some JPEGs) works: the absent images are
+counted in n_corrupt (and n_missing) and listed with the reason "missing"; use --partition/--limit
+to restrict the run to the images you have.
+
 Counting (manifest): n_source = n_kept + sum(removed.values()) + n_corrupt, where `removed`
 counts each rejected image once, under its FIRST reason in the order of `quality.RULES`;
 `flagged` counts every reason (an image too dark and wearing glasses appears under both).
