@@ -1,0 +1,61 @@
+import numpy as np
+import pytest
+
+from facegan.complete import complete
+from facegan.errors import FaceganError
+from facegan.masks import make_mask
+from facegan.models import build_discriminator, build_generator
+
+
+@pytest.fixture(scope="module")
+def gan():
+    import keras
+    keras.utils.set_random_seed(0)
+    return build_generator(0.25), build_discriminator(0.25)
+
+
+@pytest.fixture(scope="module")
+def case(gan):
+    g, d = gan
+    z_true = np.random.default_rng(1).uniform(-0.8, 0.8, (3, 100)).astype(np.float32)
+    y = g(z_true).numpy()
+    k = make_mask("mouth")
+    return y, k, complete(g, d, y, k, candidates=16, iterations=150, snapshot_at=[0, 50], seed=0)
+
+
+def test_recovers_hole_of_generated_target(case):
+    y, k, r = case
+    assert np.abs(r.generated - y)[:, k == 0].mean() < 0.02
+    assert r.losses.shape == (151, 3) and r.start_losses.shape == (3, 16)
+
+
+def test_loss_falls_and_z_in_range(case):
+    _, _, r = case
+    assert np.all(r.losses[-1] < r.losses[0] - 0.02)
+    assert np.all(np.abs(r.z) < 1)
+    assert sorted(r.snapshots) == [0, 50] and r.snapshots[0].shape == (3, 80, 80, 3)
+    assert r.evaluations == 3 * 16 + 3 * 151
+
+
+def test_multistart_keeps_minimum(case):
+    _, _, r = case
+    np.testing.assert_allclose(r.losses[0], r.start_losses.min(1), atol=1e-4)
+
+
+def test_known_pixels(case):
+    y, k, r = case
+    assert np.array_equal(r.pasted[:, k == 1], y[:, k == 1])
+    assert np.array_equal(r.blended[:, k == 1], y[:, k == 1])   # guarantee: exact outside the hole
+    assert np.array_equal(r.pasted[:, k == 0], r.generated[:, k == 0])
+
+
+def test_sgd_runs_and_improves(gan, case):
+    y, k, _ = case
+    r = complete(*gan, y[:1], k, candidates=4, iterations=30, optimizer="sgd", blend=False)
+    assert r.losses[-1, 0] < r.losses[0, 0] and r.blended is None
+
+
+@pytest.mark.parametrize("bad", [np.ones((80, 80)), np.zeros((80, 80)), np.ones((40, 40))])
+def test_bad_masks(gan, case, bad):
+    with pytest.raises(FaceganError):
+        complete(*gan, case[0][:1], bad, candidates=2, iterations=1)
