@@ -90,6 +90,10 @@ def main():
           f"contextual loss per face {first.tolist()} (-1 = not within {args.max_iterations}); "
           f"its own loss after {args.iterations} iterations "
           f"{np.round(ours.contextual[args.iterations], 4).tolist()}")
+    above = ~reached
+    stays = np.where(reached[-1], np.where(above.any(0), args.max_iterations + 1 - np.argmax(above[::-1], 0), 0), -1)
+    print(f"(stricter: iteration after which it STAYS at or below that loss {stays.tolist()}; Adam's "
+          f"contextual loss is not monotone - the perceptual term and momentum make it oscillate)")
     if not ok.all():
         print(f"WARNING: {int((~ok).sum())} face(s) never reached the paper's loss; the ratio below "
               f"counts only the {int(ok.sum())} that did")

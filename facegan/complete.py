@@ -45,7 +45,7 @@ def _optimizer(name: str, lr: float, momentum: float):
 def complete(generator, discriminator, images, known, *, candidates: int = 64,
              iterations: int = 300, optimizer: str = "adam", lr: float | None = None,
              momentum: float = 0.9, lam: float = 0.01, snapshot_at=(), blend: bool = True,
-             seed: int = 0, start_batch: int = 4096, jit_compile: bool = False,
+             seed: int = 0, start_batch: int = 1024, jit_compile: bool = False,
              progress: bool = False) -> CompletionResult:
     """Complete `images` (B, H, W, 3) in [-1, 1] whose holes are given by `known` ((H, W) or (B, H, W)).
 
