@@ -91,17 +91,17 @@ def image_params(rng: np.random.Generator, ident: dict, flag: str | None) -> dic
     """What changes from photo to photo: pose, expression, light, background, clothes, exposure."""
     expression = _pick(rng, list(EXPRESSIONS), [.42, .18, .27, .13])
     if flag == "profile":
-        phi = math.radians(rng.uniform(40, 55)) * (1 if rng.random() < 0.5 else -1)
+        phi = math.radians(rng.uniform(37, 47)) * (1 if rng.random() < 0.5 else -1)
     else:
-        phi = math.radians(float(np.clip(rng.normal(0, 3.5), -8, 8)))
-    d = float(np.clip(rng.normal(38.7, 1.5), 34.5, 43))
+        phi = math.radians(float(_clip(rng.normal(0, 3.5), -8, 8)))
+    d = float(_clip(rng.normal(38.7, 1.5), 34.5, 43))
     mid_x = float(rng.normal((EYE_TARGET[0] + EYE_TARGET[2]) / 2, 1.0))
     az = rng.uniform(-1, 1)
     return dict(
         flag=flag, expression=expression, phi=phi, roll=math.radians(rng.normal(0, 1.4)),
         eye_d=d, eye_mid=(mid_x, float(rng.normal(EYE_TARGET[1], 0.9))),
         light=np.array([az * 0.75, -rng.uniform(0.15, 0.6), 1.0]),
-        ambient=rng.uniform(0.35, 0.55), light_tint=rng.uniform(0.94, 1.06, 3),
+        ambient=rng.uniform(0.35, 0.55), light_tint=rng.uniform(0.97, 1.03, 3),
         bg_kind=_pick(rng, ["flat", "gradient", "blobs", "blobs", "stripes"]),
         bg_rng=int(rng.integers(2**31)), cloth_rgb=rng.uniform(15, 235, 3),
         neckline=_pick(rng, ["round", "v", "collar"]),
@@ -155,8 +155,8 @@ class Head:
     def surface(self, x0, y0, extra):
         """Face-unit (u, y0) of points on the head: u measured from the head's axis after the turn."""
         w = self.width(y0)
-        theta = np.arcsin(np.clip(x0 / np.maximum(w, 1e-3), -1, 1))
-        ang = np.clip(theta + self.phi, -math.pi / 2, math.pi / 2)     # hidden points squash onto the edge
+        theta = np.arcsin(_clip(x0 / np.maximum(w, 1e-3), -1, 1))
+        ang = _clip(theta + self.phi, -math.pi / 2, math.pi / 2)     # hidden points squash onto the edge
         u = self.zc(y0) * self.sinp + (w + extra) * np.sin(ang)
         return u, y0
 
@@ -179,13 +179,13 @@ class Head:
         theta = np.asarray(theta, np.float64)
         y0 = np.broadcast_to(np.asarray(y0, np.float64), theta.shape)
         w = self.width(y0) + extra
-        ang = np.clip(theta + self.phi, -math.pi / 2, math.pi / 2)
+        ang = _clip(theta + self.phi, -math.pi / 2, math.pi / 2)
         u = self.zc(y0) * self.sinp + w * np.sin(ang)
         return self.to_image(u, y0)
 
     def visibility(self, x0, y0):
         w = self.width(y0)
-        return np.cos(np.arcsin(np.clip(x0 / np.maximum(w, 1e-3), -1, 1)) + self.phi)
+        return np.cos(np.arcsin(_clip(x0 / np.maximum(w, 1e-3), -1, 1)) + self.phi)
 
     def outline(self, y_from, y_to, n=28, grow=0.0):
         """Closed silhouette polygon of the head between two heights (grow = extra half-width)."""
@@ -215,12 +215,17 @@ def _ellipse(draw, cx, cy, rx, ry, fill, alpha=None):
 
 
 def _rgb(c, alpha=None):
-    c = tuple(int(np.clip(v, 0, 255)) for v in np.asarray(c)[:3])
-    return c if alpha is None else c + (int(alpha),)
+    r, g, b = (min(255, max(0, int(v))) for v in c[:3])
+    return (r, g, b) if alpha is None else (r, g, b, int(alpha))
+
+
+def _clip(x, lo, hi):
+    """np.clip without its dispatch overhead (this module clips thousands of tiny arrays per face)."""
+    return np.minimum(np.maximum(x, lo), hi)
 
 
 def _smooth(x):
-    return np.clip(x, 0, 1) ** 2 * (3 - 2 * np.clip(x, 0, 1))
+    return _clip(x, 0, 1) ** 2 * (3 - 2 * _clip(x, 0, 1))
 
 
 # ------------------------------------------------------------------------------ layers
@@ -228,12 +233,12 @@ def _background(rng, kind, size):
     """Low-frequency backgrounds drawn small and blown up (the upscaling is the blur)."""
     w, h = size
     grey = rng.uniform(25, 230)
-    base = np.clip(grey + rng.normal(0, 1, 3) * rng.uniform(5, 45), 0, 255)
+    base = _clip(grey + rng.normal(0, 1, 3) * rng.uniform(5, 45), 0, 255)
     small = np.empty((28, 23, 3), np.float32)
     if kind == "flat":
         small[:] = base
     elif kind == "gradient":
-        other = np.clip(base + rng.normal(0, 1) * 60 + rng.normal(0, 20, 3), 0, 255)
+        other = _clip(base + rng.normal(0, 1) * 60 + rng.normal(0, 20, 3), 0, 255)
         t = np.linspace(0, 1, 28)[:, None, None] if rng.random() < 0.6 else np.linspace(0, 1, 23)[None, :, None]
         small[:] = base * (1 - t) + other * t
     elif kind == "stripes":
@@ -241,17 +246,17 @@ def _background(rng, kind, size):
         k = rng.integers(2, 5)
         for _ in range(k):
             x0 = rng.integers(0, 23)
-            small[:, x0:x0 + rng.integers(1, 5)] = np.clip(base + rng.normal(0, 1) * 50 + rng.normal(0, 15, 3), 0, 255)
+            small[:, x0:x0 + rng.integers(1, 5)] = _clip(base + rng.normal(0, 1) * 50 + rng.normal(0, 15, 3), 0, 255)
     else:
         small[:] = base
         yy, xx = np.mgrid[0:28, 0:23]
         for _ in range(rng.integers(3, 8)):
-            c = np.clip(base + rng.normal(0, 1) * 60 + rng.normal(0, 25, 3), 0, 255)
+            c = _clip(base + rng.normal(0, 1) * 60 + rng.normal(0, 25, 3), 0, 255)
             cy, cx, r = rng.uniform(0, 28), rng.uniform(0, 23), rng.uniform(2, 7)
-            m = np.clip(1.4 - np.hypot(yy - cy, xx - cx) / r, 0, 1)[..., None]
+            m = _clip(1.4 - np.hypot(yy - cy, xx - cx) / r, 0, 1)[..., None]
             small = small * (1 - m) + c * m
-    big = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
-    return np.clip(big, 0, 255).astype(np.uint8)
+    small = np.rint(_clip(small, 0, 255)).astype(np.uint8)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
 
 
 def _hairline(ident, theta_deg):
@@ -276,11 +281,22 @@ def _hair_halfwidth(head, y, vol):
     top = head.top - vol
     side = head.width(np.maximum(y, y1)) + vol * np.interp(y, [y1, 10, 30], [1.0, 0.85, 0.6])
     w1 = head.width(y1) + vol
-    cap = w1 * np.sqrt(np.clip(1 - ((y1 - y) / (y1 - top)) ** 2, 0, 1))
+    cap = w1 * np.sqrt(_clip(1 - ((y1 - y) / (y1 - top)) ** 2, 0, 1))
     return np.where(y < y1, cap, side)
 
 
-def _draw_hair_cap(draw, head, ident, colour):
+def _layered(draw, pts, colour, img, scale=(0.9, 0.55), alpha=None):
+    """A hair mass with volume: darker rim, base colour inset toward the light, soft sheen."""
+    c = pts.mean(0)
+    lx, ly = img["light"][0] * 4, img["light"][1] * 4
+    _poly(draw, pts, colour * 0.74, alpha)
+    inner = c + (pts - c) * scale[0] + (lx, ly)
+    _poly(draw, inner, colour, alpha)
+    sheen = c + (pts - c) * scale[1] + (lx * 2.5, ly * 2.5)
+    _poly(draw, sheen, _clip(colour * 1.3 + 12, 0, 255), 55)
+
+
+def _draw_hair_cap(draw, head, ident, colour, img):
     """The hair on the head: everything above the hairline on the visible half, plus volume."""
     phi = head.phi
     th = np.radians(np.linspace(-90, 90, 37)) - phi          # visible angles around the head
@@ -311,7 +327,7 @@ def _draw_hair_cap(draw, head, ident, colour):
     if ident["hair_style"] == "updo":
         bun = head.to_image(np.array([-head.sinp * 20.0]), np.array([head.top - vol - 4]))[0]
         _ellipse(draw, bun[0], bun[1], 13 * head.s, 10 * head.s, colour)
-    _poly(draw, np.concatenate([lower, right, left]), colour)
+    _layered(draw, np.concatenate([lower, right, left]), colour, img)
 
 
 def _draw_long_hair_back(draw, head, ident, colour):
@@ -319,7 +335,7 @@ def _draw_long_hair_back(draw, head, ident, colour):
     ln = ident["hair_len"] if ident["hair_style"] == "long" else 50
     vol = ident["hair_vol"]
     y = np.linspace(head.top - vol, ln, 24)
-    flare = np.clip((y - 5) / 50, 0, 1) * (8 + vol)
+    flare = _clip((y - 5) / 50, 0, 1) * (8 + vol)
     w = _hair_halfwidth(head, np.minimum(y, 25), vol) + flare + 1.2 * np.sin(y / 6.0)
     c = -head.sinp * 10
     left = head.to_image(c - w, y)
@@ -330,54 +346,53 @@ def _draw_long_hair_back(draw, head, ident, colour):
     _poly(draw, np.concatenate([left, ends[::-1], right]), colour)
 
 
-def _draw_hair_curtains(draw, head, ident, colour, rng):
-    """Locks falling in front of the shoulders along both sides of the face (long styles)."""
+def _draw_hair_curtains(draw, head, ident, colour, rng, img):
+    """Locks falling in front of the shoulders along both sides of the face (long styles).
+
+    Each lock hangs from a fixed angle around the head, so on a turned head the lock on the far
+    side moves out to the silhouette instead of covering the face."""
     ln = ident["hair_len"] if ident["hair_style"] == "long" else 50
     vol = ident["hair_vol"]
     for side in (-1, 1):
         y = np.linspace(ident["hairline"] + 6, ln, 18)
-        near = side * head.sinp < 0                      # this side faces away from the features
-        inset = np.interp(y, [-40, -12, 20, 45, 70], [3, 6 + 4 * rng.random(), 3, -2, -10])
-        inset = inset * (0.3 if near else 1.0) + 0.8 * np.sin(y / 5.0 + side)
         yc = np.minimum(y, 30)
-        wy = head.width(yc)
+        theta_in = np.radians(np.interp(y, [-40, -12, 20, 45, 70], [74, 62 + 8 * rng.random(), 70, 82, 96]))
+        ang = _clip(side * theta_in + head.phi, -math.pi / 2, math.pi / 2)
+        wy = np.maximum(head.width(yc), head.width(30) * 0.8)
         c = head.zc(yc) * head.sinp
-        inner = c + side * (np.maximum(wy, head.width(30) * 0.8) - inset)
-        outer = c + side * (_hair_halfwidth(head, yc, vol) + np.clip((y - 5) / 50, 0, 1) * (6 + vol))
-        if near:   # on the near side the hair starts behind the ear
-            ear = c + wy * np.sin(np.clip(side * 1.3 + head.phi, -1.57, 1.57))
-            inner = np.where(side * (ear - inner) > 0, ear, inner)
-        # taper the ends to points
-        taper = np.clip((y - (ln - 15)) / 15, 0, 1)
+        inner = c + wy * np.sin(ang) + 0.8 * np.sin(y / 5.0 + side)
+        outer = c + side * (_hair_halfwidth(head, yc, vol) + _clip((y - 5) / 50, 0, 1) * (6 + vol))
+        taper = _clip((y - (ln - 15)) / 15, 0, 1)            # the ends come to points
         mid = (inner + outer) / 2
         inner = inner + (mid - inner) * taper * 0.8
         outer = outer + (mid - outer) * taper * 0.8
         a = head.to_image(inner, y)
         b = head.to_image(outer, y)[::-1]
-        _poly(draw, np.concatenate([a, b]), colour)
+        _layered(draw, np.concatenate([a, b]), colour, img, scale=(0.8, 0.4))
 
 
 def _hair_strands(draw, head, ident, colour, rng):
     """Thin lighter and darker strokes that give the hair a direction and sheen."""
-    n = 26 if ident["hair_style"] != "bald" else 0
-    part = ident["part"]
+    if ident["hair_style"] == "bald":
+        return
+    n, k = 28, 6
+    side = np.where(np.arange(n) % 2 == 0, -1.0, 1.0)[:, None]
+    a0 = ident["part"] + side * rng.uniform(0.05, 0.3, (n, 1))
+    a1 = side * rng.uniform(0.7, 1.6, (n, 1))
+    t = np.linspace(0, 1, k)[None, :]
+    th = a0 + (a1 - a0) * t ** 0.8
+    long_style = ident["hair_style"] in ("long", "medium")
+    y = head.top + 4 + t * rng.uniform(40, 80, (n, 1)) if long_style else head.top + 4 + t * rng.uniform(20, 45, (n, 1))
+    y = np.minimum(y, _hairline(ident, np.degrees(th)) - 1.5)
+    th = _clip(th, -math.pi / 2 - head.phi + 0.1, math.pi / 2 - head.phi - 0.1)
+    pts = head.P_theta(th, y, ident["hair_vol"] * 0.8)
+    dark = rng.random(n) < 0.6
+    shade = np.where(dark, rng.uniform(0.55, 0.8, n), rng.uniform(1.25, 1.6, n))
+    widths = rng.uniform(0.5, 1.0, n)
+    alphas = rng.uniform(70, 150, n)
     for i in range(n):
-        side = -1 if i % 2 == 0 else 1
-        a0 = part + side * rng.uniform(0.05, 0.3)
-        a1 = side * rng.uniform(0.7, 1.6)
-        t = np.linspace(0, 1, 6)
-        th = a0 + (a1 - a0) * t ** 0.8 - head.phi * 0.0
-        y = head.top + 4 + t * (rng.uniform(20, 45) if ident["hair_style"] not in ("long", "medium") else rng.uniform(40, 80))
-        y = np.minimum(y, _hairline(ident, np.degrees(th)) - 1.5)
-        if ident["hair_style"] == "bangs" and rng.random() < 0.5:
-            x = rng.uniform(-20, 20)
-            th = np.arcsin(np.clip((x + np.linspace(0, 3 * side, 6)) / 45, -1, 1))
-            y = np.linspace(ident["hairline"] - 5, ident["brow_y"] - 4, 6)
-        th = np.clip(th, -math.pi / 2 - head.phi + 0.1, math.pi / 2 - head.phi - 0.1)
-        pts = head.P_theta(th, y, ident["hair_vol"] * 0.8)
-        shade = rng.uniform(0.55, 0.8) if rng.random() < 0.6 else rng.uniform(1.25, 1.6)
-        c = np.clip(colour * shade + (15 if shade > 1 else 0), 0, 255)
-        _line(draw, pts, c, rng.uniform(0.5, 1.0), alpha=int(rng.uniform(70, 150)))
+        c = colour * shade[i] + (0 if dark[i] else 15)
+        _line(draw, pts[i], c, widths[i], alpha=alphas[i])
 
 
 def _draw_eye(draw, head, ident, img, side, skin):
@@ -387,7 +402,7 @@ def _draw_eye(draw, head, ident, img, side, skin):
     xc = side * e
     q = np.linspace(-1.15, 1.15, 15)                    # -1 inner corner ... 1 outer corner
     dx = side * q * ew
-    shape = np.clip(1 - q ** 2, 0, 1)
+    shape = _clip(1 - q ** 2, 0, 1)
     up = -eh * shape ** 0.65 * (1 + 0.12 * q)
     lo = eh * 0.72 * shape ** 0.9
     vis = head.visibility(xc + dx, 0 * dx)
@@ -411,7 +426,7 @@ def _draw_eye(draw, head, ident, img, side, skin):
     lo_out = head.P(xc + dx, lo + 3.5, -1.0)
     _poly(draw, np.concatenate([upper, up_out[::-1]]), lid_skin)
     _poly(draw, np.concatenate([lower, lo_out[::-1]]), skin)
-    thick = 0.55 + 0.9 * np.clip((q + 1) / 2, 0, 1) + (0.5 if ident["eyeshadow"] else 0)
+    thick = 0.55 + 0.9 * _clip((q + 1) / 2, 0, 1) + (0.5 if ident["eyeshadow"] else 0)
     lash_top = head.P(xc + dx, up - thick, -1.0)
     _poly(draw, np.concatenate([upper, lash_top[::-1]]), (30, 22, 22), 235)
     _line(draw, lower[2:-2], (80, 55, 50), 0.5, alpha=110)
@@ -422,7 +437,7 @@ def _draw_eye(draw, head, ident, img, side, skin):
 def _draw_brow(draw, head, ident, side, rng_brow):
     q = np.linspace(0, 1, 12)                           # inner -> outer
     x = side * ident["e"] + side * (-9.0 + 20.0 * q)
-    y = ident["brow_y"] - ident["brow_arch"] * np.sin(np.pi * np.clip(q / 1.25, 0, 1) ** 0.9) + 0.8 * q ** 2
+    y = ident["brow_y"] - ident["brow_arch"] * np.sin(np.pi * _clip(q / 1.25, 0, 1) ** 0.9) + 0.8 * q ** 2
     t = ident["brow_th"] * (1.15 - 0.65 * q ** 1.5)
     top = head.P(x, y - t / 2, 1.0)
     bot = head.P(x, y + t / 2, 1.0)
@@ -459,7 +474,7 @@ def _mouth_curves(ident, img):
     q = np.linspace(-1, 1, 21)
     my = ident["mouth_y"]
     line = my - lift * q ** 2
-    env = np.clip(1 - q ** 2, 0, 1)
+    env = _clip(1 - q ** 2, 0, 1)
     bow = 1 - 0.28 * np.exp(-(q / 0.18) ** 2)
     up_top = line - ident["lip_u"] * env ** 0.55 * bow - gap / 2 * env ** 0.7
     up_bot = line - gap / 2 * env ** 0.7
@@ -471,7 +486,7 @@ def _mouth_curves(ident, img):
 def _draw_mouth(draw, head, ident, img, skin):
     m, q, line, up_top, up_bot, lo_top, lo_bot, gap, lift = _mouth_curves(ident, img)
     x = q * m
-    pr = 2.5 * np.clip(1 - q ** 2, 0, 1)
+    pr = 2.5 * _clip(1 - q ** 2, 0, 1)
     lip = ident["lipstick_rgb"] if ident["lipstick"] else skin * np.array([0.86, 0.6, 0.6]) + np.array([8, 0, 4])
     upper = np.concatenate([head.P(x, up_top, pr), head.P(x, up_bot, pr)[::-1]])
     lower = np.concatenate([head.P(x, lo_top, pr), head.P(x, lo_bot, pr)[::-1]])
@@ -487,30 +502,39 @@ def _draw_mouth(draw, head, ident, img, skin):
     _poly(draw, lower, lip * 1.06)
     _poly(draw, upper, lip * 0.9)
     _line(draw, head.P(x, line if gap == 0 else up_bot, pr), lip * 0.45, 0.6, alpha=200 if gap == 0 else 120)
-    folds = 100 if lift > 1 else (70 if not ident["young"] else 0)
+    folds = 75 if lift > 1 else (60 if not ident["young"] else 0)
     for side in (-1, 1) if folds else ():
-        a = np.linspace(0, 1, 8)
-        x0, x1 = ident["nose_w"] + 2.5, m + (3.5 if lift > 1 else 2.0)
-        xs = side * (x0 + (x1 - x0) * a + 2.5 * np.sin(np.pi * a))
+        a = np.linspace(0.1, 0.8, 7)
+        x0, x1 = ident["nose_w"] + 3.0, m + (3.0 if lift > 1 else 2.0)
+        xs = side * (x0 + (x1 - x0) * a + 3.5 * np.sin(np.pi * a))
         ys = ident["nose_y"] + 0.5 + (ident["mouth_y"] + 2 - lift - ident["nose_y"]) * a
         _line(draw, head.P(xs, ys, 0.5), skin * 0.7, 0.8, alpha=folds)
 
 
 def _draw_chin_hair(draw, head, ident, img):
-    """Goatee or full beard (drawn before the lips, which sit on top)."""
+    """Goatee or full beard on the lower face (drawn before the lips, which sit on top).
+
+    The region is bounded above by a curve on the head surface and below by the head's own
+    silhouette, so it follows the jaw for any turn of the head."""
     m, q, line, up_top, up_bot, lo_top, lo_bot, gap, lift = _mouth_curves(ident, img)
     col = ident["hair_rgb"] * 0.8
-    chin = ident["chin_y"]
+    chin, my, ny = head.chin, ident["mouth_y"], ident["nose_y"]
+    below_lip = float(lo_bot.max()) + 1.2
     if ident["facial_hair"] == "goatee":
-        x = np.linspace(-1, 1, 13) * (m * 0.55)
-        top = np.full_like(x, lo_bot.max() + 1.5)
-        bot = chin + 1.0 - 6 * (x / m) ** 2
-    else:
-        x = np.linspace(-1, 1, 21) * head.width(chin - 15) * 1.02
-        top = np.interp(np.abs(x), [0, m * 0.7, m + 3, 60], [lo_bot.max() + 1, lo_bot.max() + 0.5,
-                                                               ident["mouth_y"] - 6, -2])
-        bot = np.full_like(x, chin + 1.5)
-    _poly(draw, np.concatenate([head.P(x, top, 1.0), head.P(x, bot, 1.0)[::-1]]), col, 225)
+        th = np.radians(np.linspace(-24, 24, 11))
+        top = head.P_theta(th, np.full(th.shape, below_lip), 1.0)
+        bottom = head.P_theta(th[::-1], chin - 1.0 - 8 * (th[::-1] / th[-1]) ** 2, 1.0)
+        _poly(draw, np.concatenate([top, bottom]), col, 225)
+        return
+    th = np.radians(np.linspace(-90, 90, 25)) - head.phi
+    a = np.abs(np.degrees(th))
+    y_top = np.interp(a, [0, 25, 45, 70, 85, 180], [below_lip, my - 1, ny + 4, 6, -2, -2])
+    top = head.P_theta(th, y_top, 1.0)
+    yr = np.linspace(y_top[-1], chin, 10)
+    yl = np.linspace(chin, y_top[0], 10)
+    right = head.to_image(head.zc(yr) * head.sinp + head.width(yr) + 0.6, yr)
+    left = head.to_image(head.zc(yl) * head.sinp - head.width(yl) - 0.6, yl)
+    _poly(draw, np.concatenate([top, right, left]), col, 225)
 
 
 def _draw_glasses(draw, head, ident, img):
@@ -531,7 +555,7 @@ def _draw_glasses(draw, head, ident, img):
               (255, 255, 255), 1.2, alpha=60)
         _line(draw, pts, frame, 0.85 if n < 3 else 1.1, closed=True)
         # temple arm toward the ear
-        arm = head.P_theta(np.array([np.arcsin(np.clip((xc + side * gw) / head.width(0.0), -1, 1)),
+        arm = head.P_theta(np.array([np.arcsin(_clip((xc + side * gw) / head.width(0.0), -1, 1)),
                                      side * 1.45]), np.array([-1.0, 0.0]), np.array([6.0, 1.5]))
         if abs(side * math.pi / 2 + head.phi) < 1.9:
             _line(draw, arm, frame, 0.9)
@@ -547,7 +571,18 @@ def _draw_body(draw, head, ident, img, skin):
     c = head.sinp * 4
     neck = np.concatenate([head.to_image(np.array([c - neck_w, c - neck_w * 1.1]), y),
                            head.to_image(np.array([c + neck_w * 1.1, c + neck_w]), y[::-1])])
-    _poly(draw, neck, skin * 0.9)
+    _poly(draw, neck, skin * 0.62)
+    lit_side = 1.0 if img["light"][0] > 0 else -1.0          # the lit half of the neck cylinder
+    for k, (x_in, x_out) in enumerate(((-0.2, 0.85), (0.0, 0.75), (0.15, 0.6))):
+        strip = head.to_image(c + lit_side * neck_w * np.array([x_in, x_out, x_out * 1.05, x_in]),
+                              np.array([20.0, 20.0, 140.0, 140.0]))
+        _poly(draw, strip, skin * 0.85, 60)
+    # shadow cast by the jaw: drawn before the face, so only its part below the jaw line shows
+    yj = np.linspace(head.chin - 25, head.chin, 10)
+    half = np.minimum(head.width(yj), neck_w * 1.05)
+    cj = head.zc(yj) * head.sinp
+    shadow = np.concatenate([head.to_image(cj - half, yj + 7), head.to_image(cj + half, yj + 7)[::-1]])
+    _poly(draw, shadow, skin * 0.4, 150)
     sh_y = ident["chin_y"] + (8 if ident["male"] else 12)
     cloth = img["cloth_rgb"]
     span = head.width(0) * (2.4 if ident["male"] else 2.1)
@@ -564,7 +599,7 @@ def _draw_body(draw, head, ident, img, skin):
         for side in (-1, 1):
             col = head.to_image(np.array([side * neck_w, side * neck_w * 0.25, side * neck_w * 1.9]) + c * 0.5,
                                 np.array([sh_y - 3, sh_y + 14, sh_y + 9]))
-            _poly(draw, col, np.clip(cloth * 1.15 + 20, 0, 255))
+            _poly(draw, col, _clip(cloth * 1.15 + 20, 0, 255))
 
 
 def _draw_ears(draw, head, ident, skin):
@@ -595,28 +630,38 @@ def _grid(h, w):
     return _GRID_CACHE[key]
 
 
+def _window(centre, r, h, w):
+    """Grid-index window (half-resolution grid) around an image point, radius r image px."""
+    j0, j1 = max(int((centre[0] - r) / 2), 0), min(int((centre[0] + r) / 2) + 1, w)
+    i0, i1 = max(int((centre[1] - r) / 2), 0), min(int((centre[1] + r) / 2) + 1, h)
+    return (slice(i0, i1), slice(j0, j1)) if i0 < i1 and j0 < j1 else None
+
+
 def _shading(head, ident, img):
-    """Half-resolution multiplicative light map (RGB) and additive specular map (grey)."""
+    """Half-resolution multiplicative light map (RGB) and additive specular map (grey).
+
+    The head is lit as a Lambertian surface: a horizontal circle per height (so the cheeks turn
+    away from the light), plus Gaussian bumps for the nose, brows, cheekbones, lips and chin, and
+    dips for the eye sockets, whose slopes tilt the normals. Blush, stubble and eye shadow are
+    colour tints in the same map. Computed in face coordinates (roll undone), in windows.
+    """
     h, w = HEIGHT // 2, WIDTH // 2
     X, Y = _grid(h, w)
     dx, dy = X - head.cx, Y - head.cy
-    Xu = head.cx + dx * head.cr + dy * head.sr                   # undo the roll
-    Yu = head.cy - dx * head.sr + dy * head.cr
     s = head.s
-    u = (Xu - head.x0) / s
-    y0 = (Yu - head.y0) / s
+    u = (head.cx + dx * head.cr + dy * head.sr - head.x0) * (1 / s)     # roll undone, face units
+    y0 = (head.cy - dx * head.sr + dy * head.cr - head.y0) * (1 / s)
     wid = np.interp(y0, head.ys, head.ws).astype(np.float32)
-    cx = head.zc(y0).astype(np.float32) * head.sinp
+    cx = np.interp(y0, [10.0, head.chin], [0.0, head.jaw_fwd]).astype(np.float32) * head.sinp
     t = (u - cx) / np.maximum(wid, 1)
-    inside = _smooth((1.0 - np.abs(t)) * wid * s / 2.0) * (y0 < head.chin + 1) * (y0 > head.top - 3)
-    tc = np.clip(t, -1, 1)
-    nx = tc.copy()
-    nz = np.sqrt(np.clip(1 - tc ** 2, 0.02, 1))
-    ny = -np.clip((-y0 - 35) / 50, 0, 1) * 0.9 + np.clip((y0 - 45) / 25, 0, 1) * 0.7
+    inside = _smooth((1.0 - np.abs(t)) * wid * (s / 2.0)) * ((y0 < head.chin + 1) & (y0 > head.top - 3))
+    tc = _clip(t, -1, 1)
+    nz = np.sqrt(_clip(1 - tc * tc, 0.02, 1))
+    ny = _clip((-y0 - 35) * (-0.9 / 50), -0.9, 0) + _clip((y0 - 45) * (0.7 / 25), 0, 0.7)
     # bumps: (x0, y0, extra, sx, sy, height)
     e, ny_, my = ident["e"], ident["nose_y"], ident["mouth_y"]
-    bumps = [(0, ny_ - 8, 8, 4.0, 9, 0.6),        # nose ridge
-             (0, ny_ - 0.5, ident["nose_p"], 4.2, 3.6, 1.1),  # nose tip
+    bumps = [(0, ny_ - 9, 8, 3.4, 9, 1.0),        # nose ridge
+             (0, ny_ - 0.5, ident["nose_p"], 4.0, 3.4, 1.3),  # nose tip
              (-e, -7, 1, 7, 3.5, 0.7), (e, -7, 1, 7, 3.5, 0.7),       # brow ridges
              (-e, 0.5, 0, 6.5, 4.5, -0.7), (e, 0.5, 0, 6.5, 4.5, -0.7),  # eye sockets
              (-e * 1.35, 18, 0, 8, 6, 0.5), (e * 1.35, 18, 0, 8, 6, 0.5),  # cheekbones
@@ -624,51 +669,58 @@ def _shading(head, ident, img):
              (0, ident["chin_y"] - 8, 3, 8, 5, 0.6)]                        # chin
     if img["expression"] in ("smile", "grin"):
         bumps += [(-e * 1.15, 26, 0, 7, 5, 0.5), (e * 1.15, 26, 0, 7, 5, 0.5)]
-    ax = np.array([b[0] for b in bumps]); ay = np.array([b[1] for b in bumps])
-    ae = np.array([b[2] for b in bumps], np.float64)
-    bu, _ = head.surface(ax, ay, ae)
+    ax = np.array([b[0] for b in bumps], np.float64)
+    ay = np.array([b[1] for b in bumps], np.float64)
+    bu, _ = head.surface(ax, ay, np.array([b[2] for b in bumps], np.float64))
     fore = np.maximum(head.visibility(ax, ay), 0.2)
-    gx = np.zeros_like(u); gy = np.zeros_like(u)
+    centres = head.to_image(bu, ay)
+    gx = np.zeros_like(u)
+    gy = np.zeros_like(u)
     for k, (_, by, _, sx, sy, amp) in enumerate(bumps):
         sxk = sx * fore[k]
-        du = (u - bu[k]) / sxk
-        dv = (y0 - by) / sy
-        g = amp * np.exp(-0.5 * (du * du + dv * dv))
-        gx -= g * du / sxk * 3.5
-        gy -= g * dv / sy * 3.5
-    nx = nx - gx * nz * inside
-    ny = ny - gy * nz * inside
-    norm = np.sqrt(nx * nx + ny * ny + nz * nz)
+        win = _window(centres[k], 3.0 * max(sxk, sy) * s + 3.0, h, w)
+        if win is None:
+            continue
+        du = (u[win] - bu[k]) * (1 / sxk)
+        dv = (y0[win] - by) * (1 / sy)
+        g = np.exp(-0.5 * (du * du + dv * dv)) * amp
+        gx[win] -= g * du * (3.5 / sxk)
+        gy[win] -= g * dv * (3.5 / sy)
+    k = nz * inside
+    nx = tc - gx * k
+    ny = ny - gy * k
+    inv = 1 / np.sqrt(nx * nx + ny * ny + nz * nz)
     L = img["light"] / np.linalg.norm(img["light"])
-    ndl = (nx * L[0] + ny * L[1] + nz * L[2]) / norm
     amb = img["ambient"]
-    lit = amb + (1 - amb) * np.clip(ndl, 0, 1) * 1.12
-    hv = L + np.array([0, 0, 1.0]); hv = hv / np.linalg.norm(hv)
-    spec = np.clip((nx * hv[0] + ny * hv[1] + nz * hv[2]) / norm, 0, 1) ** 30 * img["shine"] * inside
-    # neck: cylinder in shadow of the jaw
-    neck_w = head.neck_w * (1 + 0.1 * (y0 - 20) / 120)
-    tn = np.clip((u - head.sinp * 4) / neck_w, -1, 1)
-    neck_in = (y0 > head.chin - 25) * (1 - inside) * _smooth((1.0 - np.abs(tn)) * neck_w * s / 1.5)
-    neck_lit = (amb + (1 - amb) * np.clip(tn * L[0] + np.sqrt(1 - tn ** 2) * L[2] * 0.8, 0, 1)) * \
-        (0.55 + 0.45 * np.clip((y0 - head.chin - 4) / 22, 0, 1))
-    glob = 1.0 + 0.18 * (X - 89) / 89 * L[0] / max(abs(L[0]), 0.3)
-    shade = glob * (inside * lit + neck_in * neck_lit + (1 - inside - neck_in) * (0.75 + 0.3 * amb))
-    rgb = shade[..., None] * img["light_tint"].astype(np.float32)
-    # tints: blush, stubble
+    lit = amb + (1.12 * (1 - amb)) * _clip((nx * L[0] + ny * L[1] + nz * L[2]) * inv, 0, 1)
+    hv = L + np.array([0, 0, 1.0])
+    hv = hv / np.linalg.norm(hv)
+    spec = _clip((nx * hv[0] + ny * hv[1] + nz * hv[2]) * inv, 0, 1)
+    for _ in range(5):
+        spec = spec * spec                                 # ** 32: a tight highlight
+    spec *= inside * img["shine"]
+    glob = 1.0 + (0.18 / 89) * (X - 89) * (L[0] / max(abs(L[0]), 0.3))
+    shade = glob * (inside * lit + (1 - inside) * (0.75 + 0.3 * amb))      # neck: shaded when drawn
+    # colour tints: (x0, y0, sx, sy, darkening of R, G, B)
+    tints = []
     if ident["blush"] or img["expression"] in ("smile", "grin"):
-        for side in (-1, 1):
-            cu, _ = head.surface(np.array([side * e * 1.2]), np.array([20.0]), np.array([0.0]))
-            g = np.exp(-0.5 * (((u - cu[0]) / 7) ** 2 + ((y0 - 20) / 5.5) ** 2)) * inside * 0.05
-            rgb *= np.stack([1 + 0 * g, 1 - g, 1 - g * 0.8], -1)
-    if ident["facial_hair"] == "stubble" or (ident["male"] and ident["facial_hair"] == "mustache"):
-        g = _smooth((y0 - ny_ - 2) / 6) * inside * (np.abs(t) < 0.97) * 0.14
-        rgb *= np.stack([1 - g, 1 - g * 0.95, 1 - g * 0.85], -1)
+        tints += [(side * e * 1.2, 20.0, 7, 5.5, (0.0, 0.05, 0.04)) for side in (-1, 1)]
     if ident["eyeshadow"]:
-        for side in (-1, 1):
-            cu, _ = head.surface(np.array([side * e * 1.05]), np.array([-3.5]), np.array([0.0]))
-            g = np.exp(-0.5 * (((u - cu[0]) / 6.5) ** 2 + ((y0 + 4) / 2.8) ** 2)) * 0.22
-            rgb *= np.stack([1 - g * 0.7, 1 - g, 1 - g * 0.6], -1)
-    return rgb.astype(np.float32), spec.astype(np.float32)
+        tints += [(side * e * 1.05, -4.0, 6.5, 2.8, (0.15, 0.22, 0.13)) for side in (-1, 1)]
+    rgb = np.empty((h, w, 3), np.float32)
+    rgb[:] = shade[..., None] * img["light_tint"].astype(np.float32)
+    for x0, yb, sx, sy, dark in tints:
+        cu, _ = head.surface(np.array([x0]), np.array([yb]), np.array([0.0]))
+        c = head.to_image(cu, np.array([yb]))[0]
+        win = _window(c, 3.0 * max(sx, sy) * s + 3, h, w)
+        if win is None:
+            continue
+        g = np.exp(-0.5 * (((u[win] - cu[0]) / sx) ** 2 + ((y0[win] - yb) / sy) ** 2)) * inside[win]
+        rgb[win] *= 1 - g[..., None] * np.array(dark, np.float32)
+    if ident["facial_hair"] == "stubble" or (ident["male"] and ident["facial_hair"] == "mustache"):
+        g = _smooth((y0 - ny_ - 2 - 18 * tc * tc) / 10) * inside * 0.12
+        rgb *= 1 - g[..., None] * np.array([1.0, 0.95, 0.85], np.float32)
+    return rgb, spec.astype(np.float32)
 
 
 _NOISE = np.random.default_rng(12345).normal(0, 1, (420, 380)).astype(np.float32)
@@ -691,8 +743,8 @@ def landmarks_of(head: Head, ident: dict, img: dict) -> np.ndarray:
 
 def crop_luminance(rgb: np.ndarray, lm_int: np.ndarray) -> float:
     """Mean luminance of the study's 80x80 crop (CONTRACTS.md) of one rendered image."""
-    left = int(np.clip(lm_int[0, 0] - 20, 0, WIDTH - 80))
-    top = int(np.clip(_round_half_up((lm_int[3, 1] + lm_int[4, 1]) / 2) - 60, 0, HEIGHT - 80))
+    left = int(_clip(lm_int[0, 0] - 20, 0, WIDTH - 80))
+    top = int(_clip(_round_half_up((lm_int[3, 1] + lm_int[4, 1]) / 2) - 60, 0, HEIGHT - 80))
     c = rgb[top:top + 80, left:left + 80].reshape(-1, 3).astype(np.float64)
     return float((c.sum(0) @ LUMA.astype(np.float64)) / c.shape[0])
 
@@ -726,7 +778,7 @@ def render_face(ident: dict, img: dict, rng: np.random.Generator) -> tuple[np.nd
     draw = ImageDraw.Draw(canvas, "RGBA")
     long_style = ident["hair_style"] in ("long", "medium")
     if long_style:
-        _draw_long_hair_back(draw, head, ident, hair * 0.8)
+        _draw_long_hair_back(draw, head, ident, hair * 0.75)
     _draw_body(draw, head, ident, img, skin)
     _poly(draw, head.outline(head.top + 2, head.chin), skin)
     _draw_ears(draw, head, ident, skin)
@@ -740,13 +792,13 @@ def render_face(ident: dict, img: dict, rng: np.random.Generator) -> tuple[np.nd
         _draw_mustache(draw, head, ident, img)
     for side in (-1, 1):
         _draw_brow(draw, head, ident, side, rng)
-    _draw_hair_cap(draw, head, ident, hair)
+    _draw_hair_cap(draw, head, ident, hair, img)
     if long_style:
-        _draw_hair_curtains(draw, head, ident, hair, rng)
+        _draw_hair_curtains(draw, head, ident, hair, rng, img)
     _hair_strands(draw, head, ident, hair, rng)
     if img["glasses"]:
         _draw_glasses(draw, head, ident, img)
-    small = canvas.resize((WIDTH, HEIGHT), Image.LANCZOS)
+    small = canvas.reduce(SS)                    # box filter over each SSxSS block: anti-aliasing
     arr = np.asarray(small, dtype=np.float32)
     light, spec = _shading(head, ident, img)
     light = cv2.resize(light, (WIDTH, HEIGHT), interpolation=cv2.INTER_LINEAR)
@@ -755,7 +807,7 @@ def render_face(ident: dict, img: dict, rng: np.random.Generator) -> tuple[np.nd
     oy, ox = img["noise_off"]
     arr += _NOISE[oy:oy + HEIGHT, ox:ox + WIDTH, None] * img["noise"]
     arr = cv2.GaussianBlur(arr, (0, 0), img["blur"])
-    arr = _expose(np.clip(arr, 0, 255), lm, img)
+    arr = _expose(_clip(arr, 0, 255), lm, img)
     return arr, lm
 
 
@@ -763,7 +815,7 @@ def _draw_mustache(draw, head, ident, img):
     m, q, line, up_top, up_bot, lo_top, lo_bot, gap, lift = _mouth_curves(ident, img)
     col = ident["hair_rgb"] * 0.8
     x = q * (m + 2)
-    env = np.clip(1 - q ** 2, 0, 1)
+    env = _clip(1 - q ** 2, 0, 1)
     top = up_top - 1.0 - 3.2 * env ** 0.5
     bot = up_top + 0.6
     _poly(draw, np.concatenate([head.P(x, top, 2.5), head.P(x, bot, 2.5)[::-1]]), col, 235)
@@ -779,16 +831,16 @@ def _expose(arr: np.ndarray, lm: np.ndarray, img: dict) -> np.ndarray:
         k = (255 - img["bright_target"]) / max(255 - lum, 1.0)
         out = 255 - (255 - arr) * k
     else:
-        target = float(np.clip(img["normal_target"], 82, 168))
+        target = float(_clip(img["normal_target"], 82, 168))
         if 80 <= lum <= 170 and abs(lum - target) < 30:
             out = arr
         else:
             gamma = math.log(target / 255) / math.log(max(lum, 1) / 255)
             out = 255 * (arr / 255) ** gamma
-    out = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    out = _clip(np.rint(out), 0, 255).astype(np.uint8)
     if flag not in ("too_dark", "too_bright"):      # a few clipped pixels can shift the mean: correct once
         lum2 = crop_luminance(out, lm)
         if not 76 <= lum2 <= 174:
-            tgt = float(np.clip(lum2, 80, 170))
-            out = np.clip(np.rint(out.astype(np.float32) * (tgt / max(lum2, 1))), 0, 255).astype(np.uint8)
+            tgt = float(_clip(lum2, 80, 170))
+            out = _clip(np.rint(out.astype(np.float32) * (tgt / max(lum2, 1))), 0, 255).astype(np.uint8)
     return out
