@@ -75,8 +75,8 @@ def identity_params(rng: np.random.Generator) -> dict:
         brow_th=rng.uniform(2.0, 3.0) + (1.0 if male else 0), brow_arch=rng.uniform(0.6, 3.0), brow_y=rng.uniform(-14, -11),
         eye_rgb=EYE_COLOURS[rng.integers(len(EYE_COLOURS))] * rng.uniform(0.85, 1.15),
         ew=rng.uniform(6.4, 7.6), eh=rng.uniform(2.5, 3.4), iris=rng.uniform(3.0, 3.5),
-        nose_p=rng.uniform(14, 19), nose_w=rng.uniform(4.5, 6.5), nose_y=rng.uniform(22.5, 25.5),
-        mouth_m=rng.uniform(16, 19), mouth_y=rng.uniform(39.8, 42.2), lip_u=rng.uniform(2.2, 3.6),
+        nose_p=rng.uniform(14, 19), nose_w=rng.uniform(4.5, 6.5), nose_y=rng.uniform(21.5, 26.5),
+        mouth_m=rng.uniform(15.5, 19.5), mouth_y=rng.uniform(40.0, 42.0), lip_u=rng.uniform(2.2, 3.6),
         lip_l=rng.uniform(3.2, 5.2) - (0.6 if male else 0),
         lipstick=(not male) and rng.random() < 0.4, lipstick_rgb=LIPSTICKS[rng.integers(len(LIPSTICKS))],
         eyeshadow=(not male) and rng.random() < 0.35, facial_hair=facial_hair,
@@ -109,7 +109,6 @@ def image_params(rng: np.random.Generator, ident: dict, flag: str | None) -> dic
         glasses=flag == "glasses", sunglasses=rng.random() < 0.25,
         frame_rgb=_pick(rng, [(20, 18, 18), (60, 40, 30), (120, 115, 110), (25, 25, 60), (150, 40, 40)]),
         frame_shape=rng.uniform(2.2, 5.0), frame_w=rng.uniform(10.0, 12.0), frame_h=rng.uniform(6.8, 8.8),
-        exposure=_pick(rng, [0.0]) if flag not in ("too_dark", "too_bright") else 0.0,
         dark_target=rng.uniform(12, 30), bright_target=rng.uniform(221, 240),
         normal_target=rng.normal(118, 22), noise=rng.uniform(1.5, 4.0), noise_off=rng.integers(0, 200, 2),
         blur=rng.uniform(0.35, 0.8), hair_shade=rng.uniform(0.9, 1.1), shine=rng.uniform(5, 30),
@@ -140,7 +139,7 @@ class Head:
         (le, re), _ = self.surface(np.array([-e, e]), np.zeros(2), np.full(2, -1.0))
         frontal_scale = img["eye_d"] / (2 * e)
         scale_h = img["eye_d"] / (re - le) if re > le else frontal_scale
-        self.s = scale_h if abs(self.phi) < 0.3 else 0.6 * scale_h + 0.4 * frontal_scale
+        self.s = scale_h if abs(self.phi) < 0.3 else 0.45 * scale_h + 0.55 * frontal_scale
         self.x0 = img["eye_mid"][0] - self.s * (le + re) / 2
         self.y0 = img["eye_mid"][1]
         self.cx, self.cy = img["eye_mid"]
@@ -396,25 +395,26 @@ def _hair_strands(draw, head, ident, colour, rng):
 
 
 def _draw_eye(draw, head, ident, img, side, skin):
+    """Almond-shaped eye white, iris, pupil and catch-light, then lids, lash line and crease."""
     e, ew, eh = ident["e"], ident["ew"], ident["eh"] * img["blink"]
     if img["expression"] in ("smile", "grin"):
         eh *= 0.85
     xc = side * e
     q = np.linspace(-1.15, 1.15, 15)                    # -1 inner corner ... 1 outer corner
-    dx = side * q * ew
-    shape = _clip(1 - q ** 2, 0, 1)
+    dx = xc + side * q * ew
+    shape = _clip(1 - q * q, 0, 1)
     up = -eh * shape ** 0.65 * (1 + 0.12 * q)
     lo = eh * 0.72 * shape ** 0.9
-    vis = head.visibility(xc + dx, 0 * dx)
-    if vis.max() < 0.15:
-        return
-    upper = head.P(xc + dx, up, -1.0)
-    lower = head.P(xc + dx, lo, -1.0)
-    lid_skin = skin * 0.92
+    thick = 0.55 + 0.9 * _clip((q + 1) / 2, 0, 1) + (0.5 if ident["eyeshadow"] else 0)
+    # every outline in one projection: upper, lower, lid cover above and below, lash top, crease, iris
+    xs = np.concatenate([dx, dx, dx, dx, dx, dx[2:-2], [xc + img["gaze"], xc]])
+    ys = np.concatenate([up, lo, up - 5.5, lo + 3.5, up - thick, up[2:-2] * 1.2 - 2.6, [0.3, 0.0]])
+    pts = head.P(xs, ys, -1.0)
+    upper, lower, up_out, lo_out, lash_top = (pts[k * 15:(k + 1) * 15] for k in range(5))
+    crease, c = pts[75:86], pts[86]
     white = np.array([232, 226, 220]) * (0.93 if ident["skin_index"] > 4 else 1.0)
     _poly(draw, np.concatenate([upper, lower[::-1]]), white)
     # iris and pupil, foreshortened with the turn
-    c = head.P(np.array([xc + img["gaze"]]), np.array([0.3]), -1.0)[0]
     fore = max(0.25, float(head.visibility(np.array([xc]), np.array([0.0]))[0]))
     r = ident["iris"] * head.s
     _ellipse(draw, c[0], c[1], r * fore, r, ident["eye_rgb"] * 0.75)
@@ -422,26 +422,23 @@ def _draw_eye(draw, head, ident, img, side, skin):
     _ellipse(draw, c[0], c[1], r * fore * 0.42, r * 0.42, (15, 12, 12))
     _ellipse(draw, c[0] + 0.8 * head.s, c[1] - 0.9 * head.s, 0.55, 0.55, (250, 250, 250), 230)
     # cover the iris where the lids are, then lash line and crease
-    up_out = head.P(xc + dx, up - 5.5, -1.0)
-    lo_out = head.P(xc + dx, lo + 3.5, -1.0)
-    _poly(draw, np.concatenate([upper, up_out[::-1]]), lid_skin)
+    _poly(draw, np.concatenate([upper, up_out[::-1]]), skin * 0.92)
     _poly(draw, np.concatenate([lower, lo_out[::-1]]), skin)
-    thick = 0.55 + 0.9 * _clip((q + 1) / 2, 0, 1) + (0.5 if ident["eyeshadow"] else 0)
-    lash_top = head.P(xc + dx, up - thick, -1.0)
     _poly(draw, np.concatenate([upper, lash_top[::-1]]), (30, 22, 22), 235)
     _line(draw, lower[2:-2], (80, 55, 50), 0.5, alpha=110)
-    crease = head.P(xc + dx[2:-2], up[2:-2] * 1.2 - 2.6, -1.0)
     _line(draw, crease, skin * 0.72, 0.6, alpha=120)
 
 
-def _draw_brow(draw, head, ident, side, rng_brow):
+def _draw_brow(draw, head, ident, side):
     q = np.linspace(0, 1, 12)                           # inner -> outer
     x = side * ident["e"] + side * (-9.0 + 20.0 * q)
     y = ident["brow_y"] - ident["brow_arch"] * np.sin(np.pi * _clip(q / 1.25, 0, 1) ** 0.9) + 0.8 * q ** 2
     t = ident["brow_th"] * (1.15 - 0.65 * q ** 1.5)
     top = head.P(x, y - t / 2, 1.0)
     bot = head.P(x, y + t / 2, 1.0)
-    col = ident["hair_rgb"] * 0.7 if ident["hair"] not in ("blond", "platinum", "white") else ident["hair_rgb"] * 0.55
+    col = ident["hair_rgb"] * 0.7
+    if ident["hair"] in ("blond", "platinum", "white"):     # fair hair, darker warm brows
+        col = ident["hair_rgb"] * 0.35 + np.array([70, 52, 38])
     if ident["hair"] in ("gray", "white") and ident["young"]:
         col = np.array([60, 50, 45])
     _poly(draw, np.concatenate([top, bot[::-1]]), col, 215)
@@ -469,7 +466,7 @@ def _draw_nose(draw, head, ident, skin):
 def _mouth_curves(ident, img):
     ex = img["expression"]
     m = ident["mouth_m"] * {"neutral": 1.0, "smile": 1.08, "grin": 1.12, "open": 0.97}[ex]
-    lift = {"neutral": 0.3, "smile": 2.8, "grin": 3.4, "open": 0.0}[ex]
+    lift = {"neutral": 0.3, "smile": 2.2, "grin": 2.6, "open": 0.0}[ex]
     gap = {"neutral": 0.0, "smile": 0.0, "grin": 5.0, "open": 5.5}[ex] * img.get("mouth_open", 1.0)
     q = np.linspace(-1, 1, 21)
     my = ident["mouth_y"]
@@ -743,10 +740,10 @@ def landmarks_of(head: Head, ident: dict, img: dict) -> np.ndarray:
 
 def crop_luminance(rgb: np.ndarray, lm_int: np.ndarray) -> float:
     """Mean luminance of the study's 80x80 crop (CONTRACTS.md) of one rendered image."""
-    left = int(_clip(lm_int[0, 0] - 20, 0, WIDTH - 80))
-    top = int(_clip(_round_half_up((lm_int[3, 1] + lm_int[4, 1]) / 2) - 60, 0, HEIGHT - 80))
-    c = rgb[top:top + 80, left:left + 80].reshape(-1, 3).astype(np.float64)
-    return float((c.sum(0) @ LUMA.astype(np.float64)) / c.shape[0])
+    left = min(max(int(lm_int[0, 0]) - 20, 0), WIDTH - 80)
+    top = min(max(int(math.floor((lm_int[3, 1] + lm_int[4, 1]) / 2 + 0.5)) - 60, 0), HEIGHT - 80)
+    sums = cv2.sumElems(np.ascontiguousarray(rgb[top:top + 80, left:left + 80]))[:3]
+    return float(sum(w * v for w, v in zip((0.299, 0.587, 0.114), sums)) / 6400)
 
 
 def yaw_proxy(lm: np.ndarray) -> float:
@@ -791,7 +788,7 @@ def render_face(ident: dict, img: dict, rng: np.random.Generator) -> tuple[np.nd
     if ident["facial_hair"] in ("mustache", "beard"):
         _draw_mustache(draw, head, ident, img)
     for side in (-1, 1):
-        _draw_brow(draw, head, ident, side, rng)
+        _draw_brow(draw, head, ident, side)
     _draw_hair_cap(draw, head, ident, hair, img)
     if long_style:
         _draw_hair_curtains(draw, head, ident, hair, rng, img)
@@ -801,9 +798,8 @@ def render_face(ident: dict, img: dict, rng: np.random.Generator) -> tuple[np.nd
     small = canvas.reduce(SS)                    # box filter over each SSxSS block: anti-aliasing
     arr = np.asarray(small, dtype=np.float32)
     light, spec = _shading(head, ident, img)
-    light = cv2.resize(light, (WIDTH, HEIGHT), interpolation=cv2.INTER_LINEAR)
-    spec = cv2.resize(spec, (WIDTH, HEIGHT), interpolation=cv2.INTER_LINEAR)
-    arr = arr * light + spec[..., None]
+    maps = cv2.resize(np.dstack([light, spec]), (WIDTH, HEIGHT), interpolation=cv2.INTER_LINEAR)
+    arr = arr * maps[..., :3] + maps[..., 3:]
     oy, ox = img["noise_off"]
     arr += _NOISE[oy:oy + HEIGHT, ox:ox + WIDTH, None] * img["noise"]
     arr = cv2.GaussianBlur(arr, (0, 0), img["blur"])
