@@ -21,7 +21,6 @@ from PIL import Image, ImageDraw
 WIDTH, HEIGHT = 178, 218
 SS = 2                                   # supersampling factor of the drawing canvas
 EYE_TARGET = (69.3, 111.4, 107.9, 111.4)  # CelebA's mean aligned eye positions (x, y, x, y)
-LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 # skin tones from very pale to very dark (linear blend between neighbours)
 SKIN_TONES = np.array([(250, 222, 205), (240, 200, 175), (228, 180, 150), (214, 160, 124),
@@ -39,6 +38,12 @@ LIPSTICKS = np.array([(175, 35, 55), (200, 70, 90), (150, 40, 50), (185, 95, 95)
 
 
 # ------------------------------------------------------------------------------ parameters
+def _muted(rng, lo, hi):
+    """A random colour partway between a grey and a saturated colour (clothes, walls)."""
+    grey = rng.uniform(lo, hi)
+    return grey + (rng.uniform(lo, hi, 3) - grey) * rng.uniform(0.2, 0.8)
+
+
 def _pick(rng, options, p=None):
     return options[int(rng.choice(len(options), p=p))]
 
@@ -70,9 +75,11 @@ def identity_params(rng: np.random.Generator) -> dict:
         chin_w=rng.uniform(0.22, 0.42), chin_y=rng.uniform(66, 74), head_top=rng.uniform(78, 88),
         jaw_fwd=rng.uniform(6, 12),
         hair_style=style, hair=hair, hair_rgb=np.array(HAIR_COLOURS[hair][0], np.float32) * rng.uniform(0.9, 1.1),
-        hair_vol=rng.uniform(3, 9) + (0 if male else 3), hairline=rng.uniform(-46, -37) - (4 if not young and male else 0),
+        hair_vol=rng.uniform(3, 9) + (0 if male else 3),
+        hairline=rng.uniform(-46, -37) - (4 if not young and male else 0),
         hair_len=rng.uniform(85, 140), part=rng.uniform(-0.5, 0.5),
-        brow_th=rng.uniform(2.0, 3.0) + (1.0 if male else 0), brow_arch=rng.uniform(0.6, 3.0), brow_y=rng.uniform(-14, -11),
+        brow_th=rng.uniform(2.0, 3.0) + (1.0 if male else 0), brow_arch=rng.uniform(0.6, 3.0),
+        brow_y=rng.uniform(-14, -11),
         eye_rgb=EYE_COLOURS[rng.integers(len(EYE_COLOURS))] * rng.uniform(0.85, 1.15),
         ew=rng.uniform(6.4, 7.6), eh=rng.uniform(2.5, 3.4), iris=rng.uniform(3.0, 3.5),
         nose_p=rng.uniform(14, 19), nose_w=rng.uniform(4.5, 6.5), nose_y=rng.uniform(21.5, 26.5),
@@ -103,7 +110,7 @@ def image_params(rng: np.random.Generator, ident: dict, flag: str | None) -> dic
         light=np.array([az * 0.75, -rng.uniform(0.15, 0.6), 1.0]),
         ambient=rng.uniform(0.35, 0.55), light_tint=rng.uniform(0.97, 1.03, 3),
         bg_kind=_pick(rng, ["flat", "gradient", "blobs", "blobs", "stripes"]),
-        bg_rng=int(rng.integers(2**31)), cloth_rgb=rng.uniform(15, 235, 3),
+        bg_rng=int(rng.integers(2**31)), cloth_rgb=_muted(rng, 15, 235),
         neckline=_pick(rng, ["round", "v", "collar"]),
         gaze=rng.normal(0, 0.6), blink=rng.uniform(0.85, 1.05),
         glasses=flag == "glasses", sunglasses=rng.random() < 0.25,
@@ -367,28 +374,43 @@ def _draw_hair_curtains(draw, head, ident, colour, rng, img):
         outer = outer + (mid - outer) * taper * 0.8
         a = head.to_image(inner, y)
         b = head.to_image(outer, y)[::-1]
-        _layered(draw, np.concatenate([a, b]), colour, img, scale=(0.8, 0.4))
+        _poly(draw, np.concatenate([a, b]), colour)
+        lit = img["light"][0] * side > 0                     # a soft sheen down the lit lock
+        _line(draw, head.to_image(0.6 * inner + 0.4 * outer, y)[2:-3], _clip(colour * 1.3 + 12, 0, 255),
+              1.6, alpha=55 if lit else 25)
 
 
-def _hair_strands(draw, head, ident, colour, rng):
-    """Thin lighter and darker strokes that give the hair a direction and sheen."""
+def _hair_strands(draw, head, ident, colour, rng, skin):
+    """A parting and thin lighter/darker strokes sweeping from it: hair, not a helmet."""
     if ident["hair_style"] == "bald":
         return
-    n, k = 28, 6
+    style = ident["hair_style"]
+    part = ident["part"] * (0.35 if style in ("long", "medium", "updo") else 1.0)
+    y_front = ident["hairline"] if style != "bangs" else ident["brow_y"] - 3.5
+    vol = ident["hair_vol"] * 0.85
+    if style != "bangs":            # the parting: a thin line of scalp from the hairline back
+        yp = np.linspace(ident["hairline"] - 1.5, head.top + 6, 6)
+        _line(draw, head.P_theta(np.full(6, part), yp, vol), skin * 0.8, 0.7, alpha=110)
+    n, k = 40, 6
     side = np.where(np.arange(n) % 2 == 0, -1.0, 1.0)[:, None]
-    a0 = ident["part"] + side * rng.uniform(0.05, 0.3, (n, 1))
-    a1 = side * rng.uniform(0.7, 1.6, (n, 1))
+    y_start = rng.uniform(head.top + 5, ident["hairline"] - 2, (n, 1))
+    a0 = part + side * rng.uniform(0.02, 0.12, (n, 1))
+    a1 = side * rng.uniform(0.8, 1.55, (n, 1))
     t = np.linspace(0, 1, k)[None, :]
-    th = a0 + (a1 - a0) * t ** 0.8
-    long_style = ident["hair_style"] in ("long", "medium")
-    y = head.top + 4 + t * rng.uniform(40, 80, (n, 1)) if long_style else head.top + 4 + t * rng.uniform(20, 45, (n, 1))
+    th = a0 + (a1 - a0) * t ** 0.7
+    drop = rng.uniform(40, 95, (n, 1)) if style in ("long", "medium") else rng.uniform(12, 38, (n, 1))
+    y = y_start + t ** 1.5 * drop
     y = np.minimum(y, _hairline(ident, np.degrees(th)) - 1.5)
+    if style == "bangs":            # fringe strands fall straight down over the forehead
+        fr = n // 3
+        th[:fr] = rng.uniform(-0.75, 0.75, (fr, 1)) + t * rng.uniform(-0.08, 0.08, (fr, 1))
+        y[:fr] = ident["hairline"] - 6 + t * (y_front - ident["hairline"] + 6)
     th = _clip(th, -math.pi / 2 - head.phi + 0.1, math.pi / 2 - head.phi - 0.1)
-    pts = head.P_theta(th, y, ident["hair_vol"] * 0.8)
-    dark = rng.random(n) < 0.6
-    shade = np.where(dark, rng.uniform(0.55, 0.8, n), rng.uniform(1.25, 1.6, n))
-    widths = rng.uniform(0.5, 1.0, n)
-    alphas = rng.uniform(70, 150, n)
+    pts = head.P_theta(th, y, vol)
+    dark = rng.random(n) < 0.55
+    shade = np.where(dark, rng.uniform(0.5, 0.75, n), rng.uniform(1.2, 1.55, n))
+    widths = rng.uniform(0.45, 0.9, n)
+    alphas = rng.uniform(60, 140, n)
     for i in range(n):
         c = colour * shade[i] + (0 if dark[i] else 15)
         _line(draw, pts[i], c, widths[i], alpha=alphas[i])
@@ -610,7 +632,7 @@ def _draw_ears(draw, head, ident, skin):
         ry = 13.0 * head.s
         _ellipse(draw, c[0], c[1], rx, ry, skin * np.array([0.97, 0.9, 0.88]))
         _ellipse(draw, c[0] - side * 0.2 * rx, c[1] - 1, rx * 0.55, ry * 0.7, skin * 0.7, 120)
-        if ident["earrings"]:
+        if ident["earrings"] and ident["hair_style"] not in ("long", "medium"):   # else hidden by hair
             _ellipse(draw, c[0], c[1] + ry * 0.95, 1.4, 1.4, (230, 190, 90))
 
 
@@ -750,7 +772,7 @@ def yaw_proxy(lm: np.ndarray) -> float:
     return float((lm[2, 0] - (lm[0, 0] + lm[1, 0]) / 2) / (lm[1, 0] - lm[0, 0]))
 
 
-def fit_pose(ident: dict, img: dict, rng: np.random.Generator) -> tuple[Head, np.ndarray]:
+def fit_pose(ident: dict, img: dict) -> tuple[Head, np.ndarray]:
     """Build the head and make its rounded landmarks honour the yaw guarantee of its class."""
     for _ in range(12):
         head = Head(ident, img)
@@ -767,7 +789,7 @@ def fit_pose(ident: dict, img: dict, rng: np.random.Generator) -> tuple[Head, np
 
 def render_face(ident: dict, img: dict, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Draw one face. Returns (uint8 RGB array 218x178x3, int landmarks (5, 2))."""
-    head, lm = fit_pose(ident, img, rng)
+    head, lm = fit_pose(ident, img)
     skin = ident["skin"]
     hair = ident["hair_rgb"] * img["hair_shade"]
     bg = _background(np.random.default_rng(img["bg_rng"]), img["bg_kind"], (WIDTH * SS, HEIGHT * SS))
@@ -792,7 +814,7 @@ def render_face(ident: dict, img: dict, rng: np.random.Generator) -> tuple[np.nd
     _draw_hair_cap(draw, head, ident, hair, img)
     if long_style:
         _draw_hair_curtains(draw, head, ident, hair, rng, img)
-    _hair_strands(draw, head, ident, hair, rng)
+    _hair_strands(draw, head, ident, hair, rng, skin)
     if img["glasses"]:
         _draw_glasses(draw, head, ident, img)
     small = canvas.reduce(SS)                    # box filter over each SSxSS block: anti-aliasing

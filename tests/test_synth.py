@@ -175,6 +175,14 @@ def test_byte_identical_for_same_seed_any_workers(tmp_path):
     assert a["counts"] == {"too_dark": 3, "too_bright": 3, "profile": 4, "glasses": 3}
 
 
+def test_custom_fractions_give_exact_counts(tmp_path):
+    s = render_synthetic_celeba(tmp_path / "f", 20, seed=0, fractions={"too_dark": 0.5, "glasses": 0.0},
+                                workers=1, progress=False)
+    t = truth(tmp_path / "f")
+    assert s["counts"] == {"too_dark": 10, "too_bright": 1, "profile": 2, "glasses": 0}   # others: defaults
+    assert {k: int(v.sum()) for k, v in t.items()} == s["counts"]
+
+
 # ------------------------------------------------------------------------------ arguments and directories
 @pytest.mark.parametrize("kwargs, words", [
     (dict(n=0), "n (number"), (dict(n=-3), ">= 1"), (dict(n=2.5), "integer"),
