@@ -240,3 +240,16 @@ def fig_training_curves(history: list[dict], keys_loss=("d_loss", "g_loss"), key
         ax.set_xlabel("epoch"), ax.set_ylabel("SWD (lower is better)"), ax.grid(alpha=.3)
     fig.tight_layout()
     return fig
+
+
+def fig_loss_curve(loss_history):
+    """Completion loss per iteration: the mean over images, with the spread between images."""
+    h = np.asarray(loss_history, dtype=np.float64)
+    h = h.reshape(h.shape[0], -1)
+    its = np.arange(h.shape[0])
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    ax.plot(its, h.mean(axis=1), color="C0", label="mean over faces")
+    ax.fill_between(its, h.min(axis=1), h.max(axis=1), color="C0", alpha=.2, label="min–max")
+    ax.set_xlabel("iteration"), ax.set_ylabel("loss"), ax.grid(alpha=.3), ax.legend()
+    fig.tight_layout()
+    return fig

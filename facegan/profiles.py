@@ -38,7 +38,6 @@ PROFILES: dict[str, dict] = {
         "n_show": 8,
         "n_complete": 4,
         "candidates": 8, "iterations": 20, "snapshots": [0, 5, 10, 20],
-        "sgd_iterations": 20,
         "eval_limit": 6,
         "eval_split": "val",
     },
@@ -54,7 +53,6 @@ PROFILES: dict[str, dict] = {
         "n_show": 36,
         "n_complete": 8,
         "candidates": 64, "iterations": 300, "snapshots": [0, 30, 100, 300],
-        "sgd_iterations": 300,
         "eval_limit": 64,
     },
     "paper": {
@@ -69,7 +67,6 @@ PROFILES: dict[str, dict] = {
         "n_show": 64,
         "n_complete": 16,
         "candidates": 1000, "iterations": 1000, "snapshots": [0, 100, 300, 1000],
-        "sgd_iterations": 1000,
         "eval_limit": 1000,
     },
 }
