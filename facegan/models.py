@@ -137,10 +137,11 @@ def hidden_outputs(model, layer_names: list[str], inputs, batch_size: int = 64) 
         raise FaceganError(f"{model.name} has no layer named {', '.join(map(repr, unknown))}; "
                            f"choose from {', '.join(available[1:])}")
     probe = keras.Model(model.inputs, [model.get_layer(n).output for n in layer_names])
-    outs = probe.predict(np.asarray(inputs, np.float32), batch_size=batch_size, verbose=0)
-    if len(layer_names) == 1:
-        outs = [outs]
-    return {n: np.asarray(o) for n, o in zip(layer_names, outs)}
+    x = np.asarray(inputs, np.float32)
+    # direct calls in batches (not predict): no new predict function is traced per probe model
+    parts = [probe(x[s:s + batch_size], training=False) for s in range(0, len(x), batch_size)]
+    parts = [p if isinstance(p, (list, tuple)) else [p] for p in parts]
+    return {n: np.concatenate([np.asarray(p[j]) for p in parts]) for j, n in enumerate(layer_names)}
 
 
 def saved_width(path, kind: str) -> float | None:

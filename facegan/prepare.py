@@ -102,7 +102,7 @@ def decode_all(paths: list[str], boxes: np.ndarray, workers: int | None = None, 
     workers = max(1, int(workers or os.cpu_count() or 1))
     chunk = chunk or int(np.clip(n // (workers * 8) or 1, 16, 512))
     jobs = [(s, paths[s:s + chunk], boxes[s:s + chunk]) for s in range(0, n, chunk)]
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     bar = tqdm(total=n, unit="img", desc="decode+crop", disable=not progress, smoothing=0.1)
     try:

@@ -286,7 +286,7 @@ def render_synthetic_celeba(out_dir, n: int, seed: int = 0, fractions: dict | No
     lms = np.zeros((n, 5, 2), np.int64)
     attrs = np.zeros((n, len(ATTRIBUTE_NAMES)), np.int8)
     ids = np.zeros(n, np.int64)
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     with tqdm(total=n, unit="img", desc="synthetic CelebA", disable=not progress, smoothing=0.1) as bar:
         def collect(res):
