@@ -57,7 +57,9 @@ def execute_notebook(src: Path, dst: Path, parameters: dict, cwd: Path) -> None:
 
     try:
         pm.execute_notebook(str(src), str(dst), parameters=parameters, kernel_name="python3",
-                            cwd=str(cwd), progress_bar=sys.stderr.isatty(), log_output=False)
+                            cwd=str(cwd), progress_bar=sys.stderr.isatty(), log_output=False,
+                            # what the notebook prints (training epochs, ...) also shows live here
+                            stdout_file=sys.stdout, stderr_file=sys.stderr)
     except PapermillExecutionError as e:
         last = (e.evalue or "").strip().splitlines()
         raise FaceganError(

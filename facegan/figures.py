@@ -121,44 +121,45 @@ def fig_architecture(generator, discriminator):
 
 def fig_completion_procedure(target=None, known=None, generated=None, completed=None):
     """Fig. 4: the completion procedure as a diagram (with example images when given)."""
-    fig, ax = plt.subplots(figsize=(12, 4.2))
-    ax.set_xlim(0, 12), ax.set_ylim(0, 4.2), ax.axis("off")
+    fig, ax = plt.subplots(figsize=(12, 4.6))
+    ax.set_xlim(0, 12), ax.set_ylim(0, 4.6), ax.axis("off")
 
     def box(x, y, w, h, text, fc="#eef3f8"):
         ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.05", fc=fc, ec="#444"))
         ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=9)
 
-    def arrow(a, b, text=None):
-        ax.add_patch(FancyArrowPatch(a, b, arrowstyle="->", mutation_scale=12, color="#333"))
-        if text:
-            ax.text((a[0] + b[0]) / 2, (a[1] + b[1]) / 2 + .12, text, ha="center", fontsize=8)
+    def arrow(a, b, colour="#333"):
+        ax.add_patch(FancyArrowPatch(a, b, arrowstyle="->", mutation_scale=12, color=colour))
 
-    box(0.1, 2.6, 1.9, 1.0, "K random z ∈ (−1,1)¹⁰⁰\nkeep the best")
-    box(2.6, 2.6, 1.4, 1.0, "generator G", "#cfe3f7")
-    box(4.6, 2.6, 1.4, 1.0, "G(z)", "#ffffff")
-    box(6.6, 3.1, 2.2, 0.8, "contextual: ‖M⊙G(z) − M⊙y‖₁", "#fff6d5")
-    box(6.6, 2.0, 2.2, 0.8, "perceptual: log(1 − D(G(z)))", "#f7dccf")
-    box(9.3, 2.6, 1.3, 1.0, "loss\nL = ctx + λ·perc", "#ffffff")
-    box(4.6, 0.4, 2.4, 0.9, "fill the hole with G(z)\n(paste or Poisson blend)", "#dff2dc")
-    box(0.1, 0.4, 1.9, 0.9, "masked face y\n(30×30 mouth hole)", "#fff6d5")
-    arrow((2.0, 3.1), (2.6, 3.1))
-    arrow((4.0, 3.1), (4.6, 3.1))
-    arrow((6.0, 3.2), (6.6, 3.45))
-    arrow((6.0, 3.0), (6.6, 2.4))
-    arrow((8.8, 3.45), (9.3, 3.2))
-    arrow((8.8, 2.4), (9.3, 2.9))
-    arrow((2.0, 0.85), (6.6, 3.2), "y")
-    ax.add_patch(FancyArrowPatch((9.95, 2.6), (1.05, 2.6), connectionstyle="arc3,rad=0.35",
-                                 arrowstyle="->", mutation_scale=12, color="#b03030"))
-    ax.text(5.6, 1.55, "∂L/∂z: update z with Adam (or the study's SGD), keep z in (−1, 1)",
-            ha="center", fontsize=8.5, color="#b03030")
-    arrow((5.3, 2.6), (5.6, 1.3))
-    pics = [(target if known is None else (masked(target[None], known[None])[0] if target is not None else None),
+    # the forward pass (middle row), the loss's two terms, the data (bottom)
+    box(0.1, 2.4, 1.9, 0.9, "z: best of K random\nstarts in (−1, 1)¹⁰⁰")
+    box(2.5, 2.4, 1.2, 0.9, "generator G", "#cfe3f7")
+    box(4.2, 2.4, 1.0, 0.9, "G(z)", "#ffffff")
+    box(5.8, 3.0, 2.6, 0.7, "perceptual: log(1 − D(G(z)))", "#f7dccf")
+    box(5.8, 1.9, 2.6, 0.7, "contextual: ‖M⊙G(z) − M⊙y‖₁", "#fff6d5")
+    box(9.0, 2.4, 1.5, 0.9, "L = contextual\n+ λ·perceptual", "#ffffff")
+    box(5.8, 0.5, 2.6, 0.8, "masked face y\n(M = 0 on the 30×30 mouth)", "#fff6d5")
+    box(3.0, 0.5, 2.4, 0.8, "after the last step:\nfill the hole with G(z)", "#dff2dc")
+    arrow((2.05, 2.85), (2.45, 2.85))
+    arrow((3.75, 2.85), (4.15, 2.85))
+    arrow((5.25, 3.0), (5.75, 3.3))
+    arrow((5.25, 2.7), (5.75, 2.25))
+    arrow((8.45, 3.3), (8.95, 3.0))
+    arrow((8.45, 2.25), (8.95, 2.6))
+    arrow((7.1, 1.35), (7.1, 1.85))
+    arrow((4.7, 2.35), (4.7, 1.35))
+    # the search: gradient of L with respect to z, back to z
+    red = "#b03030"
+    ax.plot([9.75, 9.75, 1.05], [3.35, 4.2, 4.2], color=red, lw=1.3)
+    arrow((1.05, 4.2), (1.05, 3.35), red)
+    ax.text(5.4, 4.3, "∂L/∂z: update z with Adam (or the study's SGD), z kept in (−1, 1); repeat",
+            ha="center", va="bottom", fontsize=8.5, color=red)
+    pics = [(masked(target[None], known[None])[0] if target is not None and known is not None else target,
              "y (masked)"), (generated, "G(z)"), (completed, "completed")]
     for j, (img, label) in enumerate(pics):
         if img is None:
             continue
-        sub = fig.add_axes([0.62 + 0.12 * j, 0.02, 0.1, 0.28])
+        sub = fig.add_axes([0.745 + 0.085 * j, 0.03, 0.075, 0.26])
         _imshow(sub, img, label)
     return fig
 

@@ -136,7 +136,7 @@ def hidden_outputs(model, layer_names: list[str], inputs, batch_size: int = 64) 
     if unknown:
         raise FaceganError(f"{model.name} has no layer named {', '.join(map(repr, unknown))}; "
                            f"choose from {', '.join(available[1:])}")
-    probe = keras.Model(model.inputs, [model.get_layer(n).output for n in layer_names])
+    probe = keras.Model(model.input, [model.get_layer(n).output for n in layer_names])
     x = np.asarray(inputs, np.float32)
     # direct calls in batches (not predict): no new predict function is traced per probe model
     parts = [probe(x[s:s + batch_size], training=False) for s in range(0, len(x), batch_size)]

@@ -136,7 +136,9 @@ class Report:
         m = self.cache().manifest
         rows = [["images in the source", m.get("n_source")],
                 ["unreadable or missing", m.get("n_corrupt")]]
-        rows += [[f"removed: {rule.replace('_', ' ')}", n] for rule, n in (m.get("removed") or {}).items()]
+        from facegan.quality import RULES
+        removed = m.get("removed") or {}
+        rows += [[f"removed: {rule.replace('_', ' ')}", removed[rule]] for rule in RULES if rule in removed]
         rows += [["kept (good quality)", m.get("n_kept")]]
         kept = self.cache()
         from facegan.cache import PARTITIONS
