@@ -8,6 +8,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from facegan.plotting import as_uint8, image_grid
 
@@ -235,10 +236,12 @@ def fig_training_curves(history: list[dict], keys_loss=("d_loss", "g_loss"), key
         if any(k in h for h in history):
             ax.plot(epochs, [h.get(k, np.nan) for h in history], marker="o", label=k)
     ax.set_xlabel("epoch"), ax.set_ylabel("loss"), ax.legend(), ax.grid(alpha=.3)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if has_swd:
         ax = axes[0, 1]
         ax.plot(epochs, [h.get(key_swd, np.nan) for h in history], marker="o", color="C2")
         ax.set_xlabel("epoch"), ax.set_ylabel("SWD (lower is better)"), ax.grid(alpha=.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     return fig
 
