@@ -173,8 +173,9 @@ class Report:
         labels = {"too_dark": "too dark", "too_bright": "too bright", "profile": "profile",
                   "glasses": "glasses"}
         groups = {"good quality": [r for r in rows if r["kept"]]}
-        groups.update({labels.get(rule, rule): [r for r in rows if r["reasons"] == [rule]] or
-                       [r for r in rows if rule in r["reasons"]] for rule in RULES})
+        # every face the rule flags (its count = the manifest's `flagged`), those it alone rejects first
+        groups.update({labels.get(rule, rule): [r for r in rows if r["reasons"] == [rule]] +
+                       [r for r in rows if rule in r["reasons"] and r["reasons"] != [rule]] for rule in RULES})
         out = {}
         for label, group in groups.items():
             crops = []
@@ -347,7 +348,12 @@ class Report:
         return out
 
     def evaluation_table(self) -> str:
-        return (self.evaluation() / "metrics.md").read_text()
+        table = (self.evaluation() / "metrics.md").read_text()
+        split, wanted = self.eval_split(), self.cfg["eval_split"]
+        if split != wanted:
+            table = (f"*{self.data_label} has no kept faces in the `{wanted}` partition, so the "
+                     f"evaluation uses `{split}`.*\n\n" + table)
+        return table
 
 
 # ---------------------------------------------------------------------------- helpers
