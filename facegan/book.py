@@ -17,6 +17,7 @@ from facegan.errors import FaceganError
 from facegan.profiles import get_profile
 
 NOTEBOOKS = ("01_data", "02_models", "03_training", "04_completion", "05_evaluation")
+COMPLETION_NOTEBOOKS = ("04_completion", "05_evaluation")     # their kernels get ONEDNN_ENV
 
 
 def find_root(start: str | os.PathLike | None = None) -> Path:
@@ -97,7 +98,16 @@ def build_book(profile: str = "quick", data: str | None = None, workdir: str | N
         print(f"[{i}/{len(notebooks)}] executing {src.relative_to(repo)} (profile {profile})",
               flush=True)
         t = time.time()
-        execute_notebook(src, stage / "notebooks" / src.name, params, repo)
+        extra = {}
+        if name in COMPLETION_NOTEBOOKS:      # see facegan.complete.prefer_onednn
+            from facegan.complete import ONEDNN_ENV
+            extra = {k: v for k, v in ONEDNN_ENV.items() if k not in os.environ}
+        os.environ.update(extra)               # the kernel papermill starts inherits it
+        try:
+            execute_notebook(src, stage / "notebooks" / src.name, params, repo)
+        finally:
+            for k in extra:
+                os.environ.pop(k, None)
         print(f"      done in {time.time() - t:.0f} s", flush=True)
     print("building the HTML with jupyter-book", flush=True)
     jb = Path(sys.executable).parent / "jupyter-book"

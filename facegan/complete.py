@@ -17,6 +17,23 @@ from facegan.errors import FaceganError
 from facegan.masks import check_known
 
 Z_LIMIT = 1.0 - 1e-6          # arctanh of a start point is finite
+ONEDNN_ENV = {"TF_ENABLE_ONEDNN_OPTS": "1"}
+
+
+def prefer_onednn() -> None:
+    """Turn on TensorFlow's oneDNN kernels for a completion process, if TensorFlow is not loaded yet.
+
+    TF 2.21 leaves oneDNN off on non-Intel CPUs. On a 2-core AMD EPYC it made completion's batched
+    G+D backward pass 2.1x faster (64 faces: 160 s -> 72 s, same final loss to 3 decimals), while
+    training did not gain (width 1.0 got slower), so only completion commands ask for it. A value
+    the user set wins; GPUs are unaffected.
+    """
+    import os
+    import sys
+
+    if "tensorflow" not in sys.modules:
+        for k, v in ONEDNN_ENV.items():
+            os.environ.setdefault(k, v)
 
 
 @dataclass

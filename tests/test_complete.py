@@ -59,3 +59,21 @@ def test_sgd_runs_and_improves(gan, case):
 def test_bad_masks(gan, case, bad):
     with pytest.raises(FaceganError):
         complete(*gan, case[0][:1], bad, candidates=2, iterations=1)
+
+
+def test_prefer_onednn_sets_default_before_tensorflow_only():
+    import os
+    import subprocess
+    import sys
+
+    code = ("import os, sys\nfrom facegan.complete import prefer_onednn\nprefer_onednn()\n"
+            "print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'), 'tensorflow' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1", "False"]          # importing facegan.complete loads no TensorFlow
+    out = subprocess.run([sys.executable, "-c", code], env={**env, "TF_ENABLE_ONEDNN_OPTS": "0"},
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0", "False"]          # the user's choice wins
+    late = "import tensorflow\n" + code
+    out = subprocess.run([sys.executable, "-c", late], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["None", "True"]         # too late to matter: left alone

@@ -34,6 +34,8 @@ def register(sub):
 
 
 def run_complete(args) -> int:
+    from facegan.complete import prefer_onednn
+    prefer_onednn()
     from pathlib import Path
 
     import numpy as np
@@ -73,6 +75,8 @@ def run_complete(args) -> int:
 
 
 def run_evaluate(args) -> int:
+    from facegan.complete import prefer_onednn
+    prefer_onednn()
     from facegan.evaluate import evaluate_completion
 
     evaluate_completion(args.run, args.cache, args.split, args.out, args.limit, args.iterations,
