@@ -70,24 +70,18 @@ def fig_quality(rows: dict[str, list]):
 
 
 def _layer_label(layer) -> str:
+    """A short multi-line label: kind, size, activation."""
     cfg = layer.get_config()
     kind = type(layer).__name__
     act = cfg.get("activation")
-    act = f", {act}" if isinstance(act, str) and act != "linear" else ""
+    act = f"\n{act}" if isinstance(act, str) and act != "linear" else ""
     if kind == "Dense":
-        return f"Dense {cfg['units']}{act}"
+        return f"Dense\n{cfg['units']}{act}"
     if kind == "Conv2D":
         k = cfg["kernel_size"]
-        return f"Conv {k[0]}×{k[1]} {cfg['filters']} {cfg['padding']}{act}"
-    if kind == "UpSampling2D":
-        return "UpSample ×2"
-    if kind == "MaxPooling2D":
-        return "MaxPool 2"
-    if kind == "BatchNormalization":
-        return "BatchNorm"
-    if kind == "Activation":
-        return f"{cfg['activation']}"
-    return kind
+        return f"Conv {k[0]}×{k[1]}\n{cfg['filters']} {cfg['padding']}{act}"
+    return {"UpSampling2D": "Up-\nsample\n×2", "MaxPooling2D": "Max\npool 2", "BatchNormalization": "Batch\nNorm",
+            "Activation": str(cfg.get("activation")), "Reshape": "Re-\nshape"}.get(kind, kind)
 
 
 def _shape(layer) -> str:
@@ -100,7 +94,7 @@ def _shape(layer) -> str:
 
 def fig_architecture(generator, discriminator):
     """Fig. 3: the GAN, drawn from the Keras models themselves (layer types, sizes, output shapes)."""
-    fig, axes = plt.subplots(2, 1, figsize=(12, 6.2))
+    fig, axes = plt.subplots(2, 1, figsize=(12, 6.6))
     for ax, model, title, colour in ((axes[0], generator, "Generator G: z (100) → 80×80×3 image", "#cfe3f7"),
                                      (axes[1], discriminator, "Discriminator D: 80×80×3 image → logit", "#f7dccf")):
         layers = [l for l in model.layers if type(l).__name__ not in ("InputLayer",)]
@@ -108,13 +102,13 @@ def fig_architecture(generator, discriminator):
         ax.set_xlim(0, n), ax.set_ylim(0, 1), ax.axis("off")
         ax.set_title(title + f"   ({model.count_params():,} parameters)", fontsize=11, loc="left")
         for i, layer in enumerate(layers):
-            ax.add_patch(FancyBboxPatch((i + .06, .3), .88, .45, boxstyle="round,pad=0.02", fc=colour,
+            ax.add_patch(FancyBboxPatch((i + .06, .25), .88, .6, boxstyle="round,pad=0.02", fc=colour,
                                         ec="#444"))
-            ax.text(i + .5, .6, _layer_label(layer).replace(" ", "\n", 1), ha="center", va="center",
-                    fontsize=7.5)
-            ax.text(i + .5, .2, _shape(layer), ha="center", va="center", fontsize=7, color="#333")
+            ax.text(i + .5, .55, _layer_label(layer), ha="center", va="center", fontsize=8.5,
+                    linespacing=1.15)
+            ax.text(i + .5, .12, _shape(layer), ha="center", va="center", fontsize=8, color="#333")
             if i:
-                ax.add_patch(FancyArrowPatch((i - .06, .52), (i + .06, .52), arrowstyle="->",
+                ax.add_patch(FancyArrowPatch((i - .06, .55), (i + .06, .55), arrowstyle="->",
                                              mutation_scale=8))
     fig.tight_layout()
     return fig

@@ -197,8 +197,9 @@ class Report:
             use = [r for r, k in (("generation", "gen_width"), ("completion", "comp_width"))
                    if float(self.cfg[k]) == w]
             note = ("the study's GAN" if w == 1.0 else "the study's completion GAN" if w == 0.5 else "")
+            here = f"used here for {' and '.join(use)}" if use else ""
             rows.append([f"{w:g}", f"{g.count_params():,}", f"{d.count_params():,}",
-                         ", ".join(filter(None, [note] + [f"used here for {u}" for u in use]))])
+                         "; ".join(filter(None, [note, here]))])
         return md_table(["width", "generator parameters", "discriminator parameters", ""], rows)
 
     def _train_settings(self, role: str) -> dict:
