@@ -40,6 +40,16 @@ class Cache:
     def __len__(self) -> int:
         return int(self.crops.shape[0])
 
+    def mean_image(self, chunk: int = 4096) -> np.ndarray:
+        """The mean crop as floats in [-1, 1], (80, 80, 3), summed in chunks: a float64 copy of the
+        full filtered CelebA at once would need ~24 GB."""
+        if len(self) == 0:
+            raise FaceganError("the mean face of an empty set of crops is undefined")
+        total = np.zeros(self.crops.shape[1:], np.float64)
+        for s in range(0, len(self), chunk):
+            total += np.asarray(self.crops[s:s + chunk]).sum(axis=0, dtype=np.float64)
+        return total / len(self) / 127.5 - 1.0
+
     def select(self, partition: str | None) -> "Cache":
         """The subset in one partition ('train', 'val', 'test'), or everything for None/'all'."""
         if partition in (None, "all"):

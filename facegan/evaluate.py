@@ -36,7 +36,7 @@ def evaluate_completion(run_dir, cache_dir, split: str = "test", out_dir="eval",
     known = mouth_masks(data.mouth_boxes[:n])
     run = load_run(run_dir)
     train = full.select("train")
-    mean_img = (np.asarray(train.crops, np.float64).mean(0) / 127.5 - 1.0) if len(train) else None
+    mean_img = train.mean_image() if len(train) else None
     results: dict[str, np.ndarray] = {}
     for opt in ("adam", "sgd"):
         r = complete(run.generator, run.discriminator, images, known, candidates=candidates,

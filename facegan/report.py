@@ -324,7 +324,7 @@ class Report:
         r = self.completion_examples()
         n = min(n, len(r.target))
         train = self.cache("train")
-        mean = np.asarray(train.crops, np.float64).mean(0) / 127.5 - 1.0
+        mean = train.mean_image()
         cols = {"original": r.target[:n], "masked": masked(r.target[:n], r.known[:n]),
                 "facegan\npasted": r.pasted[:n], "facegan\nblended": r.blended[:n]}
         for name, method in baseline_methods(mean).items():

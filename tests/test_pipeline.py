@@ -95,3 +95,20 @@ def test_repeat_and_errors(cache_dir):
         make_dataset(cache_dir, 2, partition="training")
     with pytest.raises(FaceganError, match="does not exist"):
         make_dataset(cache_dir / "nope", 2)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 4096])
+def test_mean_image_in_chunks_equals_the_direct_mean(cache_dir, chunk):
+    cache = load_cache(cache_dir)
+    direct = np.asarray(cache.crops, np.float64).mean(axis=0) / 127.5 - 1.0
+    got = cache.mean_image(chunk=chunk)
+    assert got.shape == (80, 80, 3)
+    np.testing.assert_allclose(got, direct, atol=1e-12)
+    assert not np.allclose(cache.select("train").mean_image(), cache.select("val").mean_image())
+
+
+def test_mean_image_of_nothing_is_an_error(cache_dir):
+    nothing = load_cache(cache_dir, "train").select("val")          # train crops hold no val crop
+    assert len(nothing) == 0
+    with pytest.raises(FaceganError, match="empty"):
+        nothing.mean_image()
