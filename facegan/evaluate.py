@@ -17,7 +17,8 @@ METRICS = ("hole_l1", "hole_psnr", "hole_ssim", "l1", "psnr", "ssim")
 
 def evaluate_completion(run_dir, cache_dir, split: str = "test", out_dir="eval", limit: int | None = None,
                         iterations: int = 300, candidates: int = 64, seed: int = 0,
-                        progress: bool = True) -> dict:
+                        progress: bool = True, epoch: int | None = None) -> dict:
+    """Complete `limit` faces of `split` with every method; `epoch` picks a finished epoch's weights."""
     from facegan.baselines import baseline_methods
     from facegan.cache import PARTITIONS, load_cache
     from facegan.complete import complete
@@ -34,7 +35,7 @@ def evaluate_completion(run_dir, cache_dir, split: str = "test", out_dir="eval",
     n = len(data) if limit is None else min(int(limit), len(data))
     images = np.asarray(data.crops[:n], np.float32) / 127.5 - 1.0
     known = mouth_masks(data.mouth_boxes[:n])
-    run = load_run(run_dir)
+    run = load_run(run_dir, epoch=epoch)
     train = full.select("train")
     mean_img = train.mean_image() if len(train) else None
     results: dict[str, np.ndarray] = {}

@@ -287,9 +287,8 @@ class Report:
 
         c = self.cfg
         split = self.eval_split()
-        key = (f"{self.run_dir('comp').name}-e{c['comp_epochs']}-{split}-n{c['n_complete']}-"
-               f"k{c['candidates']}-i{c['iterations']}-{c['optimizer']}-lam{c['lam']:g}-s{self.seed}")
-        path = self.data_dir / f"completion-{_short_hash(key + str(c['snapshots']))}.npz"
+        key = self._completion_key(split, c["n_complete"], c["optimizer"], c["lam"], c["snapshots"])
+        path = self.data_dir / f"completion-{key}.npz"
         if not path.is_file():
             run = self.gan("comp")
             data = self.cache(split)
@@ -338,15 +337,20 @@ class Report:
 
         c = self.cfg
         split = self.eval_split()
-        key = (f"{self.run_dir('comp').name}-e{c['comp_epochs']}-n{c['eval_limit']}-"
-               f"k{c['candidates']}-i{c['iterations']}-s{self.seed}")
-        out = self.data_dir / f"eval-{split}-{_short_hash(key)}"
+        out = self.data_dir / f"eval-{split}-{self._completion_key(split, c['eval_limit'])}"
         if not (out / "metrics.md").is_file():
-            self.gan("comp")
-            evaluate_completion(self.run_dir("comp"), self.data_dir / "cache", split=split, out_dir=out,
+            run = self.gan("comp")
+            evaluate_completion(run.path, self.data_dir / "cache", split=split, out_dir=out,
                                 limit=c["eval_limit"], iterations=c["iterations"],
-                                candidates=c["candidates"], seed=self.seed, progress=False)
+                                candidates=c["candidates"], seed=self.seed, progress=False,
+                                epoch=c["comp_epochs"] if len(run.history) > c["comp_epochs"] else None)
         return out
+
+    def _completion_key(self, *settings) -> str:
+        """A short name for a completion result: the completion GAN, its epochs, the schedule, `settings`."""
+        c = self.cfg
+        return _short_hash(repr((self.run_dir("comp").name, c["comp_epochs"], c["candidates"],
+                                 c["iterations"], self.seed) + settings))
 
     def evaluation_table(self) -> str:
         table = (self.evaluation() / "metrics.md").read_text()

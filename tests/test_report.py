@@ -113,3 +113,28 @@ def test_figures_have_one_panel_per_image(report):
     assert len(figures.fig_hidden_layers(layers, channels=4).axes) == 8 * 4
     cols = report.method_examples(2)
     assert list(cols)[:2] == ["original", "masked"] and all(len(v) == 2 for v in cols.values())
+
+
+def test_completion_uses_the_completion_epochs_of_a_longer_shared_run(tmp_path, monkeypatch):
+    # same width and schedule for both roles -> one run; generation trains 2 epochs, completion wants 1
+    r = Report("smoke", workdir=str(tmp_path), overrides={"gen_epochs": 2, "comp_epochs": 1})
+    assert r.run_dir("gen") == r.run_dir("comp")
+    gen = r.gan("gen")
+    comp = r.gan("comp")
+    assert len(gen.history) == 2
+    from facegan.runs import load_run
+    first = load_run(gen.path, epoch=1).generator.get_weights()[0]
+    np.testing.assert_array_equal(comp.generator.get_weights()[0], first)
+    assert not np.array_equal(gen.generator.get_weights()[0], first)
+
+    seen = {}
+
+    def fake_evaluate(run_dir, cache_dir, **kw):
+        seen.update(kw)
+        kw["out_dir"].mkdir(parents=True)
+        (kw["out_dir"] / "metrics.md").write_text("table\n")
+
+    import facegan.evaluate
+    monkeypatch.setattr(facegan.evaluate, "evaluate_completion", fake_evaluate)
+    r.evaluation()
+    assert seen["epoch"] == 1
