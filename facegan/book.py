@@ -88,8 +88,6 @@ def build_book(profile: str = "quick", data: str | None = None, workdir: str | N
     _stage(repo, stage)
     params = {"profile": profile, "data": data, "workdir": str(work),
               "seed": prof["seed"] if seed is None else int(seed)}
-    # the kernels inherit this: TensorFlow's C++ start-up chatter (no GPU found, ...) stays out of the book
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     t0 = time.time()
     for i, name in enumerate(notebooks, 1):
         src = repo / "notebooks" / f"{name}.ipynb"
