@@ -20,7 +20,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")   # as `facegan complete` / `evaluate` run (facegan.complete.prefer_onednn)
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")   # as `facegan complete` / `evaluate` run (facegan.completion.search.prefer_onednn)
 
 
 def main():
@@ -41,29 +41,29 @@ def main():
     p.add_argument("--timing-faces", type=int, default=64)
     args = p.parse_args()
 
-    from facegan.complete import complete
-    from facegan.masks import make_mask, mouth_masks
+    from facegan.completion.search import complete
+    from facegan.completion.masks import make_mask, mouth_masks
 
     if Path(args.run, "generator.weights.h5").is_file():
-        from facegan.runs import load_run
+        from facegan.gan.runs import load_run
         run = load_run(args.run)
         g, d = run.generator, run.discriminator
         print(f"GAN: trained run {args.run} (width {run.config['width']})")
     else:
         import keras
-        from facegan.models import build_discriminator, build_generator
+        from facegan.gan.models import build_discriminator, build_generator
         keras.utils.set_random_seed(0)
         g, d = build_generator(0.5), build_discriminator(0.5)
         print("GAN: RANDOM INIT half-size (no trained run found)")
     n = max(args.faces, args.timing_faces)
     if Path(args.cache, "manifest.json").is_file():
-        from facegan.cache import load_cache
+        from facegan.data.cache import load_cache
         c = load_cache(args.cache, "val")
         faces = np.asarray(c.crops[:n], np.float32) / 127.5 - 1.0
         known = mouth_masks(c.mouth_boxes[:n])
         print(f"faces: {len(faces)} val crops from {args.cache}, masks = their mouth boxes")
     else:
-        from facegan.models import sample_z
+        from facegan.gan.models import sample_z
         faces = g(sample_z(n, seed=123)).numpy()
         known = np.broadcast_to(make_mask("mouth"), faces.shape[:3]).copy()
         print(f"faces: {n} generator samples (no cache), template mouth box")

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from facegan.prepare import prepare
+from facegan.data.prepare import prepare
 
 DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "celeba-sample"
 

@@ -25,9 +25,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from facegan.callbacks import TerminateOnNaN  # noqa: E402
-from facegan.models import build_discriminator, build_generator  # noqa: E402
-from facegan.train import build_gan, noisy_dataset  # noqa: E402
+from facegan.gan.callbacks import TerminateOnNaN  # noqa: E402
+from facegan.gan.models import build_discriminator, build_generator  # noqa: E402
+from facegan.gan.trainer import build_gan, noisy_dataset  # noqa: E402
 
 K_G = 2
 

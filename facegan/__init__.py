@@ -1,7 +1,8 @@
 """facegan: reproduce "Generation and Completion of Human Face Images" (2018) with Keras 3.
 
-The data flows one way: data (celeba, synth, crop, quality, prepare, cache, pipeline)
--> models/losses -> train -> complete -> evaluate -> plotting/book.
+The package is grouped by stage, and imports flow one way: data -> gan -> completion -> report
+(`facegan.cli` drives them all). `facegan.images` (pixel conversion, image files, grids) and
+`facegan.errors` are shared by every stage.
 """
 from facegan.errors import FaceganError
 

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from facegan.align import align_face, paste_back, prepare_input
+from facegan.completion.photos import align_face, paste_back, prepare_input
 from facegan.errors import FaceganError
-from facegan.masks import make_mask
+from facegan.completion.masks import make_mask
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from facegan.baselines import baseline_methods
-from facegan.blend import poisson_blend
-from facegan.masks import make_mask
+from facegan.completion.baselines import baseline_methods
+from facegan.completion.blend import poisson_blend
+from facegan.completion.masks import make_mask
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from facegan.book import NOTEBOOKS, build_book
+from facegan.report.build import NOTEBOOKS, build_book
 
 SMOKE_BUDGET_S = 300   # issue: the whole smoke book in <= 5 min on 2 cores
 # study figures each notebook page must show (captions "Figure N.")

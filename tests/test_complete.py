@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from facegan.complete import complete
+from facegan.completion.search import complete
 from facegan.errors import FaceganError
-from facegan.masks import make_mask
-from facegan.models import build_discriminator, build_generator
+from facegan.completion.masks import make_mask
+from facegan.gan.models import build_discriminator, build_generator
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +66,11 @@ def test_prefer_onednn_sets_default_before_tensorflow_only():
     import subprocess
     import sys
 
-    code = ("import os, sys\nfrom facegan.complete import prefer_onednn\nprefer_onednn()\n"
+    code = ("import os, sys\nfrom facegan.completion.search import prefer_onednn\nprefer_onednn()\n"
             "print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'), 'tensorflow' in sys.modules)")
     env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["1", "False"]          # importing facegan.complete loads no TensorFlow
+    assert out.stdout.split() == ["1", "False"]          # importing facegan.completion.search loads no TensorFlow
     out = subprocess.run([sys.executable, "-c", code], env={**env, "TF_ENABLE_ONEDNN_OPTS": "0"},
                          capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["0", "False"]          # the user's choice wins

@@ -1,7 +1,7 @@
 import numpy as np
 
-from facegan.completion_metrics import image_metrics
-from facegan.masks import make_mask
+from facegan.completion.metrics import image_metrics
+from facegan.completion.masks import make_mask
 
 
 def test_metrics_identical_and_hole_only_error():

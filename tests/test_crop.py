@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from facegan.crop import crop_box, crop_boxes, crop_image, mouth_boxes, to_crop_coordinates
+from facegan.data.crop import crop_box, crop_boxes, crop_image, mouth_boxes, to_crop_coordinates
 from facegan.errors import FaceganError
 
 # CelebA 000001 (official landmarks): lefteye, righteye, nose, leftmouth, rightmouth

@@ -18,7 +18,7 @@ SCRIPT = textwrap.dedent(r"""
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(
         cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
-    from facegan.train import build_gan, train_gan
+    from facegan.gan.trainer import build_gan, train_gan
 
     W, B, K = 0.125, 8, 2
     rng = np.random.default_rng(0)
@@ -53,7 +53,7 @@ SCRIPT = textwrap.dedent(r"""
                        int(np.array(multi.g_optimizer.iterations.value.numpy()))],
     }
     # the same code path end to end: train_gan under the strategy
-    from facegan.cache import write_cache
+    from facegan.data.cache import write_cache
     cache = sys.argv[1] + "/cache"
     n = 24
     write_cache(cache, rng.integers(0, 255, (n, 80, 80, 3), dtype=np.uint8), [str(i) for i in range(n)],

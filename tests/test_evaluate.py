@@ -4,13 +4,13 @@ import json
 import numpy as np
 import pytest
 
-from facegan.cache import write_cache
+from facegan.data.cache import write_cache
 from facegan.errors import FaceganError
 
 
 @pytest.fixture(scope="module")
 def run_and_cache(tmp_path_factory):
-    from facegan.models import build_discriminator, build_generator
+    from facegan.gan.models import build_discriminator, build_generator
 
     root = tmp_path_factory.mktemp("eval")
     run = root / "run"; run.mkdir()
@@ -25,7 +25,7 @@ def run_and_cache(tmp_path_factory):
 
 
 def test_evaluate_writes_rows_and_table(run_and_cache):
-    from facegan.evaluate import evaluate_completion
+    from facegan.completion.evaluate import evaluate_completion
 
     run, cache, root = run_and_cache
     summary = evaluate_completion(run, cache, "val", root / "out", limit=2, iterations=3,
@@ -41,7 +41,7 @@ def test_evaluate_writes_rows_and_table(run_and_cache):
 
 
 def test_empty_split_names_the_splits(run_and_cache):
-    from facegan.evaluate import evaluate_completion
+    from facegan.completion.evaluate import evaluate_completion
 
     run, cache, root = run_and_cache
     with pytest.raises(FaceganError, match=r"no images in split 'test'.*train \(2\), val \(3\)"):

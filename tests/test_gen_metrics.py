@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from facegan import FaceganError
-from facegan.gen_metrics import diversity, laplacian_pyramid, memorisation, nearest_distances, swd
+from facegan.gan.metrics import diversity, laplacian_pyramid, memorisation, nearest_distances, swd
 
 
 def faces(n, seed):
@@ -59,7 +59,7 @@ def test_reference_normalisation_sees_a_brightness_shift():
 
 def test_swd_exactly_zero_for_identical_with_same_patches():
     a = faces(8, 3)
-    from facegan.gen_metrics import pyramid_descriptors, sliced_wasserstein
+    from facegan.gan.metrics import pyramid_descriptors, sliced_wasserstein
     da, db = pyramid_descriptors(a, seed=5), pyramid_descriptors(a.copy(), seed=5)
     assert all(sliced_wasserstein(x, y) == 0.0 for x, y in zip(da, db))
 

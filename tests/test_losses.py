@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from facegan.losses import (completion_loss, contextual_loss, discriminator_loss, generator_loss,
-                            perceptual_loss)
+from facegan.completion.losses import completion_loss, contextual_loss, perceptual_loss
+from facegan.gan.losses import discriminator_loss, generator_loss
 
 LOGITS = np.array([-100.0, -3.0, 0.0, 2.0, 100.0], np.float32)
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from facegan.errors import FaceganError
-from facegan.masks import box_mask, check_known, load_mask, make_mask, mouth_masks
+from facegan.completion.masks import box_mask, check_known, load_mask, make_mask, mouth_masks
 
 
 def test_mouth_box_is_a_30x30_hole():

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from facegan import FaceganError
-from facegan.models import (architecture, build_discriminator, build_generator,
+from facegan.gan.models import (architecture, build_discriminator, build_generator,
                             discriminator_probability, hidden_outputs, sample_z)
 
 

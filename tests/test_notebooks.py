@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from facegan.book import NOTEBOOKS
+from facegan.report.build import NOTEBOOKS
 
 NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 PATHS = [NB_DIR / f"{n}.ipynb" for n in NOTEBOOKS]

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from facegan.cache import load_cache, write_cache
+from facegan.data.cache import load_cache, write_cache
 from facegan.errors import FaceganError
-from facegan.pipeline import make_dataset, to_uint8
+from facegan.data.dataset import make_dataset, to_uint8
 
 N_TRAIN, N_VAL, N_TEST = 23, 7, 5
 

@@ -9,12 +9,12 @@ import cv2
 import numpy as np
 import pytest
 
-from facegan.cache import load_cache
-from facegan.celeba import ATTRIBUTE_NAMES, LANDMARKS_FILE, write_celeba_lists
+from facegan.data.cache import load_cache
+from facegan.data.celeba import ATTRIBUTE_NAMES, LANDMARKS_FILE, write_celeba_lists
 from facegan.cli import main
-from facegan.crop import crop_boxes
-from facegan.prepare import prepare, read_quality_csv
-from facegan.quality import RULES, Thresholds
+from facegan.data.crop import crop_boxes
+from facegan.data.prepare import prepare, read_quality_csv
+from facegan.data.quality import RULES, Thresholds
 
 N = 40
 GLASSES = ATTRIBUTE_NAMES.index("Eyeglasses")
@@ -109,7 +109,7 @@ def test_cache_holds_the_exact_crops(prepared, fake_celeba):
     out, _ = prepared
     cache = load_cache(out, mmap=False)
     assert cache.crops.shape == (EXPECTED_KEPT, 80, 80, 3) and cache.crops.dtype == np.uint8
-    from facegan.celeba import read_celeba
+    from facegan.data.celeba import read_celeba
 
     data = read_celeba(fake_celeba)
     pos = {name: k for k, name in enumerate(data.image_ids)}
@@ -246,10 +246,10 @@ def test_cli_synth_rejects_bad_sizes(tmp_path, capsys):
     assert "--n must be >= 1" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(importlib.util.find_spec("facegan.synth") is None,
-                    reason="facegan.synth (render_synthetic_celeba) is not available yet")
+@pytest.mark.skipif(importlib.util.find_spec("facegan.data.synthetic.render") is None,
+                    reason="facegan.data.synthetic.render (render_synthetic_celeba) is not available yet")
 def test_cli_synth_writes_a_celeba_directory(tmp_path, capsys):
-    from facegan.celeba import read_celeba
+    from facegan.data.celeba import read_celeba
 
     out = tmp_path / "s"
     assert main(["data", "synth", "--out", str(out), "--n", "12", "--seed", "1", "--workers", "1",

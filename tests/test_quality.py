@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from facegan.errors import FaceganError
-from facegan.quality import RULES, Thresholds, flags, luminance, reasons, yaw
+from facegan.data.quality import RULES, Thresholds, flags, luminance, reasons, yaw
 
-HAVE_SYNTH = importlib.util.find_spec("facegan.synth") is not None
+HAVE_SYNTH = importlib.util.find_spec("facegan.data.synthetic.render") is not None
 
 
 def test_luminance_is_the_bt601_mean():
@@ -70,9 +70,9 @@ def test_bad_thresholds(kw, message):
 @pytest.fixture(scope="module")
 def synth_prepared(tmp_path_factory):
     if not HAVE_SYNTH:
-        pytest.skip("facegan.synth (render_synthetic_celeba) is not available yet")
-    from facegan.prepare import prepare, read_quality_csv
-    from facegan.synth import render_synthetic_celeba
+        pytest.skip("facegan.data.synthetic.render (render_synthetic_celeba) is not available yet")
+    from facegan.data.prepare import prepare, read_quality_csv
+    from facegan.data.synthetic.render import render_synthetic_celeba
 
     src = tmp_path_factory.mktemp("synth")
     render_synthetic_celeba(src, n=400, seed=3, workers=2, progress=False)

@@ -8,11 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
-from facegan.cache import load_cache
-from facegan.celeba import read_celeba
-from facegan.crop import crop_boxes
-from facegan.prepare import prepare, read_quality_csv
-from facegan.quality import RULES
+from facegan.data.cache import load_cache
+from facegan.data.celeba import read_celeba
+from facegan.data.crop import crop_boxes
+from facegan.data.prepare import prepare, read_quality_csv
+from facegan.data.quality import RULES
 
 pytestmark = pytest.mark.real
 

@@ -1,4 +1,4 @@
-"""facegan.report: the stages the notebooks call (reuse, resume, keys, provenance, clear errors)."""
+"""facegan.report.edition: the stages the notebooks call (reuse, resume, keys, provenance, clear errors)."""
 import json
 
 import matplotlib
@@ -7,9 +7,9 @@ import pytest
 
 matplotlib.use("Agg")
 
-from facegan import figures  # noqa: E402
+from facegan.report import figures  # noqa: E402
 from facegan.errors import FaceganError  # noqa: E402
-from facegan.report import Report, commit  # noqa: E402
+from facegan.report.edition import Report, commit  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +122,7 @@ def test_completion_uses_the_completion_epochs_of_a_longer_shared_run(tmp_path, 
     gen = r.gan("gen")
     comp = r.gan("comp")
     assert len(gen.history) == 2
-    from facegan.runs import load_run
+    from facegan.gan.runs import load_run
     first = load_run(gen.path, epoch=1).generator.get_weights()[0]
     np.testing.assert_array_equal(comp.generator.get_weights()[0], first)
     assert not np.array_equal(gen.generator.get_weights()[0], first)
@@ -134,7 +134,7 @@ def test_completion_uses_the_completion_epochs_of_a_longer_shared_run(tmp_path, 
         kw["out_dir"].mkdir(parents=True)
         (kw["out_dir"] / "metrics.md").write_text("table\n")
 
-    import facegan.evaluate
-    monkeypatch.setattr(facegan.evaluate, "evaluate_completion", fake_evaluate)
+    import facegan.completion.evaluate
+    monkeypatch.setattr(facegan.completion.evaluate, "evaluate_completion", fake_evaluate)
     r.evaluation()
     assert seen["epoch"] == 1

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from facegan.errors import FaceganError
-from facegan.synth import render_synthetic_celeba
+from facegan.data.synthetic.render import render_synthetic_celeba
 
 # The header line of CelebA's list_attr_celeba.txt, copied from the official file (trailing space included).
 OFFICIAL_ATTR_HEADER = (

@@ -7,12 +7,12 @@ import pytest
 import tensorflow as tf
 
 from facegan import FaceganError
-from facegan.cache import write_cache
-from facegan.callbacks import RaiseAfterEpoch
+from facegan.data.cache import write_cache
+from facegan.gan.callbacks import RaiseAfterEpoch
 from facegan.cli import main
-from facegan.models import build_generator, load_model_weights
-from facegan.runs import best_epoch
-from facegan.train import build_gan, load_run, train_gan
+from facegan.gan.models import build_generator, load_model_weights
+from facegan.gan.runs import best_epoch
+from facegan.gan.trainer import build_gan, load_run, train_gan
 
 W = 0.125        # tiny GAN: every count / 8
 SMALL = dict(width=W, batch_size=8, max_batches_per_epoch=2, swd_n=16, memo_n=8, sample_n=4, verbose=0)

@@ -19,12 +19,12 @@ def evaluate_completion(run_dir, cache_dir, split: str = "test", out_dir="eval",
                         iterations: int = 300, candidates: int = 64, seed: int = 0,
                         progress: bool = True, epoch: int | None = None) -> dict:
     """Complete `limit` faces of `split` with every method; `epoch` picks a finished epoch's weights."""
-    from facegan.baselines import baseline_methods
-    from facegan.cache import PARTITIONS, load_cache
-    from facegan.complete import complete
-    from facegan.completion_metrics import batch_metrics
-    from facegan.masks import mouth_masks
-    from facegan.runs import load_run
+    from facegan.completion.baselines import baseline_methods
+    from facegan.data.cache import PARTITIONS, load_cache
+    from facegan.completion.search import complete
+    from facegan.completion.metrics import batch_metrics
+    from facegan.completion.masks import mouth_masks
+    from facegan.gan.runs import load_run
 
     full = load_cache(cache_dir)
     data = full.select(split)
@@ -70,7 +70,7 @@ def evaluate_completion(run_dir, cache_dir, split: str = "test", out_dir="eval",
                      f"{s['hole_psnr'][0]:.2f} ± {s['hole_psnr'][1]:.2f} | "
                      f"{s['hole_ssim'][0]:.3f} ± {s['hole_ssim'][1]:.3f} |")
     (out / "metrics.md").write_text("\n".join(lines) + "\n")
-    from facegan.plotting import save_grid
+    from facegan.images import save_grid
     show = min(n, 8)
     masked = np.where(known[:show, ..., None] == 1, images[:show], 1.0)
     save_grid(out / "examples.png", np.concatenate([images[:show], masked] +

@@ -12,8 +12,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from facegan.plotting import save_grid
-from facegan.runs import write_json
+from facegan.images import save_grid
+from facegan.gan.runs import write_json
 
 
 def finite_logs(logs) -> bool:
@@ -139,7 +139,7 @@ class SWDMonitor(keras.callbacks.Callback):
         self._first = True     # always measure the first epoch of a fit(), so CSV columns are fixed
 
     def on_epoch_end(self, epoch, logs=None):
-        from facegan.gen_metrics import diversity, swd
+        from facegan.gan.metrics import diversity, swd
 
         first, self._first = self._first, False
         if logs is None or not finite_logs(logs) or ((epoch + 1) % self.every and not first):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from facegan.masks import check_known
+from facegan.completion.masks import check_known
 
 
 def poisson_blend(source, target, known) -> np.ndarray:

@@ -29,11 +29,11 @@ from pathlib import Path
 import numpy as np
 
 from facegan import IMAGE_SIZE, __version__
-from facegan.cache import PARTITIONS, write_cache
-from facegan.celeba import ATTRIBUTES_FILE, LANDMARKS_FILE, PARTITION_FILE, PARTITION_NAMES, read_celeba
-from facegan.crop import crop_boxes, mouth_boxes, to_crop_coordinates
+from facegan.data.cache import PARTITIONS, write_cache
+from facegan.data.celeba import ATTRIBUTES_FILE, LANDMARKS_FILE, PARTITION_FILE, PARTITION_NAMES, read_celeba
+from facegan.data.crop import crop_boxes, mouth_boxes, to_crop_coordinates
 from facegan.errors import FaceganError
-from facegan.quality import RULES, Thresholds, flags, luminance, yaw
+from facegan.data.quality import RULES, Thresholds, flags, luminance, yaw
 
 PREPARE_VERSION = 1          # bump when crops or rules change, so old caches are not reused
 CACHE_FILES = ("crops.npy", "index.npz", "manifest.json", "manifest.json.tmp", "quality.csv")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from facegan.errors import FaceganError
-from facegan.masks import check_known
+from facegan.completion.masks import check_known
 
 Z_LIMIT = 1.0 - 1e-6          # arctanh of a start point is finite
 ONEDNN_ENV = {"TF_ENABLE_ONEDNN_OPTS": "1"}
@@ -70,7 +70,7 @@ def complete(generator, discriminator, images, known, *, candidates: int = 64,
     """
     import tensorflow as tf
 
-    from facegan.losses import completion_loss, contextual_loss
+    from facegan.completion.losses import completion_loss, contextual_loss
 
     images = np.asarray(images, np.float32)
     if images.ndim != 4 or images.shape[-1] != 3:
@@ -149,7 +149,7 @@ def complete(generator, discriminator, images, known, *, candidates: int = 64,
     pasted = np.where(kk == 1, images, generated).astype(np.float32)
     blended = None
     if blend:
-        from facegan.blend import poisson_blend
+        from facegan.completion.blend import poisson_blend
         blended = poisson_blend(generated, images, k)
     evaluations = b * candidates + b * (iterations + 1)
     return CompletionResult(generated, pasted, blended, z, np.array(hist), np.array(ctx_hist),

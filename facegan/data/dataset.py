@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from facegan.cache import Cache, load_cache
+from facegan.data.cache import Cache, load_cache
 from facegan.errors import FaceganError
 
 

@@ -1,6 +1,6 @@
 """A training run directory: its configuration, history and weights, and loading it back safely.
 
-Layout (written by `facegan.train.train_gan`)::
+Layout (written by `facegan.gan.trainer.train_gan`)::
 
     RUN/config.json                    settings (architecture + training), written before training
     RUN/generator.weights.h5           G of the last finished (finite) epoch
@@ -93,7 +93,7 @@ def load_run(run_dir, width: float | None = None, epoch: int | None = None) -> R
     `epoch` loads that finished epoch's weights (RUN/checkpoints/epoch_NNN/) instead of the last;
     `best_epoch(run.history)` picks the epoch with the lowest SWD.
     """
-    from facegan.models import build_discriminator, build_generator, load_model_weights
+    from facegan.gan.models import build_discriminator, build_generator, load_model_weights
 
     run_dir = Path(run_dir)
     cfg = read_config(run_dir)

@@ -22,7 +22,7 @@ KEYPOINTS = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
 
 def template_crop_box() -> tuple[int, int]:
     """(left, top) of the study's crop in the template frame: (49, 92)."""
-    from facegan.crop import crop_box
+    from facegan.data.crop import crop_box
 
     return crop_box(TEMPLATE, ALIGNED_SHAPE)
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from facegan.errors import FaceganError
-from facegan.profiles import get_profile
+from facegan.report.profiles import get_profile
 
 NOTEBOOKS = ("01_data", "02_models", "03_training", "04_completion", "05_evaluation")
 COMPLETION_NOTEBOOKS = ("04_completion", "05_evaluation")     # their kernels get ONEDNN_ENV
@@ -97,8 +97,8 @@ def build_book(profile: str = "quick", data: str | None = None, workdir: str | N
               flush=True)
         t = time.time()
         extra = {}
-        if name in COMPLETION_NOTEBOOKS:      # see facegan.complete.prefer_onednn
-            from facegan.complete import ONEDNN_ENV
+        if name in COMPLETION_NOTEBOOKS:      # see facegan.completion.search.prefer_onednn
+            from facegan.completion.search import ONEDNN_ENV
             extra = {k: v for k, v in ONEDNN_ENV.items() if k not in os.environ}
         os.environ.update(extra)               # the kernel papermill starts inherits it
         try:

@@ -18,7 +18,7 @@ def register(sub):
 
 
 def run(args) -> int:
-    from facegan.book import build_book
+    from facegan.report.build import build_book
 
     build_book(profile=args.profile, data=args.data, workdir=args.workdir, seed=args.seed,
                output=args.output, strict=not args.no_strict)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facegan.cache import LANDMARK_NAMES, PARTITIONS
+from facegan.data.cache import LANDMARK_NAMES, PARTITIONS
 from facegan.errors import FaceganError
 
 IMAGE_DIR = "img_align_celeba"

@@ -3,7 +3,7 @@
 Every notebook starts with the same parameters (profile, data, workdir, seed, overrides), builds a
 `Report` and calls these stages. Each stage reuses what an earlier notebook (or an earlier build)
 already produced in the work directory, so notebooks run in order (papermill), alone (nbval,
-Jupyter) or again, with one result. Sizes come only from the profile (`facegan.profiles`).
+Jupyter) or again, with one result. Sizes come only from the profile (`facegan.report.profiles`).
 
 Work directory layout (keyed by data source, so two data sets never mix)::
 
@@ -11,7 +11,9 @@ Work directory layout (keyed by data source, so two data sets never mix)::
     WORK/<data tag>/runs/w0.5-<hash>/      a training run (facegan train), reused and resumed
     WORK/<data tag>/completion-<...>.npz   the completed examples of Figs. 4, 7, 8
     WORK/<data tag>/eval-<split>-<...>/    metrics.csv / metrics.md (facegan evaluate)
-    WORK/synth-n<N>-seed<S>/               rendered synthetic CelebA (when no data is given)
+    WORK/<data tag>/celeba/                rendered synthetic CelebA (tag synth-n<N>-seed<S>)
+
+The data tag is celeba-<folder>-<hash> for real CelebA given as `data`.
 """
 from __future__ import annotations
 
@@ -27,10 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from facegan.errors import FaceganError
-from facegan.profiles import get_profile
-
-TRAIN_KEYS = ("width", "k_g", "lr", "beta_1", "batch_size", "max_batches", "flip")
-
+from facegan.report.profiles import get_profile
 
 @dataclass
 class Completions:
@@ -64,7 +63,7 @@ class Report:
             raise FaceganError(f"profile {self.profile!r} needs real CelebA: pass data= in the notebook "
                                f"or `facegan book --profile {self.profile} --data DIR`")
         if self.workdir is None:
-            from facegan.book import default_workdir
+            from facegan.report.build import default_workdir
             self.workdir = str(default_workdir(self.profile))
         self.work = Path(self.workdir).expanduser().resolve()
         self.work.mkdir(parents=True, exist_ok=True)
@@ -115,7 +114,7 @@ class Report:
                 raise FaceganError(f"data={self.data!r} has no img_align_celeba/ folder: point it at a "
                                    "CelebA directory in the official layout")
             return d
-        from facegan.synth import render_synthetic_celeba
+        from facegan.data.synthetic.render import render_synthetic_celeba
 
         d = self.data_dir / "celeba"
         render_synthetic_celeba(d, n=self.cfg["synth_n"], seed=self.seed, progress=False)  # reuses
@@ -123,8 +122,8 @@ class Report:
 
     def cache(self, partition: str | None = None):
         """The prepared 80x80 crops (all partitions), prepared once and reused."""
-        from facegan.cache import load_cache
-        from facegan.prepare import prepare
+        from facegan.data.cache import load_cache
+        from facegan.data.prepare import prepare
 
         out = self.data_dir / "cache"
         if not getattr(self, "_prepared", False):       # once per Report: checking costs a stat per image
@@ -133,61 +132,63 @@ class Report:
         return load_cache(out, partition)
 
     def manifest_table(self) -> str:
-        m = self.cache().manifest
-        rows = [["images in the source", m.get("n_source")],
-                ["unreadable or missing", m.get("n_corrupt")]]
-        from facegan.quality import RULES
+        from facegan.data.cache import PARTITIONS
+        from facegan.data.quality import RULES
+
+        kept = self.cache()
+        m = kept.manifest
         removed = m.get("removed") or {}
+        rows = [["images in the source", m.get("n_source")], ["unreadable or missing", m.get("n_corrupt")]]
         rows += [[f"removed: {rule.replace('_', ' ')}", removed[rule]] for rule in RULES if rule in removed]
         rows += [["kept (good quality)", m.get("n_kept")]]
-        kept = self.cache()
-        from facegan.cache import PARTITIONS
         rows += [[f"kept, {name} partition", int((kept.partitions == v).sum())] for name, v in PARTITIONS.items()]
         return md_table(["", "images"], rows)
 
     def _celeba(self):
-        from facegan.celeba import read_celeba
-        return read_celeba(self.source(), check_images=False)
+        """The source's annotations and a position for each image id."""
+        from facegan.data.celeba import read_celeba
+
+        celeba = read_celeba(self.source(), check_images=False)
+        return celeba, {name: i for i, name in enumerate(celeba.image_ids)}
 
     def fig1_examples(self, n: int):
         """(originals, crop boxes (left, top), crops, mouth boxes) of the first n kept faces."""
-        from facegan.crop import crop_boxes
+        from facegan.completion.photos import read_image
+        from facegan.data.crop import crop_boxes
 
-        cache, celeba = self.cache(), self._celeba()
-        pos = {name: i for i, name in enumerate(celeba.image_ids)}
+        cache = self.cache()
+        celeba, pos = self._celeba()
         pick = [pos[str(i)] for i in cache.image_ids[:n]]
-        originals = [_read_rgb(celeba.image_path(i)) for i in pick]
+        originals = [read_image(celeba.image_path(i)) for i in pick]
         boxes = [crop_boxes(celeba.landmarks[i], originals[k].shape[:2]) for k, i in enumerate(pick)]
         return originals, boxes, np.asarray(cache.crops[:n]), cache.mouth_boxes[:n]
 
     def quality_examples(self, n: int) -> dict[str, list]:
         """Label -> up to n crops: good-quality faces, then the faces each rule rejects."""
-        from facegan.crop import crop_image
-        from facegan.prepare import read_quality_csv
-        from facegan.quality import RULES
+        from facegan.completion.photos import read_image
+        from facegan.data.crop import crop_image
+        from facegan.data.prepare import read_quality_csv
+        from facegan.data.quality import RULES
 
         self.cache()
         rows = read_quality_csv(self.data_dir / "cache" / "quality.csv")
-        celeba = self._celeba()
-        pos = {name: i for i, name in enumerate(celeba.image_ids)}
-        labels = {"too_dark": "too dark", "too_bright": "too bright", "profile": "profile",
-                  "glasses": "glasses"}
+        celeba, pos = self._celeba()
         groups = {"good quality": [r for r in rows if r["kept"]]}
         # every face the rule flags (its count = the manifest's `flagged`), those it alone rejects first
-        groups.update({labels.get(rule, rule): [r for r in rows if r["reasons"] == [rule]] +
+        groups.update({rule.replace("_", " "): [r for r in rows if r["reasons"] == [rule]] +
                        [r for r in rows if rule in r["reasons"] and r["reasons"] != [rule]] for rule in RULES})
         out = {}
         for label, group in groups.items():
             crops = []
             for r in group[:n]:
                 i = pos[r["image_id"]]
-                crops.append(np.array(crop_image(_read_rgb(celeba.image_path(i)), celeba.landmarks[i])))
+                crops.append(np.array(crop_image(read_image(celeba.image_path(i)), celeba.landmarks[i])))
             out[f"{label}\n({len(group):,})"] = crops
         return out
 
     # ------------------------------------------------------------------ models and training
     def models(self, width: float):
-        from facegan.models import build_discriminator, build_generator
+        from facegan.gan.models import build_discriminator, build_generator
         return build_generator(width), build_discriminator(width)
 
     def parameter_table(self) -> str:
@@ -215,8 +216,8 @@ class Report:
 
     def gan(self, role: str = "gen"):
         """The GAN for 'gen' (generation figures) or 'comp' (completion), trained or resumed once."""
-        from facegan.runs import load_run, read_history
-        from facegan.train import BACKUP, train_gan
+        from facegan.gan.runs import load_run, read_history
+        from facegan.gan.trainer import BACKUP, train_gan
 
         s, out, epochs = self._train_settings(role), self.run_dir(role), int(self.cfg[f"{role}_epochs"])
         done = len(read_history(out))
@@ -232,7 +233,7 @@ class Report:
                          swd_n=self.cfg["swd_n"], verbose=2)
 
     def generated(self, run, n: int) -> np.ndarray:
-        from facegan.models import sample_z
+        from facegan.gan.models import sample_z
         return run.generator.predict(sample_z(n, seed=self.seed), verbose=0)
 
     def history_table(self, run) -> str:
@@ -244,7 +245,7 @@ class Report:
 
     def hidden_layers(self, run) -> dict[str, np.ndarray]:
         """Fig. 6: G's hidden layers for one z, then D's for the face G made from it."""
-        from facegan.models import hidden_outputs, sample_z
+        from facegan.gan.models import hidden_outputs, sample_z
 
         z = sample_z(1, seed=self.seed)
         g = hidden_outputs(run.generator, ["g_reshape", "g_conv1", "g_conv2", "g_conv3", "g_conv4"], z)
@@ -271,7 +272,7 @@ class Report:
     # ------------------------------------------------------------------ completion
     def eval_split(self) -> str:
         """The profile's evaluation split; 'val' (with a message) when the data has no test faces."""
-        from facegan.cache import PARTITIONS
+        from facegan.data.cache import PARTITIONS
 
         split, cache = self.cfg["eval_split"], self.cache()
         if not np.any(cache.partitions == PARTITIONS[split]):
@@ -282,8 +283,8 @@ class Report:
 
     def completion_examples(self) -> Completions:
         """The first n_complete held-out faces completed by the completion GAN (cached as .npz)."""
-        from facegan.complete import complete
-        from facegan.masks import mouth_masks
+        from facegan.completion.search import complete
+        from facegan.completion.masks import mouth_masks
 
         c = self.cfg
         split = self.eval_split()
@@ -311,14 +312,14 @@ class Report:
 
     @staticmethod
     def completed_columns(result: Completions) -> dict[str, np.ndarray]:
-        from facegan.figures import masked
+        from facegan.report.figures import masked
         return {"original": result.target, "masked": masked(result.target, result.known),
                 "G(z)": result.generated, "pasted\n(study)": result.pasted, "blended\n(ours)": result.blended}
 
     def method_examples(self, n: int) -> dict[str, np.ndarray]:
         """The same held-out faces completed by facegan and by each classical method."""
-        from facegan.baselines import baseline_methods
-        from facegan.figures import masked
+        from facegan.completion.baselines import baseline_methods
+        from facegan.report.figures import masked
 
         r = self.completion_examples()
         n = min(n, len(r.target))
@@ -333,7 +334,7 @@ class Report:
 
     def evaluation(self) -> Path:
         """Hole metrics of every completion method on held-out faces (metrics.csv / metrics.md)."""
-        from facegan.evaluate import evaluate_completion
+        from facegan.completion.evaluate import evaluate_completion
 
         c = self.cfg
         split = self.eval_split()
@@ -364,7 +365,7 @@ class Report:
 # ---------------------------------------------------------------------------- helpers
 def commit() -> str:
     """Short git commit of the checkout that built the figure (+dirty if it has local changes)."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     try:
         sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
                              text=True, check=True).stdout.strip()
@@ -394,8 +395,3 @@ def _fmt(v) -> str:
 def _short_hash(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:8]
 
-
-def _read_rgb(path) -> np.ndarray:
-    from PIL import Image
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGB"))

@@ -1,6 +1,6 @@
 """Synthetic CelebA: the embedded default data set, rendered by the package itself.
 
-`render_synthetic_celeba` draws N faces (see `facegan.synth_face`) and writes them in CelebA's exact
+`render_synthetic_celeba` draws N faces (see `facegan.data.synthetic.face`) and writes them in CelebA's exact
 on-disk layout, so every later stage (prepare, train, complete, the book) runs unchanged on real
 or synthetic data. Unlike real CelebA it knows the truth: `synth_truth.csv` says which faces were
 drawn too dark, too bright, turned toward profile or wearing glasses, with guarantees
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facegan.celeba import (ATTRIBUTE_NAMES, ATTRIBUTES_FILE, IMAGE_DIR, LANDMARK_COLUMNS, LANDMARKS_FILE,
+from facegan.data.celeba import (ATTRIBUTE_NAMES, ATTRIBUTES_FILE, IMAGE_DIR, LANDMARK_COLUMNS, LANDMARKS_FILE,
                             PARTITION_FILE)
 from facegan.errors import FaceganError
 
@@ -97,7 +97,7 @@ def image_name(i: int) -> str:
 def attributes_of(ident: dict, img: dict) -> np.ndarray:
     """The 40 CelebA attributes (1 / -1) that the drawing determines; the rest are -1."""
     ex, style, hair = img["expression"], ident["hair_style"], ident["hair"]
-    from facegan.synth_face import HAIR_COLOURS
+    from facegan.data.synthetic.face import HAIR_COLOURS
 
     hair_attr = HAIR_COLOURS[hair][1] if style != "bald" else None
     on = {
@@ -137,7 +137,7 @@ def attributes_of(ident: dict, img: dict) -> np.ndarray:
 
 def draw_one(seed: int, index: int, n_identities: int, flag: str | None):
     """Render image `index`: (RGB uint8 218x178x3, landmarks int (5, 2), attributes (40,), identity)."""
-    from facegan.synth_face import identity_params, image_params, render_face
+    from facegan.data.synthetic.face import identity_params, image_params, render_face
 
     rng = np.random.default_rng([seed, 0, index])
     identity = int(rng.integers(n_identities)) + 1

@@ -5,7 +5,7 @@ updates (the study trains G twice per D step), Adam(2e-4, beta_1 = 0.5), cross-e
 The latent vectors come from the input pipeline (a stateless draw per global step), so a
 `tf.distribute` run sees exactly the numbers a single device sees; losses are scaled by the
 number of replicas because Keras sums replica gradients. `fit()` brings the progress bar, and the
-callbacks in `facegan.callbacks` bring sample grids, history, checkpoints, resume and NaN safety.
+callbacks in `facegan.gan.callbacks` bring sample grids, history, checkpoints, resume and NaN safety.
 
 Multi-worker training (MultiWorkerMirroredStrategy, chosen when TF_CONFIG is set) runs the same
 code; as Keras recommends, give each worker its own --out so that only the chief's run directory is
@@ -24,8 +24,8 @@ import tensorflow as tf
 
 from facegan import IMAGE_SIZE, Z_DIM
 from facegan.errors import FaceganError
-from facegan.losses import discriminator_loss, generator_loss
-from facegan.runs import (ARCHITECTURE_KEYS, CONFIG, TRAINING_KEYS, Run, differences, load_run,
+from facegan.gan.losses import discriminator_loss, generator_loss
+from facegan.gan.runs import (ARCHITECTURE_KEYS, CONFIG, TRAINING_KEYS, Run, differences, load_run,
                           make_config, read_config, read_history, write_json)
 
 __all__ = ["GAN", "train_gan", "load_run", "Run", "make_strategy", "noisy_dataset"]
@@ -117,7 +117,7 @@ def make_strategy(strategy):
 
 def build_gan(width=1.0, z_dim=Z_DIM, k_g=2, lr=2e-4, beta_1=0.5, seed=0, jit_compile="auto"):
     """G, D and the compiled GAN (call inside `strategy.scope()` to distribute)."""
-    from facegan.models import build_discriminator, build_generator
+    from facegan.gan.models import build_discriminator, build_generator
 
     keras.utils.set_random_seed(seed)
     gan = GAN(build_generator(width, z_dim), build_discriminator(width), k_g=k_g, seed=seed)
@@ -194,16 +194,16 @@ def train_gan(cache, out_dir, epochs, width=1.0, batch_size=20, k_g=2, lr=2e-4, 
               jit_compile="auto", callbacks=None) -> Run:
     """Train (or resume) the study's DCGAN on a cache's train partition; return the finished Run.
 
-    Writes the run directory described in `facegan.runs`. `strategy`: None, 'mirrored' or a
+    Writes the run directory described in `facegan.gan.runs`. `strategy`: None, 'mirrored' or a
     tf.distribute.Strategy (batch_size is the global batch). `swd_n` held-out real crops (val,
     else test partition) are compared with G by SWD every `metrics_every` epochs (0 disables).
     `callbacks` are extra Keras callbacks, run after facegan's own.
     """
-    from facegan.cache import Cache, load_cache
-    from facegan.callbacks import (BackupAndRestore, CSVLogger, ExportWeights, JSONHistory,
+    from facegan.data.cache import Cache, load_cache
+    from facegan.gan.callbacks import (BackupAndRestore, CSVLogger, ExportWeights, JSONHistory,
                                    SampleGrid, SWDMonitor, TerminateOnNaN)
-    from facegan.models import sample_z
-    from facegan.pipeline import make_dataset
+    from facegan.gan.models import sample_z
+    from facegan.data.dataset import make_dataset
 
     if int(epochs) < 1:
         raise FaceganError(f"--epochs must be >= 1, got {epochs}")
@@ -277,8 +277,8 @@ def train_gan(cache, out_dir, epochs, width=1.0, batch_size=20, k_g=2, lr=2e-4, 
 def _write_memorisation(run: Run, train, heldout: np.ndarray, n: int, seed: int) -> None:
     """RUN/metrics.json: the memorisation check of the final G against (a subset of) the train set,
     and its diversity (mode-collapse) ratio against held-out crops."""
-    from facegan.gen_metrics import diversity, memorisation
-    from facegan.models import sample_z
+    from facegan.gan.metrics import diversity, memorisation
+    from facegan.gan.models import sample_z
 
     if not len(heldout):
         return
@@ -294,7 +294,7 @@ def _write_memorisation(run: Run, train, heldout: np.ndarray, n: int, seed: int)
 
 def sample_images(run_dir, n: int, seed: int = 0) -> np.ndarray:
     """n images from a run's generator, [-1, 1] floats."""
-    from facegan.models import sample_z
+    from facegan.gan.models import sample_z
 
     if n < 1:
         raise FaceganError(f"--n must be >= 1, got {n}")

@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from facegan.plotting import as_uint8, image_grid
+from facegan.images import as_uint8, image_grid
 
 HOLE_GREY = np.array([128, 128, 128], np.uint8)
 
@@ -26,7 +26,7 @@ def masked(images, known) -> np.ndarray:
 
 
 def _imshow(ax, img, title=None):
-    ax.imshow(as_uint8(img[None])[0] if np.asarray(img).dtype != np.uint8 else img)
+    ax.imshow(as_uint8(np.asarray(img)[None])[0])
     ax.set_xticks([]), ax.set_yticks([])
     if title:
         ax.set_title(title, fontsize=9)

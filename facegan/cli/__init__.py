@@ -1,6 +1,6 @@
 """The `facegan` command line: one sub-command module per stage of the pipeline.
 
-Each module in `facegan.commands` has `register(subparsers)`; heavy imports (TensorFlow) happen
+Each module in `facegan.cli` has `register(subparsers)`; heavy imports (TensorFlow) happen
 inside the handlers so `facegan --help` stays instant. A `FaceganError` is printed as one line
 `facegan: error: ...` with exit status 2 — no traceback for mistakes a user can fix.
 """
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"facegan {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
-        importlib.import_module(f"facegan.commands.{name}").register(sub)
+        importlib.import_module(f"facegan.cli.{name}").register(sub)
     return parser
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from facegan.masks import check_known
+from facegan.completion.masks import check_known
 
 
 def _paste(image, fill, known):

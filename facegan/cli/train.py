@@ -39,7 +39,7 @@ def register(sub):
 
 def run_train(args) -> int:
     from facegan.errors import FaceganError
-    from facegan.train import train_gan
+    from facegan.gan.trainer import train_gan
 
     if args.batch < 1:
         raise FaceganError(f"--batch must be >= 1, got {args.batch}")
@@ -57,8 +57,8 @@ def run_train(args) -> int:
 
 
 def run_sample(args) -> int:
-    from facegan.plotting import save_grid
-    from facegan.train import sample_images
+    from facegan.images import save_grid
+    from facegan.gan.trainer import sample_images
 
     path = save_grid(args.out, sample_images(args.run, args.n, args.seed))
     print(f"wrote {args.n} samples to {path}")

@@ -45,8 +45,8 @@ def register(sub):
 
 
 def run_prepare(args) -> int:
-    from facegan.prepare import prepare
-    from facegan.quality import RULES, Thresholds
+    from facegan.data.prepare import prepare
+    from facegan.data.quality import RULES, Thresholds
 
     th = Thresholds(args.min_luminance, args.max_luminance, args.max_yaw)
     m = prepare(args.source, args.out, partition=args.partition, limit=args.limit, workers=args.workers,
@@ -67,7 +67,7 @@ def run_synth(args) -> int:
         raise FaceganError(f"--n must be >= 1, got {args.n}")
     if args.workers is not None and args.workers < 1:
         raise FaceganError(f"--workers must be >= 1, got {args.workers}")
-    from facegan.synth import render_synthetic_celeba
+    from facegan.data.synthetic.render import render_synthetic_celeba
 
     s = render_synthetic_celeba(args.out, n=args.n, seed=args.seed, workers=args.workers,
                                 progress=not args.quiet)

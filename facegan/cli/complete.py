@@ -34,18 +34,18 @@ def register(sub):
 
 
 def run_complete(args) -> int:
-    from facegan.complete import prefer_onednn
+    from facegan.completion.search import prefer_onednn
     prefer_onednn()
     from pathlib import Path
 
     import numpy as np
     from PIL import Image
 
-    from facegan.complete import complete
-    from facegan.align import prepare_input
-    from facegan.masks import make_mask
-    from facegan.plotting import image_grid
-    from facegan.runs import load_run
+    from facegan.completion.search import complete
+    from facegan.completion.photos import prepare_input
+    from facegan.completion.masks import make_mask
+    from facegan.images import image_grid
+    from facegan.gan.runs import load_run
 
     run = load_run(args.run)
     known = make_mask(args.mask, seed=args.seed)
@@ -75,9 +75,9 @@ def run_complete(args) -> int:
 
 
 def run_evaluate(args) -> int:
-    from facegan.complete import prefer_onednn
+    from facegan.completion.search import prefer_onednn
     prefer_onednn()
-    from facegan.evaluate import evaluate_completion
+    from facegan.completion.evaluate import evaluate_completion
 
     evaluate_completion(args.run, args.cache, args.split, args.out, args.limit, args.iterations,
                         args.candidates, args.seed)
