@@ -1,4 +1,7 @@
-"""Image grids and figure helpers shared by training callbacks, the CLI and the notebooks."""
+"""Pixels and image files, shared by every stage: the one place [-1, 1] <-> uint8 is written.
+
+The GAN works on float images in [-1, 1] (G ends in tanh); files, caches and figures hold uint8.
+"""
 from __future__ import annotations
 
 import math
@@ -6,6 +9,8 @@ import os
 
 import numpy as np
 from PIL import Image
+
+from facegan.errors import FaceganError
 
 
 def as_uint8(images) -> np.ndarray:
@@ -15,6 +20,27 @@ def as_uint8(images) -> np.ndarray:
         return x
     x = (x.astype(np.float32) + 1.0) * 127.5
     return np.clip(np.rint(x), 0, 255).astype(np.uint8)
+
+
+def to_float(images) -> np.ndarray:
+    """uint8 [0, 255] images -> float32 in [-1, 1], the GAN's range (float input is returned as float32)."""
+    x = np.asarray(images)
+    if x.dtype != np.uint8:
+        return x.astype(np.float32, copy=False)
+    return x.astype(np.float32) / 127.5 - 1.0
+
+
+def read_image(path) -> np.ndarray:
+    """An image file as uint8 RGB (H, W, 3); one clear error for a missing or unreadable file."""
+    from PIL import UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("RGB"))
+    except FileNotFoundError:
+        raise FaceganError(f"input {str(path)!r} does not exist") from None
+    except (OSError, UnidentifiedImageError) as e:
+        raise FaceganError(f"cannot read input {str(path)!r} as an image ({e})") from e
 
 
 def image_grid(images, ncols: int | None = None, pad: int = 2, pad_value: int = 255) -> np.ndarray:

@@ -14,6 +14,7 @@ import numpy as np
 
 from facegan import IMAGE_SIZE
 from facegan.errors import FaceganError
+from facegan.images import read_image
 
 TEMPLATE = np.array([[69, 111], [108, 111], [88, 134], [71, 152], [106, 152]], np.float64)
 ALIGNED_SHAPE = (218, 178)           # (height, width) of a CelebA aligned image
@@ -102,18 +103,6 @@ class PreparedInput:
 
     def paste(self, completed_crop, known):
         return paste_back(self.photo, completed_crop, known, self.matrix)
-
-
-def read_image(path) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as im:
-            return np.asarray(im.convert("RGB"))
-    except FileNotFoundError:
-        raise FaceganError(f"input {str(path)!r} does not exist") from None
-    except (OSError, UnidentifiedImageError) as e:
-        raise FaceganError(f"cannot read input {str(path)!r} as an image ({e})") from e
 
 
 def prepare_input(path, face: int = 0) -> PreparedInput:

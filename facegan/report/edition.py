@@ -153,7 +153,7 @@ class Report:
 
     def fig1_examples(self, n: int):
         """(originals, crop boxes (left, top), crops, mouth boxes) of the first n kept faces."""
-        from facegan.completion.photos import read_image
+        from facegan.images import read_image
         from facegan.data.crop import crop_boxes
 
         cache = self.cache()
@@ -165,7 +165,7 @@ class Report:
 
     def quality_examples(self, n: int) -> dict[str, list]:
         """Label -> up to n crops: good-quality faces, then the faces each rule rejects."""
-        from facegan.completion.photos import read_image
+        from facegan.images import read_image
         from facegan.data.crop import crop_image
         from facegan.data.prepare import read_quality_csv
         from facegan.data.quality import RULES
