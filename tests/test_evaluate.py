@@ -28,16 +28,18 @@ def test_evaluate_writes_rows_and_table(run_and_cache):
     from facegan.completion.evaluate import evaluate_completion
 
     run, cache, root = run_and_cache
+    from facegan.completion.methods import METHODS
+
     summary = evaluate_completion(run, cache, "val", root / "out", limit=2, iterations=3,
-                                  candidates=2, progress=False)
+                                  candidates=4, progress=False)
     rows = list(csv.DictReader(open(root / "out" / "metrics.csv")))
     methods = {r["method"] for r in rows}
-    assert methods == {"facegan-adam-paste", "facegan-adam-blend", "facegan-sgd-paste",
-                       "facegan-sgd-blend", "telea", "navier-stokes", "biharmonic", "mean-face"}
+    assert methods == set(METHODS) | {"telea", "navier-stokes", "biharmonic", "mean-face"}
+    assert "study" in methods
     assert len(rows) == 2 * len(methods)
     table = (root / "out" / "metrics.md").read_text()
     assert all(f"| {m} |" in table for m in methods) and "±" in table
-    assert 0 < summary["telea"]["hole_l1"][0] < 1
+    assert 0 < summary["methods"]["telea"]["hole_l1"][0] < 1
 
 
 def test_empty_split_names_the_splits(run_and_cache):
@@ -61,3 +63,34 @@ def test_cli_complete_on_crop_and_bad_input(run_and_cache, tmp_path):
     assert out.shape == (80, 80, 3) and np.all(out[:45] == 120)     # known rows untouched
     assert (tmp_path / "o" / "face_side_by_side.png").is_file()
     assert main(["complete", str(run), str(tmp_path / "nope.png"), "--out", str(tmp_path / "o")]) == 2
+
+
+def test_evaluate_all_faces_by_default_with_se_realism_and_paired(run_and_cache):
+    import re
+
+    from facegan.completion.evaluate import evaluate_completion
+    from facegan.completion.methods import METHODS
+
+    run, cache, root = run_and_cache
+    s = evaluate_completion(run, cache, "val", root / "all", iterations=2, candidates=4, progress=False)
+    rows = list(csv.DictReader(open(root / "all" / "metrics.csv")))
+    everything = set(METHODS) | {"telea", "navier-stokes", "biharmonic", "mean-face"}
+    assert s["faces"] == 3 and len(rows) == 3 * len(everything)          # all 3 val faces
+    table = (root / "all" / "metrics.md").read_text()
+    for m in everything:
+        line = next(l for l in table.splitlines() if l.startswith(f"| {m} |"))
+        assert len(re.findall(r"\d\.\d+ ± \d\.\d+", line)) == 3, line   # hole L1, PSNR, SSIM ± SE
+        assert np.isfinite(s["methods"][m]["realism_swd"]) and s["methods"][m]["seconds"] >= 0
+    assert s["realism_floor"] is not None and "real (no hole)" in table
+    p = s["paired"]
+    assert p["faces"] == 3 and p["baseline"] in {"telea", "navier-stokes", "biharmonic", "mean-face"}
+    assert p["ours"] in METHODS and "Wilcoxon" in table
+    assert json.loads((root / "all" / "summary.json").read_text())["faces"] == 3
+
+
+def test_evaluate_rejects_unknown_method_before_work(run_and_cache):
+    from facegan.completion.evaluate import evaluate_completion
+
+    run, cache, root = run_and_cache
+    with pytest.raises(FaceganError, match="study"):
+        evaluate_completion(run, cache, "val", root / "bad", methods=["nope"])

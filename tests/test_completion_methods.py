@@ -1,0 +1,151 @@
+"""Completion methods: the registry, known pixels in every method, averaging, fine-tuning on a copy,
+the realism metric and the result file."""
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+from facegan.completion.masks import make_mask
+from facegan.completion.methods import DEFAULT_METHOD, METHODS, get_method
+from facegan.errors import FaceganError
+
+
+@pytest.fixture(scope="module")
+def gan():
+    import keras
+
+    from facegan.gan.models import build_discriminator, build_generator
+    keras.utils.set_random_seed(0)
+    return build_generator(0.125), build_discriminator(0.125)
+
+
+@pytest.fixture(scope="module")
+def faces(gan):
+    rng = np.random.default_rng(3)
+    y = np.clip(gan[0](rng.uniform(-0.8, 0.8, (2, 100)).astype(np.float32)).numpy()
+                + rng.normal(0, 0.05, (2, 80, 80, 3)), -1, 1).astype(np.float32)
+    return y, make_mask("mouth")
+
+
+def test_registry_has_study_and_default():
+    assert "study" in METHODS and DEFAULT_METHOD in METHODS
+    s = METHODS["study"]
+    assert (s.candidates, s.optimizer, s.fill) == (1000, "sgd", "paste")
+    assert get_method("study", iterations=5).iterations == 5 and get_method("study", lr=None).lr == 0.01
+
+
+def test_bad_method_lists_choices():
+    with pytest.raises(FaceganError) as e:
+        get_method("best-one")
+    assert all(name in str(e.value) for name in METHODS)
+    with pytest.raises(FaceganError, match="unknown completion setting"):
+        get_method("study", stepsize=3)
+
+
+def test_cli_bad_method_one_clear_error(capfd):
+    from facegan.cli import main
+
+    assert main(["complete", "no-such-run", "x.png", "--out", "o", "--method", "magic"]) == 2
+    err = capfd.readouterr().err
+    assert err.count("\n") == 1 and "magic" in err and all(name in err for name in METHODS)
+
+
+@pytest.mark.parametrize("name", list(METHODS))
+def test_known_pixels_unchanged_in_every_method(gan, faces, name):
+    from facegan.completion.search import complete
+
+    y, k = faces
+    r = complete(*gan, y, k, method=name, candidates=4, iterations=3, finetune_steps=(
+        2 if METHODS[name].finetune_steps else 0))
+    for out in (r.completed, r.pasted, r.blended):
+        assert np.array_equal(out[:, k == 1], y[:, k == 1])
+    assert not np.array_equal(r.completed[:, k == 0], y[:, k == 0])
+    assert r.method == name and r.settings["iterations"] == 3
+
+
+def test_average_of_identical_solutions_is_the_solution():
+    from facegan.completion.search import average_fills
+
+    one = np.random.default_rng(0).uniform(-1, 1, (2, 1, 80, 80, 3)).astype(np.float32)
+    fills = np.repeat(one, 4, axis=1)
+    mean, _ = average_fills(fills, np.random.default_rng(1).random((2, 4)), 3)
+    np.testing.assert_allclose(mean, one[:, 0], atol=1e-6)
+    different = fills.copy(); different[:, 3] += 1.0           # the worst is left out
+    mean, order = average_fills(different, np.array([[0, 1, 2, 9], [3, 2, 1, 9]]), 3)
+    np.testing.assert_allclose(mean, one[:, 0], atol=1e-6)
+    assert order[1].tolist() == [2, 1, 0, 3]
+
+
+def test_context_weights_favour_pixels_next_to_the_hole():
+    from facegan.completion.search import context_weights
+
+    k = make_mask("center")
+    w = context_weights(k[None], near_weight=4.0)[0]
+    assert np.all(w[k == 0] == 0) and w[0, 0] == 1.0
+    assert w[24, 40] > 2.0                       # just above the 30x30 centre hole (rows 25..54)
+    assert np.array_equal(context_weights(k[None])[0], k)
+
+
+def test_finetune_leaves_the_run_bit_identical(gan, faces, tmp_path):
+    from facegan.completion.search import complete
+    from facegan.gan.runs import load_run
+
+    g, d = gan
+    run = tmp_path / "run"; run.mkdir()
+    g.save_weights(run / "generator.weights.h5"); d.save_weights(run / "discriminator.weights.h5")
+    (run / "config.json").write_text(json.dumps({"width": 0.125, "z_dim": 100, "image_size": 80}))
+    digest = lambda: {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(run.iterdir())}
+    before = digest()
+    loaded = load_run(run)
+    weights = [w.copy() for w in loaded.generator.get_weights()]
+    y, k = faces
+    plain = complete(loaded.generator, loaded.discriminator, y, k, method="near-blend", candidates=4,
+                     iterations=3)
+    tuned = complete(loaded.generator, loaded.discriminator, y, k, method="near-blend", candidates=4,
+                     iterations=3, finetune_steps=5, finetune_lr=1e-3)
+    assert digest() == before
+    assert all(np.array_equal(a, b) for a, b in zip(weights, loaded.generator.get_weights()))
+    assert not np.allclose(tuned.generated, plain.generated, atol=1e-4)    # the copy did change
+    ctx = lambda r: np.abs(r.generated - y)[:, k == 1].mean()
+    assert ctx(tuned) < ctx(plain)                                        # ... toward the known pixels
+
+
+def test_result_save_and_load_round_trip(gan, faces, tmp_path):
+    from facegan.completion.search import complete, load_completion
+
+    y, k = faces
+    r = complete(*gan, y, k, method="mean4-blend", candidates=4, iterations=2, snapshot_at=[0, 2])
+    r.image_ids = np.array(["a.jpg", "b.jpg"])
+    back = load_completion(r.save(tmp_path / "c.npz"))
+    for f in ("generated", "pasted", "blended", "z", "losses", "contextual", "start_losses", "target",
+              "known", "image_ids", "completed"):
+        assert np.array_equal(getattr(back, f), getattr(r, f)), f
+    assert sorted(back.snapshots) == [0, 2] and back.method == "mean4-blend"
+    assert back.settings == r.settings and back.evaluations == r.evaluations
+    with pytest.raises(FaceganError, match="cannot read completion result"):
+        load_completion(tmp_path / "missing.npz")
+
+
+def test_realism_zero_for_identical_and_worse_for_blur():
+    import cv2
+
+    from facegan.completion.realism import hole_patches, realism_swd, reference_patches
+
+    rng = np.random.default_rng(0)
+    # textured "mouths": random stripes + noise, 30x30
+    yy = np.arange(30)[None, :, None, None]
+    phase = rng.uniform(0, 6.28, (128, 1, 1, 1))
+    real = np.clip(128 + 60 * np.sin(yy / 2.0 + phase) + rng.normal(0, 25, (128, 30, 30, 3)), 0, 255)
+    real = real.astype(np.uint8)
+    other = np.clip(128 + 60 * np.sin(yy / 2.0 + rng.uniform(0, 6.28, (128, 1, 1, 1)))
+                    + rng.normal(0, 25, (128, 30, 30, 3)), 0, 255).astype(np.uint8)
+    blurred = np.stack([cv2.GaussianBlur(p, (7, 7), 2.0) for p in other])
+    assert realism_swd(real, real) == pytest.approx(0.0, abs=1e-9)
+    floor, blur = realism_swd(other, real), realism_swd(blurred, real)
+    assert blur > 2 * floor
+    k = make_mask("mouth")
+    imgs = rng.integers(0, 255, (3, 80, 80, 3), dtype=np.uint8)
+    assert hole_patches(imgs, k).shape == (3, 30, 30, 3)
+    assert np.array_equal(hole_patches(imgs, k)[1], imgs[1, 45:75, 25:55])
+    assert reference_patches(imgs, np.broadcast_to(k, (3, 80, 80)), 5).shape == (5, 30, 30, 3)
