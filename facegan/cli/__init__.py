@@ -3,6 +3,7 @@
 Each module in `facegan.cli` has `register(subparsers)`; heavy imports (TensorFlow) happen
 inside the handlers so `facegan --help` stays instant. A `FaceganError` is printed as one line
 `facegan: error: ...` with exit status 2 — no traceback for mistakes a user can fix.
+TensorFlow's C++ start-up lines are dropped unless `--verbose` (see `facegan.cli.quiet`).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import sys
 from facegan import __version__
 from facegan.errors import FaceganError
 
-COMMAND_MODULES = ("data", "train", "complete", "book")
+COMMAND_MODULES = ("data", "train", "complete", "book", "info")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="facegan",
         description="Generate and complete faces with the 2018 study's DCGAN (Keras 3).")
     parser.add_argument("--version", action="version", version=f"facegan {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show TensorFlow's start-up and info messages (also: FACEGAN_VERBOSE=1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(f"facegan.cli.{name}").register(sub)
@@ -29,9 +32,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    from facegan.cli.quiet import StartupFilter, verbose_requested
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # decided before any command module is imported: an import may already load TensorFlow
+    if verbose_requested(_verbose_flag(argv)):
+        return _run(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # TF's info and warnings; errors still show
+    with StartupFilter():
+        return _run(argv)
+
+
+def _verbose_flag(argv: list[str]) -> bool:
+    """-v / --verbose among the options before the command name."""
+    for arg in argv:
+        if arg in ("-v", "--verbose"):
+            return True
+        if not arg.startswith("-"):
+            return False
+    return False
+
+
+def _run(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
     try:
         result = args.func(args)
     except FaceganError as e:

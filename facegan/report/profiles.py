@@ -5,11 +5,15 @@
 - ``paper``: a GPU and real CelebA (``--data DIR``): the study's sizes — full filtered CelebA,
   5 epochs, full GAN for generation, half GAN for completion, 1000 candidate z.
 
-Notebooks take a profile name (papermill parameter) and may override single sizes.
+Notebooks take a profile name (papermill parameter) and may override single settings
+(``overrides``; ``facegan book --set KEY=VALUE``). Each setting's type is inferred from its
+defaults here, so an override of the wrong type is caught before anything runs.
 """
 from __future__ import annotations
 
+import ast
 import copy
+import json
 
 from facegan.errors import FaceganError
 
@@ -30,6 +34,7 @@ PROFILES: dict[str, dict] = {
         **_COMMON,
         "description": "CI smoke test: tiny sizes, checks that every figure is produced",
         "requires_real_data": False,
+        "requires_gpu": False,
         "synth_n": 240,
         "prepare_limit": None,
         "gen_width": 0.25, "gen_epochs": 1, "gen_max_batches": 3,
@@ -45,6 +50,7 @@ PROFILES: dict[str, dict] = {
         **_COMMON,
         "description": "CPU laptop: synthetic faces, half-size GAN, about 15 minutes",
         "requires_real_data": False,
+        "requires_gpu": False,
         "synth_n": 10_000,
         "prepare_limit": None,
         # 3 x 200 batches of 20 (~12k images, ~6 min at ~35 img/s on 2 cores) gives clearly
@@ -61,6 +67,7 @@ PROFILES: dict[str, dict] = {
         **_COMMON,
         "description": "GPU + real CelebA: the study's sizes",
         "requires_real_data": True,
+        "requires_gpu": True,      # `facegan book` stops without a GPU unless --allow-cpu
         "synth_n": None,
         "prepare_limit": None,
         "gen_width": 1.0, "gen_epochs": 5, "gen_max_batches": None,
@@ -74,19 +81,106 @@ PROFILES: dict[str, dict] = {
 }
 
 
+# settings whose defaults are None in every profile: the type they take when set
+_NONE_DEFAULT_TYPES = {"prepare_limit": int}
+_TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
+               list: "a list like [0, 10, 100]"}
+
+
 def names() -> list[str]:
     return list(PROFILES)
 
 
+def setting_type(key: str) -> tuple[type | None, bool]:
+    """(type, None allowed) of a setting, inferred from its defaults across the profiles."""
+    values = [p[key] for p in PROFILES.values() if key in p]
+    types = {type(v) for v in values if v is not None}
+    if types == {int, float}:
+        types = {float}
+    typ = types.pop() if len(types) == 1 else _NONE_DEFAULT_TYPES.get(key)
+    return typ, any(v is None for v in values)
+
+
+def expected(key: str) -> str:
+    typ, nullable = setting_type(key)
+    return _TYPE_NAMES.get(typ, "a value") + (" or null" if nullable else "")
+
+
+def check_value(key: str, value):
+    """`value` as setting `key` takes it (an int where a number is expected becomes a float);
+    a value of the wrong type is an error naming the key and the type it expects."""
+    typ, nullable = setting_type(key)
+    ok = ((value is None and nullable)
+          or (typ is bool and isinstance(value, bool))
+          or (typ is int and isinstance(value, int) and not isinstance(value, bool))
+          or (typ is float and isinstance(value, (int, float)) and not isinstance(value, bool))
+          or (typ is str and isinstance(value, str))
+          or (typ is list and isinstance(value, (list, tuple))
+              and all(isinstance(v, int) and not isinstance(v, bool) for v in value)))
+    if not ok:
+        raise FaceganError(f"profile setting {key!r} expects {expected(key)}, got {value!r}")
+    if typ is float and value is not None:
+        return float(value)
+    return list(value) if typ is list else value
+
+
+def parse_value(text: str):
+    """A --set value as JSON or a Python literal (10, 0.5, 2e-4, true, null, [0, 100]), else the text."""
+    text = text.strip()
+    lowered = {"none": None, "null": None, "true": True, "false": False}
+    if text.lower() in lowered:
+        return lowered[text.lower()]
+    for parse in (json.loads, ast.literal_eval):
+        try:
+            return parse(text)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            pass
+    return text
+
+
+def parse_settings(name: str, items) -> dict:
+    """`facegan book --set KEY=VALUE ...` -> validated overrides for profile `name`."""
+    if name not in PROFILES:
+        raise FaceganError(f"unknown profile {name!r}: choose one of {', '.join(PROFILES)}")
+    out = {}
+    for item in items or ():
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise FaceganError(f"--set {item!r}: write KEY=VALUE, e.g. --set gen_epochs=10")
+        _check_known(name, [key])
+        typ, _ = setting_type(key)
+        value = text.strip() if typ is str and text.strip().lower() not in ("null", "none") \
+            else parse_value(text)
+        out[key] = check_value(key, value)
+    return out
+
+
+def describe_overrides(overrides: dict | None) -> str:
+    """`gen_epochs=10, lam=0.1`: how changed settings are written in captions and logs."""
+    return ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted((overrides or {}).items()))
+
+
+def _check_known(name: str, keys) -> None:
+    unknown = sorted(k for k in keys if k not in PROFILES[name] or k in _FIXED)
+    if unknown:
+        valid = sorted(k for k in PROFILES[name] if k not in _FIXED)
+        raise FaceganError(f"unknown profile setting(s) {', '.join(unknown)} for profile {name!r}; "
+                           f"valid settings: {', '.join(valid)}")
+
+
+_FIXED = ("description", "requires_real_data", "requires_gpu")   # what a profile is, not a size
+
+
 def get_profile(name: str, **overrides) -> dict:
-    """A copy of profile `name` with `overrides` applied (unknown keys are an error, not ignored)."""
+    """A copy of profile `name` with `overrides` applied; an unknown key or a value of the wrong
+    type is an error, never ignored. (A None override means "not set", except via --set null.)"""
     if name not in PROFILES:
         raise FaceganError(f"unknown profile {name!r}: choose one of {', '.join(PROFILES)}")
     prof = copy.deepcopy(PROFILES[name])
-    unknown = sorted(k for k, v in overrides.items() if k not in prof and v is not None)
-    if unknown:
-        raise FaceganError(f"unknown profile setting(s) {', '.join(unknown)}; "
-                           f"valid settings: {', '.join(sorted(prof))}")
-    prof.update({k: v for k, v in overrides.items() if v is not None})
+    overrides = {k: v for k, v in overrides.items() if v is not None or k in prof}
+    _check_known(name, overrides)
+    prof.update({k: check_value(k, v) for k, v in overrides.items()
+                 if v is not None or setting_type(k)[1]})
     prof["name"] = name
     return prof

@@ -1,0 +1,100 @@
+"""The CLI's output: TensorFlow's C++ start-up lines dropped unless asked for, real errors kept."""
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+
+import pytest
+
+from facegan.cli.quiet import noise_pattern
+
+STARTUP_MARKERS = ("absl::InitializeLog", "Could not find cuda drivers", "failed call to cuInit",
+                   "oneDNN custom operations", "cpu_feature_guard")
+REAL_LINES = {
+    # TF 2.21 on a CPU-only machine (verbatim, less timestamps)
+    "I0000 00:00:1795568590.455490    7320 cudart_stub.cc:31] Could not find cuda drivers on your "
+    "machine, GPU will not be used.": "no-gpu",
+    "E0000 00:00:1795568595.754909    7320 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA "
+    "error: Failed call to cuInit: UNKNOWN ERROR (303)": "no-gpu",
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR": "always",
+    "I0000 00:00:1795568590.455142    7320 port.cc:153] oneDNN custom operations are on. You may see "
+    "slightly different numerical results": "always",
+    # real errors: never dropped
+    "E0000 00:00:1.0  1 cuda_dnn.cc:535] Could not create cudnn handle: CUDNN_STATUS_INTERNAL_ERROR": "keep",
+    "W0000 00:00:1.0  1 op_kernel.cc:1841] OP_REQUIRES failed at conv_ops.cc: RESOURCE_EXHAUSTED: OOM": "keep",
+    "facegan: error: something the user can fix": "keep",
+}
+
+
+def clean_env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TF_CPP_MIN_LOG_LEVEL", "FACEGAN_VERBOSE")}     # conftest sets the first
+    env.update(extra)
+    return env
+
+
+def run_python(code: str, **env) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=clean_env(**env), timeout=300)
+
+
+@pytest.mark.parametrize("line, kind", REAL_LINES.items())
+def test_noise_pattern(line, kind):
+    assert bool(noise_pattern(gpu_machine=False).search(line)) == (kind != "keep")
+    # with an NVIDIA driver loaded, CUDA start-up failures are diagnostics and are kept
+    assert bool(noise_pattern(gpu_machine=True).search(line)) == (kind == "always")
+
+
+def test_filter_keeps_real_errors_from_cpp_python_and_children():
+    code = r"""
+import os, subprocess, sys
+from facegan.cli.quiet import StartupFilter
+with StartupFilter(gpu_machine=False) as f:
+    os.write(2, b"I0000 00:00:1.0  1 cudart_stub.cc:31] Could not find cuda drivers on your machine, GPU will not be used.\n")
+    os.write(2, b"E0000 00:00:1.0  1 cuda_dnn.cc:535] Could not create cudnn handle\n")
+    print("python-level warning", file=sys.stderr)
+    subprocess.run(["sh", "-c", "echo child-error >&2"])
+print("dropped", f.dropped, file=sys.stderr)
+print("stdout untouched")
+"""
+    p = run_python(code)
+    assert p.returncode == 0, p.stderr
+    assert "Could not find cuda drivers" not in p.stderr
+    for kept in ("Could not create cudnn handle", "python-level warning", "child-error", "dropped 1"):
+        assert kept in p.stderr
+    assert p.stdout == "stdout untouched\n"
+
+
+MAIN = "import sys; from facegan.cli import main; sys.exit(main({argv!r}))"
+
+
+@pytest.mark.slow
+def test_a_tensorflow_command_prints_no_startup_lines():
+    p = run_python(MAIN.format(argv=["info"]))       # imports TensorFlow and initialises its devices
+    assert p.returncode == 0, p.stderr
+    assert "tensorflow" in p.stdout
+    assert not [m for m in STARTUP_MARKERS if m in p.stderr], p.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_verbose_shows_them(how):
+    if platform.machine() not in ("x86_64", "AMD64"):
+        pytest.skip("TensorFlow prints its oneDNN start-up line on x86-64 only")
+    argv, env = (["--verbose", "info"], {}) if how == "flag" else (["info"], {"FACEGAN_VERBOSE": "1"})
+    p = run_python(MAIN.format(argv=argv), **env)
+    assert p.returncode == 0, p.stderr
+    assert "oneDNN custom operations" in p.stderr and "absl::InitializeLog" in p.stderr
+
+
+def test_errors_still_print_under_the_filter():
+    p = run_python(MAIN.format(argv=["book", "--set", "no_such_setting=1"]))
+    assert p.returncode == 2
+    assert p.stderr.count("facegan: error:") == 1 and "valid settings:" in p.stderr
+
+
+def test_help_and_version():
+    p = run_python(MAIN.format(argv=["--version"]))
+    assert p.returncode == 0 and p.stdout.startswith("facegan ")
