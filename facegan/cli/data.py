@@ -1,19 +1,21 @@
-"""`facegan data prepare` (CelebA -> cache of 80x80 crops) and `facegan data synth` (synthetic CelebA)."""
+"""`facegan data prepare` (CelebA -> cache of 80x80 crops), `facegan data check` (is it the official
+release?) and `facegan data synth` (synthetic CelebA)."""
 from __future__ import annotations
 
 
 def register(sub):
-    p = sub.add_parser("data", help="prepare crops from CelebA, or render a synthetic CelebA",
-                       description="Data sub-commands: `prepare` and `synth`.")
+    p = sub.add_parser("data", help="prepare crops from CelebA, check a CelebA copy, or render a synthetic CelebA",
+                       description="Data sub-commands: `prepare`, `check` and `synth`.")
     dsub = p.add_subparsers(dest="data_command", metavar="SUBCOMMAND", required=True)
 
     pr = dsub.add_parser(
         "prepare", help="crop and filter a CelebA directory into a cache",
-        description="Decode every image of a CelebA directory (official layout), cut the study's 80x80 "
+        description="Decode every image of a CelebA directory (official or Kaggle layout), cut the study's 80x80 "
                     "crop from its landmarks, apply the 'good quality' rules and write CACHE/crops.npy, "
                     "index.npz, quality.csv (every image with its reasons) and manifest.json. "
                     "An unchanged input with unchanged settings reuses the existing cache.")
-    pr.add_argument("source", metavar="SOURCE", help="CelebA directory (img_align_celeba/ + list_*.txt)")
+    pr.add_argument("source", metavar="SOURCE",
+                    help="CelebA directory (img_align_celeba/ + list_*.txt, or Kaggle's layout with list_*.csv)")
     pr.add_argument("--out", required=True, metavar="CACHE", help="cache directory to write")
     pr.add_argument("--partition", default="all", choices=["train", "val", "test", "all"],
                     help="which images to prepare (default all; training selects train later)")
@@ -31,6 +33,17 @@ def register(sub):
     pr.add_argument("--force", action="store_true", help="rebuild even if the cache is up to date")
     pr.add_argument("--quiet", action="store_true", help="no progress bar")
     pr.set_defaults(func=run_prepare)
+
+    ck = dsub.add_parser(
+        "check", help="is a CelebA directory the official release, a subset of it, or modified?",
+        description="Say which layout DIR uses (official or Kaggle), count its images and list rows, name "
+                    "missing or unreadable images, and compare each list with the official release's "
+                    "published size and SHA-256 (from TensorFlow Datasets). Exit status: 0 for the full "
+                    "official release, a consistent subset of it, or synthetic data; 1 for a modified or "
+                    "missing list file or a missing/unreadable image; 2 when DIR is not a CelebA directory.")
+    ck.add_argument("dir", metavar="DIR", help="CelebA directory (official or Kaggle layout)")
+    ck.add_argument("--no-images", action="store_true", help="check the lists only, not the image files")
+    ck.set_defaults(func=run_check)
 
     sy = dsub.add_parser(
         "synth", help="render a synthetic CelebA (official layout, known quality truth)",
@@ -58,6 +71,14 @@ def run_prepare(args) -> int:
     print(f"{args.out}: kept {m['n_kept']} of {m['n_source']} images "
           f"(removed: {removed}; unreadable or missing: {m['n_corrupt']})")
     return 0
+
+
+def run_check(args) -> int:
+    from facegan.data.check import check_celeba
+
+    result = check_celeba(args.dir, check_images=not args.no_images)
+    print(result.summary())
+    return 0 if result.ok else 1
 
 
 def run_synth(args) -> int:

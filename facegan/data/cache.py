@@ -19,10 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from facegan.data.celeba import LANDMARK_NAMES, PARTITIONS  # noqa: F401 (re-exported for cache users)
 from facegan.errors import FaceganError
-
-PARTITIONS = {"train": 0, "val": 1, "test": 2}
-LANDMARK_NAMES = ("lefteye", "righteye", "nose", "leftmouth", "rightmouth")
 
 
 @dataclass
@@ -48,6 +46,7 @@ class Cache:
         total = np.zeros(self.crops.shape[1:], np.float64)
         for s in range(0, len(self), chunk):
             total += np.asarray(self.crops[s:s + chunk]).sum(axis=0, dtype=np.float64)
+        # the [0, 255] -> [-1, 1] map of facegan.images.to_float, on a float mean (to_float scales uint8 only)
         return total / len(self) / 127.5 - 1.0
 
     def select(self, partition: str | None) -> "Cache":

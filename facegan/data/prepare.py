@@ -29,8 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from facegan import IMAGE_SIZE, __version__
-from facegan.data.cache import PARTITIONS, write_cache
-from facegan.data.celeba import ATTRIBUTES_FILE, LANDMARKS_FILE, PARTITION_FILE, PARTITION_NAMES, read_celeba
+from facegan.data.cache import write_cache
+from facegan.data.celeba import PARTITION_NAMES, PARTITIONS, read_celeba
+from facegan.data.layout import ROLES, find_layout
 from facegan.data.crop import crop_boxes, mouth_boxes, to_crop_coordinates
 from facegan.errors import FaceganError
 from facegan.data.quality import RULES, Thresholds, flags, luminance, yaw
@@ -125,10 +126,12 @@ def decode_all(paths: list[str], boxes: np.ndarray, workers: int | None = None, 
 # ---------------------------------------------------------------------------- fingerprint
 def fingerprint(root: Path, image_ids: list[str]) -> str:
     """sha256 of the annotation files' bytes and each selected image's name, size and mtime."""
+    layout = find_layout(root)
     h = hashlib.sha256()
-    for name in (PARTITION_FILE, LANDMARKS_FILE, ATTRIBUTES_FILE):
-        h.update(name.encode() + b"\0" + (root / name).read_bytes())
-    img_dir = root / "img_align_celeba"
+    for role in ROLES:
+        path = layout.path(role)
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    img_dir = layout.image_dir
     for i in image_ids:
         try:
             st = os.stat(img_dir / i)
