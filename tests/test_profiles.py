@@ -69,11 +69,6 @@ def test_notebook_overrides_are_checked_too():
     assert P.get_profile("smoke", gen_epochs=None)["gen_epochs"] == 1     # None: not set
 
 
-def test_describe_overrides_for_captions():
-    assert P.describe_overrides({"lam": 0.1, "gen_epochs": 10}) == "gen_epochs=10, lam=0.1"
-    assert P.describe_overrides({}) == ""
-
-
 def test_only_paper_requires_a_gpu():
     assert {n: p["requires_gpu"] for n, p in P.PROFILES.items()} == {
         "smoke": False, "quick": False, "paper": True}

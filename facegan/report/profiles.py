@@ -156,11 +156,6 @@ def parse_settings(name: str, items) -> dict:
     return out
 
 
-def describe_overrides(overrides: dict | None) -> str:
-    """`gen_epochs=10, lam=0.1`: how changed settings are written in captions and logs."""
-    return ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted((overrides or {}).items()))
-
-
 def _check_known(name: str, keys) -> None:
     unknown = sorted(k for k in keys if k not in PROFILES[name] or k in _FIXED)
     if unknown:
