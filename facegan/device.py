@@ -20,6 +20,7 @@ from facegan.errors import FaceganError
 # 162,770 of them (80.3 %). facegan trains on the train partition of the filtered crops.
 PAPER_KEPT = 84_975
 TRAIN_FRACTION = 162_770 / 202_599
+KEPT_FRACTION = PAPER_KEPT / 202_599          # the study's filter kept 42 % of the images
 TIMED_STEPS = 3
 
 
@@ -108,7 +109,7 @@ class Estimate:
 def estimate_training(cfg: dict, step_seconds: dict[float, float],
                       train_images: int | None = None) -> Estimate:
     """Hours the profile's two GAN trainings take at `step_seconds` (width -> s per batch)."""
-    n = train_images or round(PAPER_KEPT * TRAIN_FRACTION)
+    n = round(PAPER_KEPT * TRAIN_FRACTION) if train_images is None else int(train_images)
     batch = int(cfg["batch_size"])
     total, parts = 0.0, []
     runs = {(float(cfg["gen_width"]), cfg["gen_max_batches"], int(cfg["gen_epochs"])),
@@ -123,11 +124,13 @@ def estimate_training(cfg: dict, step_seconds: dict[float, float],
 
 
 def preflight(cfg: dict, allow_cpu: bool = False, info: DeviceInfo | None = None,
-              step_seconds: dict[float, float] | None = None, out=None) -> DeviceInfo:
+              step_seconds: dict[float, float] | None = None, listed_train: int | None = None,
+              out=None) -> DeviceInfo:
     """Print versions and the device; without a GPU, stop (FaceganError) unless `allow_cpu`.
 
     The stop message estimates the training time here from `step_seconds` (width -> seconds per
-    batch), timed on this machine when not given."""
+    batch; timed on this machine when not given) for the crops the study's filter would keep of
+    `listed_train` train-partition images (default: full CelebA)."""
     out = out or sys.stderr
     info = info or device_info()
     print(f"facegan preflight (profile {cfg.get('name', '?')}):", file=out)
@@ -139,12 +142,21 @@ def preflight(cfg: dict, allow_cpu: bool = False, info: DeviceInfo | None = None
         print(f"  no GPU: timing {TIMED_STEPS} training batches per width to estimate the build "
               "time here...", file=out, flush=True)
         step_seconds = {w: time_training_step(w, int(cfg["batch_size"])) for w in widths}
-    est = estimate_training(cfg, step_seconds)
     name = cfg.get("name", "paper")
-    estimate = (f"about {est.hours:,.0f} h for the {name} profile's GAN training alone, completion and "
+    if listed_train is None:
+        n_train = round(PAPER_KEPT * TRAIN_FRACTION)
+        crops = (f"the study's {PAPER_KEPT:,} filtered crops, {TRAIN_FRACTION:.0%} of them in the "
+                 "train partition")
+    else:
+        n_train = round(listed_train * KEPT_FRACTION)
+        crops = (f"{listed_train:,} train-partition images listed, {KEPT_FRACTION:.0%} of them kept "
+                 "as in the study")
+    if cfg.get("prepare_limit"):
+        n_train = min(n_train, int(cfg["prepare_limit"]))
+    est = estimate_training(cfg, step_seconds, n_train)
+    estimate = (f"about {est.hours:,.1f} h for the {name} profile's GAN training alone, completion and "
                 f"evaluation on top (estimated from training batches timed just now on this machine, "
-                f"for the study's {PAPER_KEPT:,} filtered crops, {TRAIN_FRACTION:.0%} of them in the "
-                f"train partition: {est.detail})")
+                f"for {crops}: {est.detail})")
     if allow_cpu:
         print(f"  --allow-cpu: going on without a GPU; expect {estimate}", file=out, flush=True)
         return info

@@ -39,7 +39,7 @@ def test_no_gpu_stops_with_one_clear_message(monkeypatch):
         preflight(get_profile("paper"), info=cpu_only(), step_seconds=STEP, out=out)
     msg = str(e.value)
     assert "needs a GPU" in msg and "sees none" in msg and "CPU (2 cores)" in msg
-    assert "about 12 h" in msg                       # 5 x 3413 x (1.656 + 0.858) s = 11.9 h
+    assert "about 11.9 h" in msg                     # 5 x 3413 x (1.656 + 0.858) s
     assert "--allow-cpu" in msg and '.[gpu]' in msg and "facegan info" in msg
     assert "tensorflow  2.21.0 (built for CUDA 12.5.1" in out.getvalue()   # versions printed first
 
@@ -53,7 +53,7 @@ def test_no_gpu_times_this_machine_when_no_figure_is_given(monkeypatch):
     timed = []
     monkeypatch.setattr(device, "time_training_step",
                         lambda width, batch_size=20: timed.append((width, batch_size)) or 2.0)
-    with pytest.raises(FaceganError, match=r"about 19 h"):       # 5 x 3413 x (2 + 2) s
+    with pytest.raises(FaceganError, match=r"about 19\.0 h"):     # 5 x 3413 x (2 + 2) s
         preflight(get_profile("paper"), info=cpu_only(), out=io.StringIO())
     assert timed == [(1.0, 20), (0.5, 20)]
 
@@ -62,7 +62,17 @@ def test_allow_cpu_goes_past_the_preflight():
     out = io.StringIO()
     info = preflight(get_profile("paper"), allow_cpu=True, info=cpu_only(), step_seconds=STEP, out=out)
     assert info.gpus == []
-    assert "--allow-cpu: going on without a GPU" in out.getvalue() and "about 12 h" in out.getvalue()
+    assert "--allow-cpu: going on without a GPU" in out.getvalue() and "about 11.9 h" in out.getvalue()
+
+
+def test_estimate_counts_the_listed_train_images():
+    """A subset (the 5,311-image sample lists 4,533 train images) is estimated from its own size."""
+    with pytest.raises(FaceganError) as e:
+        preflight(get_profile("paper"), info=cpu_only(), step_seconds=STEP, listed_train=4533,
+                  out=io.StringIO())
+    batches = round(4533 * device.KEPT_FRACTION) // 20                  # 1,901 crops -> 95 batches
+    assert f"5 epochs x {batches:,} batches of 20" in str(e.value) and batches == 95
+    assert "4,533 train-partition images listed" in str(e.value)
 
 
 def test_a_gpu_passes_and_is_named():
@@ -97,13 +107,43 @@ def no_gpu(monkeypatch):
     return calls
 
 
-def test_book_paper_without_gpu_is_one_error(no_gpu, tmp_path, capsys):
+@pytest.fixture
+def celeba_ok(monkeypatch, tmp_path):
+    """A directory the CelebA check accepts (a subset listing 4,533 train images, as the sample)."""
+    from types import SimpleNamespace
+
+    from facegan.data import check
+
+    seen = []
+    result = SimpleNamespace(ok=True, verdict="subset of the official release",
+                             partition_counts={"train": 4533, "val": 778, "test": 0},
+                             summary=lambda: "verdict: subset of the official release")
+    monkeypatch.setattr(check, "check_celeba", lambda root, check_images=True: seen.append(
+        (str(root), check_images)) or result)
+    return tmp_path, seen
+
+
+def test_book_paper_without_gpu_is_one_error(no_gpu, celeba_ok, capsys):
     from facegan.cli import main
 
-    rc = main(["book", "--profile", "paper", "--data", str(tmp_path)])
+    data, seen = celeba_ok
+    rc = main(["book", "--profile", "paper", "--data", str(data)])
     err = capsys.readouterr().err
     assert rc == 2 and no_gpu == []
     assert err.count("facegan: error:") == 1 and "needs a GPU" in err and "--allow-cpu" in err
+    assert "4,533 train-partition images listed" in err
+    assert seen == [(str(data), False)]          # only the lists were read before stopping
+
+
+def test_book_paper_allow_cpu_checks_images_then_builds(no_gpu, celeba_ok, capsys):
+    from facegan.cli import main
+
+    data, seen = celeba_ok
+    assert main(["book", "--profile", "paper", "--data", str(data), "--allow-cpu",
+                 "--set", "candidates=100"]) == 0
+    assert seen == [(str(data), False), (str(data), True)]
+    assert no_gpu[0]["overrides"] == {"candidates": 100}
+    assert "--allow-cpu: going on" in capsys.readouterr().err
 
 
 def test_book_paper_needs_data_before_anything(no_gpu, capsys):
@@ -139,3 +179,31 @@ def test_book_paper_allow_cpu_checks_the_data_then_builds(no_gpu, celeba_sample,
     assert "--allow-cpu: going on" in out.err
     assert "verdict:" in out.out and "subset" in out.out.lower()
     assert no_gpu[0]["overrides"] == {"gen_epochs": 1} and no_gpu[0]["data"] == str(celeba_sample)
+
+
+def test_book_paper_stops_on_a_directory_that_is_not_celeba(no_gpu, tmp_path, capsys):
+    from facegan.cli import main
+
+    assert main(["book", "--profile", "paper", "--data", str(tmp_path), "--allow-cpu"]) == 2
+    assert capsys.readouterr().err.count("facegan: error:") == 1 and no_gpu == []
+
+
+@pytest.mark.real
+def test_book_paper_stops_on_missing_images(no_gpu, celeba_sample, tmp_path, capsys):
+    """The sample with one image gone (lists copied, images linked) is refused, naming the image."""
+    import shutil
+
+    from facegan.cli import main
+
+    copy = tmp_path / "celeba"
+    (copy / "img_align_celeba").mkdir(parents=True)
+    for f in celeba_sample.iterdir():
+        if f.is_file():
+            shutil.copy2(f, copy / f.name)
+    images = sorted((celeba_sample / "img_align_celeba").glob("*.jpg"))
+    for img in images[1:]:
+        (copy / "img_align_celeba" / img.name).symlink_to(img)
+    assert main(["book", "--profile", "paper", "--data", str(copy), "--allow-cpu"]) == 2
+    out = capsys.readouterr()
+    assert images[0].name in out.out                            # the check names the image
+    assert "is not usable for the paper profile" in out.err and no_gpu == []

@@ -49,7 +49,8 @@ def run(args) -> int:
 
 def check_before_paper_build(cfg: dict, data: str | None, allow_cpu: bool) -> None:
     """The GPU profile's checks: the device first (a CPU machine stops before the image check
-    reads every file), then the CelebA directory; a modified or incomplete CelebA stops the build."""
+    reads every file; the estimate there counts the train images the lists name), then the CelebA
+    directory; a modified or incomplete CelebA stops the build."""
     from facegan.data.check import check_celeba
     from facegan.device import preflight
     from facegan.errors import FaceganError
@@ -57,7 +58,8 @@ def check_before_paper_build(cfg: dict, data: str | None, allow_cpu: bool) -> No
     if data is None and cfg["requires_real_data"]:
         raise FaceganError(f"profile {cfg['name']!r} needs real CelebA: pass --data /path/to/celeba "
                            "(see book/reproduce.md)")
-    preflight(cfg, allow_cpu=allow_cpu)
+    lists = check_celeba(data, check_images=False)        # the lists only: a second or two
+    preflight(cfg, allow_cpu=allow_cpu, listed_train=lists.partition_counts.get("train"))
 
     print(f"checking the CelebA files in {data} (facegan data check)...", flush=True)
     report = check_celeba(data)

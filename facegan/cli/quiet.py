@@ -61,7 +61,11 @@ class StartupFilter:
 
     def __enter__(self):
         sys.stderr.flush()
-        self._saved = os.dup(2)
+        try:
+            self._saved = os.dup(2)
+        except OSError:                  # no stderr at all (a daemon): nothing to filter
+            self._saved = None
+            return self
         read_fd, write_fd = os.pipe()
         os.dup2(write_fd, 2)
         os.close(write_fd)
@@ -86,6 +90,8 @@ class StartupFilter:
                 out.write(raw)
 
     def __exit__(self, *exc):
+        if self._saved is None:
+            return False
         try:
             sys.stderr.flush()
         finally:
