@@ -6,7 +6,8 @@ import pytest
 
 from facegan.data.cache import load_cache, write_cache
 from facegan.errors import FaceganError
-from facegan.data.dataset import make_dataset, to_uint8
+from facegan.data.dataset import make_dataset
+from facegan.images import as_uint8 as to_uint8, to_float
 
 N_TRAIN, N_VAL, N_TEST = 23, 7, 5
 
@@ -41,6 +42,7 @@ def test_range_dtype_and_shape(cache_dir):
     assert x[0, 0, 0, 0] == -1.0 and x[0, 0, 1, 0] == 1.0                 # 0 -> -1, 255 -> 1
     raw = load_cache(cache_dir, "train").crops[: len(x)]
     np.testing.assert_allclose(x, raw.astype(np.float32) / 127.5 - 1.0, atol=1e-6)
+    np.testing.assert_array_equal(x, to_float(raw))                        # the tf map is images.to_float
     np.testing.assert_array_equal(to_uint8(x), raw)                        # exact round trip
 
 

@@ -17,7 +17,7 @@ MOUTH_DEPTH = 60     # px between the crop's top edge and the mouth corners' mea
 LEFT_EYE, RIGHT_EYE, NOSE, LEFT_MOUTH, RIGHT_MOUTH = range(5)
 
 
-def _round_half_up(x) -> np.ndarray:
+def round_half_up(x) -> np.ndarray:
     """Round .5 upwards (not to even), so a box never depends on NumPy's tie-breaking."""
     return np.floor(np.asarray(x, dtype=np.float64) + 0.5).astype(np.int64)
 
@@ -33,8 +33,8 @@ def crop_boxes(landmarks, image_shape=(218, 178), size: int = IMAGE_SIZE) -> np.
     h, w = int(image_shape[0]), int(image_shape[1])
     if h < size or w < size:
         raise FaceganError(f"an image of {w}x{h} px cannot hold a {size}x{size} crop")
-    left = _round_half_up(lm[:, LEFT_EYE, 0]) - EYE_MARGIN
-    top = _round_half_up((lm[:, LEFT_MOUTH, 1] + lm[:, RIGHT_MOUTH, 1]) / 2) - MOUTH_DEPTH
+    left = round_half_up(lm[:, LEFT_EYE, 0]) - EYE_MARGIN
+    top = round_half_up((lm[:, LEFT_MOUTH, 1] + lm[:, RIGHT_MOUTH, 1]) / 2) - MOUTH_DEPTH
     box = np.stack([np.clip(left, 0, w - size), np.clip(top, 0, h - size)], axis=-1)
     return box[0] if single else box
 
@@ -65,7 +65,7 @@ def mouth_boxes(crop_landmarks, hole: int = HOLE_SIZE, size: int = IMAGE_SIZE) -
     """
     lm = np.asarray(crop_landmarks, dtype=np.float64).reshape(-1, 5, 2)
     mid = (lm[:, LEFT_MOUTH] + lm[:, RIGHT_MOUTH]) / 2
-    left = np.clip(_round_half_up(mid[:, 0] - hole / 2), 0, size - hole)
-    top = np.clip(_round_half_up(mid[:, 1] - hole / 2), 0, size - hole)
+    left = np.clip(round_half_up(mid[:, 0] - hole / 2), 0, size - hole)
+    top = np.clip(round_half_up(mid[:, 1] - hole / 2), 0, size - hole)
     n = len(lm)
     return np.stack([top, left, np.full(n, hole), np.full(n, hole)], axis=-1).astype(np.int32)

@@ -9,14 +9,10 @@ from facegan.errors import FaceganError
 
 
 def to_unit_range(images_uint8):
-    """[0, 255] -> [-1, 1], as in the study."""
+    """[0, 255] -> [-1, 1] inside the tf.data graph: `facegan.images.to_float` for tensors (the batches
+    are scaled as they are drawn, so the cache stays uint8; tests/test_pipeline.py checks the two agree).
+    Back to uint8 for display: `facegan.images.as_uint8`."""
     return tf.cast(images_uint8, tf.float32) / 127.5 - 1.0
-
-
-def to_uint8(images):
-    """[-1, 1] -> uint8 [0, 255] for display (numpy in, numpy out)."""
-    x = (np.asarray(images, dtype=np.float32) + 1.0) * 127.5
-    return np.clip(np.rint(x), 0, 255).astype(np.uint8)
 
 
 def make_dataset(source: Cache | str, batch_size: int, partition: str | None = "train",

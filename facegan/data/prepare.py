@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import multiprocessing
 import os
 import time
 from pathlib import Path
@@ -32,6 +31,7 @@ from facegan import IMAGE_SIZE, __version__
 from facegan.data.cache import write_cache
 from facegan.data.celeba import PARTITION_NAMES, PARTITIONS, read_celeba
 from facegan.data.layout import ROLES, find_layout
+from facegan.data.pool import chunk_size, imap_progress, resolve_workers
 from facegan.data.crop import crop_boxes, mouth_boxes, to_crop_coordinates
 from facegan.errors import FaceganError
 from facegan.data.quality import RULES, Thresholds, flags, luminance, yaw
@@ -80,47 +80,14 @@ def _decode_chunk(job):
     return start, crops, luminance(crops), status
 
 
-def _init_worker():
-    import cv2
-
-    cv2.setNumThreads(1)      # one decoder thread per process: the processes are the parallelism
-
-
-def _start_method() -> str:
-    """fork starts workers in milliseconds; but a parent running TensorFlow's threads must spawn
-    (forking a multi-threaded runtime can deadlock the child)."""
-    import sys
-
-    if "fork" in multiprocessing.get_all_start_methods() and "tensorflow" not in sys.modules:
-        return "fork"
-    return "spawn"
-
-
 def decode_all(paths: list[str], boxes: np.ndarray, workers: int | None = None, progress: bool = True,
                chunk: int | None = None):
     """Decode + crop every image in parallel; yields (start, crops, luminance, statuses) per chunk in order."""
     n = len(paths)
-    workers = max(1, int(workers or os.cpu_count() or 1))
-    chunk = chunk or int(np.clip(n // (workers * 8) or 1, 16, 512))
+    workers = resolve_workers(workers)
+    chunk = chunk or chunk_size(n, workers, 16, 512)
     jobs = [(s, paths[s:s + chunk], boxes[s:s + chunk]) for s in range(0, n, chunk)]
-    from tqdm import tqdm
-
-    bar = tqdm(total=n, unit="img", desc="decode+crop", disable=not progress, smoothing=0.1)
-    try:
-        if workers == 1 or len(jobs) == 1:
-            _init_worker()
-            for job in jobs:
-                out = _decode_chunk(job)
-                bar.update(len(out[3]))
-                yield out
-        else:
-            ctx = multiprocessing.get_context(_start_method())
-            with ctx.Pool(min(workers, len(jobs)), initializer=_init_worker) as pool:
-                for out in pool.imap(_decode_chunk, jobs):
-                    bar.update(len(out[3]))
-                    yield out
-    finally:
-        bar.close()
+    yield from imap_progress(_decode_chunk, jobs, workers, n, lambda out: len(out[3]), "decode+crop", progress)
 
 
 # ---------------------------------------------------------------------------- fingerprint

@@ -3,8 +3,9 @@
 `render_synthetic_celeba` draws N faces (see `facegan.data.synthetic.face`) and writes them in CelebA's exact
 on-disk layout, so every later stage (prepare, train, complete, the book) runs unchanged on real
 or synthetic data. Unlike real CelebA it knows the truth: `synth_truth.csv` says which faces were
-drawn too dark, too bright, turned toward profile or wearing glasses, with guarantees
-(CONTRACTS.md) that let the quality filter be tested exactly:
+drawn too dark, too bright, turned toward profile or wearing glasses, with guarantees that let
+the quality filter be tested exactly (tests/test_synth.py checks them; `synthetic.face` and
+`synthetic.geometry` enforce them with the filter's own crop, luminance and yaw measures):
 
 * too_dark: 80x80 crop luminance <= 35; too_bright: >= 215; every other face in [70, 180];
 * profile: |yaw proxy| >= 0.40 from the written landmarks; every other face <= 0.12;
@@ -16,20 +17,19 @@ Every image comes from a random generator seeded by (seed, image index) (and its
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import time
 from pathlib import Path
 
 import numpy as np
 
-from facegan.data.celeba import (ATTRIBUTE_NAMES, ATTRIBUTES_FILE, IMAGE_DIR, LANDMARK_COLUMNS, LANDMARKS_FILE,
-                            PARTITION_FILE)
+from facegan.data.celeba import (ATTRIBUTE_NAMES, ATTRIBUTES_FILE, IDENTITY_FILE, IMAGE_DIR, LANDMARK_COLUMNS,
+                                 LANDMARKS_FILE, PARTITION_FILE)
+from facegan.data.pool import chunk_size, imap_progress, resolve_workers
 from facegan.errors import FaceganError
 
 DEFAULT_FRACTIONS = {"too_dark": 0.07, "too_bright": 0.07, "profile": 0.10, "glasses": 0.08}
 FLAGS = tuple(DEFAULT_FRACTIONS)
-IDENTITY_FILE = "identity_CelebA.txt"
 TRUTH_FILE = "synth_truth.csv"
 MANIFEST_FILE = "synth_manifest.json"      # marks a directory as synth output (and records n, seed)
 FORMAT_VERSION = 1                          # bump when the drawing changes, so old outputs are not reused
@@ -97,7 +97,7 @@ def image_name(i: int) -> str:
 def attributes_of(ident: dict, img: dict) -> np.ndarray:
     """The 40 CelebA attributes (1 / -1) that the drawing determines; the rest are -1."""
     ex, style, hair = img["expression"], ident["hair_style"], ident["hair"]
-    from facegan.data.synthetic.face import HAIR_COLOURS
+    from facegan.data.synthetic.params import HAIR_COLOURS
 
     hair_attr = HAIR_COLOURS[hair][1] if style != "bald" else None
     on = {
@@ -137,7 +137,8 @@ def attributes_of(ident: dict, img: dict) -> np.ndarray:
 
 def draw_one(seed: int, index: int, n_identities: int, flag: str | None):
     """Render image `index`: (RGB uint8 218x178x3, landmarks int (5, 2), attributes (40,), identity)."""
-    from facegan.data.synthetic.face import identity_params, image_params, render_face
+    from facegan.data.synthetic.face import render_face
+    from facegan.data.synthetic.params import identity_params, image_params
 
     rng = np.random.default_rng([seed, 0, index])
     identity = int(rng.integers(n_identities)) + 1
@@ -161,21 +162,6 @@ def _render_chunk(job):
                                   quality=JPEG_QUALITY)
         lms[k], attrs[k], ids[k] = lm, attr, identity
     return start, lms, attrs, ids
-
-
-def _init_worker():
-    import cv2
-
-    cv2.setNumThreads(1)
-
-
-def _start_method() -> str:
-    """fork is fast, but forking a parent that runs TensorFlow's threads can deadlock: spawn then."""
-    import sys
-
-    if "fork" in multiprocessing.get_all_start_methods() and "tensorflow" not in sys.modules:
-        return "fork"
-    return "spawn"
 
 
 # ------------------------------------------------------------------------------ files
@@ -280,30 +266,16 @@ def render_synthetic_celeba(out_dir, n: int, seed: int = 0, fractions: dict | No
 
     (out / IMAGE_DIR).mkdir(parents=True, exist_ok=True)
     (out / MANIFEST_FILE).write_text(json.dumps(_manifest(n, seed, fractions, False), indent=1) + "\n")
-    workers = max(1, int(workers or os.cpu_count() or 1))
-    chunk = int(np.clip(n // (workers * 8) or 1, 8, 256))
+    workers = resolve_workers(workers)
+    chunk = chunk_size(n, workers, 8, 256)
     jobs = [(str(out), seed, n_ids, s, flags[s:s + chunk]) for s in range(0, n, chunk)]
     lms = np.zeros((n, 5, 2), np.int64)
     attrs = np.zeros((n, len(ATTRIBUTE_NAMES)), np.int8)
     ids = np.zeros(n, np.int64)
-    from tqdm import tqdm
-
-    with tqdm(total=n, unit="img", desc="synthetic CelebA", disable=not progress, smoothing=0.1) as bar:
-        def collect(res):
-            start, lm, at, idn = res
-            k = len(lm)
-            lms[start:start + k], attrs[start:start + k], ids[start:start + k] = lm, at, idn
-            bar.update(k)
-
-        if workers == 1 or len(jobs) == 1:
-            _init_worker()
-            for job in jobs:
-                collect(_render_chunk(job))
-        else:
-            with multiprocessing.get_context(_start_method()).Pool(min(workers, len(jobs)),
-                                                                    initializer=_init_worker) as pool:
-                for res in pool.imap_unordered(_render_chunk, jobs):
-                    collect(res)
+    for start, lm, at, idn in imap_progress(_render_chunk, jobs, workers, n, lambda res: len(res[1]),
+                                            "synthetic CelebA", progress, ordered=False):
+        k = len(lm)
+        lms[start:start + k], attrs[start:start + k], ids[start:start + k] = lm, at, idn
     _write_annotations(out, n, lms, attrs, ids, flags, parts)
     (out / MANIFEST_FILE).write_text(json.dumps(_manifest(n, seed, fractions, True), indent=1) + "\n")
     seconds = time.perf_counter() - t0
