@@ -25,6 +25,8 @@ _ALWAYS = [
     r"^To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags",
     r"Unable to register cu(DNN|FFT|BLAS) factory: Attempting to register factory for plugin",
     r"computation_placer\.cc:\d+\] computation placer already registered",
+    # a local papermill kernel (ipykernel >= 7) warns that it talks over TCP on localhost
+    r"^\[IPKernelApp\] WARNING \| Kernel is running over TCP without encryption",
 ]
 _NO_GPU = [
     r"cudart_stub\.cc:\d+\] Could not find cuda drivers on your machine, GPU will not be used",
@@ -69,25 +71,31 @@ class StartupFilter:
         read_fd, write_fd = os.pipe()
         os.dup2(write_fd, 2)
         os.close(write_fd)
-        self._old_stderr = sys.stderr
+        self._old_stderr = target = sys.stderr
         if _writes_to_fd2(sys.stderr):
             # Python writes straight to the real stderr (keeps isatty for progress bars); a
-            # sys.stderr that is not fd 2 (pytest's capture, a notebook) is left alone
-            sys.stderr = io.TextIOWrapper(os.fdopen(os.dup(self._saved), "wb", buffering=0),
-                                          encoding=getattr(sys.stderr, "encoding", None) or "utf-8",
-                                          errors="backslashreplace", line_buffering=True)
+            # sys.stderr that is not fd 2 (pytest's capture) stays the target
+            target = io.TextIOWrapper(os.fdopen(os.dup(self._saved), "wb", buffering=0),
+                                      encoding=getattr(sys.stderr, "encoding", None) or "utf-8",
+                                      errors="backslashreplace", line_buffering=True)
+        # Python-level writes are filtered too: papermill relays a kernel's start-up lines there
+        sys.stderr = FilteredStream(target, self)
         self._thread = threading.Thread(target=self._pump, args=(read_fd, os.dup(self._saved)),
                                         daemon=True)
         self._thread.start()
         return self
 
+    def is_noise(self, line: str) -> bool:
+        if self.pattern.search(line):
+            self.dropped += 1
+            return True
+        return False
+
     def _pump(self, read_fd: int, out_fd: int) -> None:
         with os.fdopen(read_fd, "rb") as pipe, os.fdopen(out_fd, "wb", buffering=0) as out:
             for raw in pipe:            # line by line until every writer has closed
-                if self.pattern.search(raw.decode("utf-8", "replace")):
-                    self.dropped += 1
-                    continue
-                out.write(raw)
+                if not self.is_noise(raw.decode("utf-8", "replace")):
+                    out.write(raw)
 
     def __exit__(self, *exc):
         if self._saved is None:
@@ -95,8 +103,54 @@ class StartupFilter:
         try:
             sys.stderr.flush()
         finally:
-            sys.stderr = self._old_stderr
+            target, sys.stderr = sys.stderr, self._old_stderr
+            if isinstance(target, FilteredStream) and target.stream is not self._old_stderr:
+                target.stream.close()
         os.dup2(self._saved, 2)          # closes our write end of the pipe: the pump sees EOF
         self._thread.join(timeout=2)     # (unless a child process still holds it)
         os.close(self._saved)
         return False
+
+
+class FilteredStream(io.TextIOBase):
+    """A text stream that drops the known start-up lines in what is written to it, chunk by
+    chunk (a progress bar's partial line passes at once)."""
+
+    def __init__(self, stream, noise: StartupFilter):
+        self.stream, self.noise = stream, noise
+        self._open_drop = False       # a dropped line whose newline comes in the next write (print)
+
+    def write(self, text: str) -> int:
+        n = len(text)
+        if self._open_drop and text.startswith("\n"):
+            text = text[1:]
+        self._open_drop = False
+        kept = []
+        for line in re.findall(r"[^\n]*\n|[^\n]+$", text):
+            if self.noise.is_noise(line):
+                self._open_drop = not line.endswith("\n")
+            else:
+                kept.append(line)
+        if kept:
+            self.stream.write("".join(kept))
+        return n
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self):
+        return getattr(self.stream, "encoding", "utf-8")
+
+    @property
+    def errors(self):
+        return getattr(self.stream, "errors", "strict")
