@@ -4,8 +4,9 @@ TensorFlow writes its start-up lines (``Could not find cuda drivers``, ``failed 
 the oneDNN notice) from C++ *before* its logging is initialised, so TF_CPP_MIN_LOG_LEVEL cannot
 hide them (measured with TensorFlow 2.21: the pre-init lines print at every level, the cuInit
 error at levels 0-2). So the CLI points file descriptor 2 - where C++ code and child processes
-write - at a pipe, drops exactly those known lines and passes everything else through; Python's own
-``sys.stderr`` keeps writing to the real terminal (progress bars still see a tty).
+write - at a pipe, drops exactly those known lines and passes everything else through. Python's own
+``sys.stderr`` writes to the real terminal (progress bars still see a tty) through the same line
+filter, because papermill relays what a notebook kernel's TensorFlow printed there.
 
 Nothing is filtered with ``facegan --verbose``, ``FACEGAN_VERBOSE=1`` or ``TF_CPP_MIN_LOG_LEVEL=0``.
 On a machine with an NVIDIA driver the CUDA lines are diagnostics and are never dropped.
