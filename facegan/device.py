@@ -151,8 +151,8 @@ def preflight(cfg: dict, allow_cpu: bool = False, info: DeviceInfo | None = None
         n_train = round(listed_train * KEPT_FRACTION)
         crops = (f"{listed_train:,} train-partition images listed, {KEPT_FRACTION:.0%} of them kept "
                  "as in the study")
-    if cfg.get("prepare_limit"):
-        n_train = min(n_train, int(cfg["prepare_limit"]))
+    if cfg.get("prepare_limit"):          # only the first N source images are prepared
+        n_train = min(n_train, round(int(cfg["prepare_limit"]) * KEPT_FRACTION * TRAIN_FRACTION))
     est = estimate_training(cfg, step_seconds, n_train)
     estimate = (f"about {est.hours:,.1f} h for the {name} profile's GAN training alone, completion and "
                 f"evaluation on top (estimated from training batches timed just now on this machine, "

@@ -207,3 +207,13 @@ def test_book_paper_stops_on_missing_images(no_gpu, celeba_sample, tmp_path, cap
     out = capsys.readouterr()
     assert images[0].name in out.out                            # the check names the image
     assert "is not usable for the paper profile" in out.err and no_gpu == []
+
+
+def test_estimate_follows_set_values():
+    """--set gen_epochs=1 --set prepare_limit=20000 shrink the estimate accordingly."""
+    cfg = get_profile("paper", gen_epochs=1, prepare_limit=20_000)
+    with pytest.raises(FaceganError) as e:
+        preflight(cfg, info=cpu_only(), step_seconds=STEP, out=io.StringIO())
+    batches = round(20_000 * device.KEPT_FRACTION * device.TRAIN_FRACTION) // 20      # 337
+    assert f"width 1.0: 1 epochs x {batches:,} batches" in str(e.value)
+    assert f"width 0.5: 5 epochs x {batches:,} batches" in str(e.value)
