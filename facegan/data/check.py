@@ -196,6 +196,8 @@ class CelebACheck:
             verdict += f" ({self.n_listed:,} of {OFFICIAL_ROWS:,} images)"
         elif self.modified:
             verdict += ": " + ", ".join(f.path.name for f in self.modified)
+        if self.missing or self.unreadable:
+            verdict += f"; {len(self.missing):,} listed image(s) missing, {len(self.unreadable):,} unreadable"
         lines.append(f"verdict: {verdict}" + ("" if self.ok else "  [NOT OK]"))
         return "\n".join(lines)
 
@@ -318,7 +320,8 @@ def _row_problem(layout: Layout, role: str, table):
         want = layouts[fits[0]](table.ids[k], table.values[k].tolist())
         what = ("the first row is laid out like no copy of the official list" if k == 0 else
                 f"line {k + table.first_line} is laid out unlike the rest of the file: an edited row")
-        return (k + table.first_line, what, repr(want), repr(table.rows[k])), fits
+        return (k + table.first_line, what, f"{want!r} (its values, laid out like the rest)",
+                repr(table.rows[k])), fits
     return _value_problem(role, table), fits
 
 
