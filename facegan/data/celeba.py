@@ -212,7 +212,8 @@ def _parse_csv(path: Path, lines: list[str], spec: ListSpec) -> ListTable:
     rows = [[f.strip() for f in r] for r in csv.reader(lines)]
     got = tuple(rows[0]) if rows else ()
     if got != spec.csv_header:
-        k = next((i for i, (a, b) in enumerate(zip(got, spec.csv_header)) if a != b), min(len(got), len(spec.csv_header)))
+        k = next((i for i, (a, b) in enumerate(zip(got, spec.csv_header)) if a != b),
+                 min(len(got), len(spec.csv_header)))
         raise FaceganError(f"{path}, line 1: expected the header {','.join(spec.csv_header)!r} "
                            f"({len(spec.csv_header)} columns), got {','.join(got) or '(empty file)'!r} "
                            f"({len(got)} columns; column {k + 1} differs): is this CelebA's {path.name} from Kaggle?")

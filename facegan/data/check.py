@@ -258,7 +258,8 @@ def _check_list(layout: Layout, role: str, synthetic: bool):
     if not synthetic and layout.kind != KAGGLE and len(data) == official.size \
             and hashlib.sha256(data).hexdigest() == official.sha256:
         table = read_list(layout, role)
-        return FileCheck(role, path, SAME, len(table.ids), "byte-identical to the official file (size and SHA-256)"), table
+        return FileCheck(role, path, SAME, len(table.ids),
+                         "byte-identical to the official file (size and SHA-256)"), table
     try:
         table = read_list(layout, role)
     except FaceganError as e:

@@ -12,8 +12,8 @@ Kaggle (the widespread "celeba-dataset" copy)::
 
 The Kaggle CSVs hold the same rows with a header row (`image_id,...`); the bbox list describes the
 in-the-wild images and is not used. A Kaggle copy whose images were moved up to `img_align_celeba/`
-also works (`Layout.image_dir` says which folder is read, and `facegan data check` prints it). Both layouts give the same `CelebA`, so prepare and every later
-stage never see the difference.
+also works (`Layout.image_dir` says which folder is read, and `facegan data check` prints it).
+Both layouts give the same `CelebA`, so prepare and every later stage never see the difference.
 """
 from __future__ import annotations
 
