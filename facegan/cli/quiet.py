@@ -104,9 +104,8 @@ class StartupFilter:
         try:
             sys.stderr.flush()
         finally:
-            target, sys.stderr = sys.stderr, self._old_stderr
-            if isinstance(target, FilteredStream) and target.stream is not self._old_stderr:
-                target.stream.close()
+            # the filtered stream stays open: logging handlers made meanwhile may still hold it
+            sys.stderr = self._old_stderr
         os.dup2(self._saved, 2)          # closes our write end of the pipe: the pump sees EOF
         self._thread.join(timeout=2)     # (unless a child process still holds it)
         os.close(self._saved)
