@@ -88,10 +88,10 @@ def check_port(loop: AuthorsLoop, images: np.ndarray, batch: int) -> None:
 
 class Ours:
     def __init__(self, width: float, images: np.ndarray, batch: int, seed: int = 0):
-        self.gan = build_gan(width, k_g=K_G, seed=seed)
+        self.gan = build_gan(width, k_g=K_G, seed=seed, recipe="study")
         ds = (tf.data.Dataset.from_tensor_slices(images).shuffle(len(images), seed=seed).repeat()
               .batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
-        self.data = noisy_dataset(ds, K_G, 100, seed).prefetch(tf.data.AUTOTUNE)
+        self.data = noisy_dataset(ds, 1 + K_G, 100, seed).prefetch(tf.data.AUTOTUNE)
 
     def run(self, steps: int) -> float:
         # with train_gan's per-batch NaN guard, which reads the logs after every step: without any

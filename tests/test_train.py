@@ -15,7 +15,9 @@ from facegan.gan.runs import best_epoch
 from facegan.gan.trainer import build_gan, load_run, train_gan
 
 W = 0.125        # tiny GAN: every count / 8
-SMALL = dict(width=W, batch_size=8, max_batches_per_epoch=2, swd_n=16, memo_n=8, sample_n=4, verbose=0)
+# the study's recipe: these tests pin today's behaviour (tests/test_recipes.py covers the others)
+SMALL = dict(width=W, batch_size=8, max_batches_per_epoch=2, swd_n=16, memo_n=8, sample_n=4, verbose=0,
+             recipe="study", face_n=4)
 
 
 def make_cache(path, n_train=40, n_val=16, seed=0):
@@ -44,7 +46,7 @@ def weights(model):
 
 
 def test_one_step_changes_both_networks():
-    gan = build_gan(W, jit_compile=False)
+    gan = build_gan(W, recipe="study", jit_compile=False)
     g0, d0 = weights(gan.generator), weights(gan.discriminator)
     logs = gan.train_step(tuple(tf.constant(a) for a in batch()))
     assert all(np.isfinite(float(v)) for v in logs.values())
@@ -55,7 +57,7 @@ def test_one_step_changes_both_networks():
 
 @pytest.mark.parametrize("k_g", [1, 2, 3])
 def test_generator_updated_k_g_times_per_discriminator_update(k_g):
-    gan = build_gan(W, k_g=k_g, jit_compile=False)
+    gan = build_gan(W, k_g=k_g, recipe="study", jit_compile=False)
     x, z = batch(k_g)
     ds = tf.data.Dataset.from_tensors((x, z)).repeat()
     gan.fit(ds, steps_per_epoch=3, epochs=2, verbose=0, shuffle=False)
@@ -65,7 +67,7 @@ def test_generator_updated_k_g_times_per_discriminator_update(k_g):
 
 def test_d_step_ignores_g_and_g_steps_ignore_d():
     """Only D's optimizer touches D; G's weights change only through G's optimizer (k_g steps)."""
-    gan = build_gan(W, k_g=2, jit_compile=False)
+    gan = build_gan(W, k_g=2, recipe="study", jit_compile=False)
     assert {id(v) for v in gan.d_optimizer._trainable_variables} == {id(v) for v in gan.discriminator.trainable_variables}
     assert {id(v) for v in gan.g_optimizer._trainable_variables} == {id(v) for v in gan.generator.trainable_variables}
 
@@ -81,6 +83,8 @@ def test_train_writes_the_run_directory(cache, tmp_path):
         assert (out / f).is_file(), f
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["width"] == W and cfg["k_g"] == 2 and cfg["lr"] == 2e-4 and cfg["beta_1"] == 0.5
+    assert cfg["recipe"] == "study" and cfg["loss"] == "bce" and cfg["n_critic"] == 1 and cfg["d_lr"] == 2e-4
+    assert all(0 <= h["face_rate"] <= 1 for h in run.history)
     assert {"memorisation_ratio", "diversity"} <= set(json.loads((out / "metrics.json").read_text()))
     assert all(h["diversity"] > 0 for h in run.history)
     rows = (out / "history.csv").read_text().splitlines()
@@ -114,7 +118,7 @@ def test_resume_after_kill_loses_no_epoch(cache, tmp_path):
     assert (out / "checkpoints/epoch_002/generator.weights.h5").read_bytes() == g_after_2
     assert json.loads((out / "checkpoints/training_metadata.json").read_text())["epoch"] == 3
     # resumed from epoch 2's state: the optimizers' step counters continued (2 batches/epoch)
-    gan = build_gan(W, jit_compile=False)
+    gan = build_gan(W, recipe="study", jit_compile=False)
     gan.load_weights(out / "checkpoints/latest.weights.h5")
     assert int(gan.d_optimizer.iterations) == 3 * 2 and int(gan.g_optimizer.iterations) == 3 * 2 * 2
     # asking for no more epochs than finished trains nothing
@@ -177,7 +181,27 @@ def test_cli_train_and_sample(cache, tmp_path, capsys):
     assert "already holds a training run" in capsys.readouterr().err
     assert main(["train", str(cache), "--out", str(tmp_path / "x"), "--epochs", "1", "--resume"]) == 2
     assert "cannot resume" in capsys.readouterr().err
+    assert json.loads((out / "config.json").read_text())["recipe"] == "stable"     # the CLI's default
+    tb = tmp_path / "tb"
+    assert main(args[:2] + ["--out", str(tmp_path / "run_tb"), "--tensorboard", str(tb), "--recipe", "study"]
+                + args[4:]) == 0
+    assert list(tb.rglob("events.out.tfevents.*")), "no TensorBoard event file written"
+    assert json.loads((tmp_path / "run_tb" / "config.json").read_text())["recipe"] == "study"
     png = tmp_path / "grid.png"
     assert main(["sample", str(out), "--n", "6", "--out", str(png), "--seed", "1"]) == 0
     from PIL import Image
     assert Image.open(png).size == (3 * 82 + 2, 2 * 82 + 2)
+
+
+def test_progress_is_a_bar_on_a_terminal_and_one_line_per_epoch_otherwise():
+    import io
+
+    from facegan.cli.train import progress_verbosity
+
+    class TTY(io.StringIO):
+        def isatty(self):
+            return True
+
+    assert progress_verbosity(None, TTY()) == 1
+    assert progress_verbosity(None, io.StringIO()) == 2
+    assert progress_verbosity(0, TTY()) == 0 and progress_verbosity(1, io.StringIO()) == 1

@@ -48,7 +48,8 @@ class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
             super().on_batch_end(batch, {"loss": float("nan")})
 
     def on_epoch_end(self, epoch, logs=None):
-        weights = self.model.generator.weights + self.model.discriminator.weights
+        nets = [self.model.generator, self.model.discriminator, self.model.ema_generator]
+        weights = [w for net in nets if net is not None for w in net.weights]
         if self.diverged or not all(np.all(np.isfinite(np.asarray(w))) for w in weights):
             if not self.diverged:
                 print(f"Epoch {epoch + 1}: NaN/Inf weights, terminating training")
@@ -59,7 +60,8 @@ class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
 
 
 class BackupAndRestore(_SkipNonFinite, keras.callbacks.BackupAndRestore):
-    """Keras' BackupAndRestore (G, D, both optimizers and the epoch), never saving a diverged epoch."""
+    """Keras' BackupAndRestore (G, D, the EMA of G, both optimizers and the epoch), never saving a
+    diverged epoch."""
 
 
 class CSVLogger(_SkipNonFinite, keras.callbacks.CSVLogger):
@@ -89,8 +91,9 @@ class JSONHistory(keras.callbacks.Callback):
 
 
 class ExportWeights(keras.callbacks.Callback):
-    """RUN/generator.weights.h5 and discriminator.weights.h5 after each finished epoch, and a copy
-    per epoch under RUN/checkpoints/epoch_NNN/ (so the best epoch can be picked later)."""
+    """RUN/generator.weights.h5, discriminator.weights.h5 (and generator_ema.weights.h5 for
+    recipes with a weight average) after each finished epoch, and a copy per epoch under
+    RUN/checkpoints/epoch_NNN/ (so the best epoch can be picked later)."""
 
     def __init__(self, run_dir, keep_epochs: bool = True):
         super().__init__()
@@ -105,7 +108,8 @@ class ExportWeights(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if not finite_logs(logs):
             return
-        for net in (self.model.generator, self.model.discriminator):
+        nets = (self.model.generator, self.model.discriminator, self.model.ema_generator)
+        for net in (n for n in nets if n is not None):
             self._save(net, self.run_dir / f"{net.name}.weights.h5")
             if self.keep_epochs:
                 self._save(net, self.run_dir / "checkpoints" / f"epoch_{epoch + 1:03d}" /
@@ -113,26 +117,29 @@ class ExportWeights(keras.callbacks.Callback):
 
 
 class SampleGrid(keras.callbacks.Callback):
-    """RUN/samples/epoch_NNN.png: G on the same z every epoch, so epochs can be compared."""
+    """RUN/samples/epoch_NNN.png: the sampler (EMA G where kept) on the same z every epoch."""
 
     def __init__(self, out_dir, z: np.ndarray, ncols: int | None = None):
         super().__init__()
         self.out_dir, self.z, self.ncols = Path(out_dir), z, ncols
 
     def on_epoch_end(self, epoch, logs=None):
-        images = self.model.generator.predict(self.z, batch_size=64, verbose=0)
+        images = self.model.sampler.predict(self.z, batch_size=64, verbose=0)
         if np.all(np.isfinite(images)):
             save_grid(self.out_dir / f"epoch_{epoch + 1:03d}.png", images, self.ncols)
 
 
 class SWDMonitor(keras.callbacks.Callback):
-    """Adds the Laplacian-pyramid SWD between G(fixed z) and fixed held-out real crops to the logs
-    (keys swd, swd_80, swd_40, swd_20), and the mode-collapse ratio `diversity`, every `every`
-    epochs; callbacks after it see the values."""
+    """Adds the Laplacian-pyramid SWD between the sampler (EMA G where kept) on fixed z and fixed
+    held-out real crops to the logs (keys swd, swd_80, swd_40, swd_20), the mode-collapse ratio
+    `diversity`, and `face_rate` on the first `face_n` samples (0: not logged; MTCNN costs ~0.1 s
+    per face on a CPU core), every `every` epochs; callbacks after it see the values."""
 
-    def __init__(self, real_uint8: np.ndarray, z: np.ndarray, every: int = 1, seed: int = 0):
+    def __init__(self, real_uint8: np.ndarray, z: np.ndarray, every: int = 1, seed: int = 0,
+                 face_n: int = 36):
         super().__init__()
         self.real, self.z, self.every, self.seed = real_uint8, z, max(1, int(every)), seed
+        self.face_n = int(face_n or 0)
         self._first = True
 
     def on_train_begin(self, logs=None):
@@ -144,10 +151,13 @@ class SWDMonitor(keras.callbacks.Callback):
         first, self._first = self._first, False
         if logs is None or not finite_logs(logs) or ((epoch + 1) % self.every and not first):
             return
-        fake = self.model.generator.predict(self.z, batch_size=128, verbose=0)
+        fake = self.model.sampler.predict(self.z, batch_size=128, verbose=0)
         if np.all(np.isfinite(fake)):
             logs.update(swd(self.real, fake, seed=self.seed))
             logs["diversity"] = diversity(fake, self.real)["diversity"]
+            if self.face_n:
+                from facegan.gan.face_rate import face_rate
+                logs["face_rate"] = face_rate(fake[:self.face_n])
 
 
 class RaiseAfterEpoch(keras.callbacks.Callback):

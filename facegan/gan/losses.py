@@ -28,3 +28,58 @@ def generator_loss(fake_logits):
     """Non-saturating generator loss, -log D(G(z)) averaged: BCE of the fakes against label 1
     (what the authors' stacked G->D model with a frozen D minimises), scalar."""
     return tf.reduce_mean(tf.nn.softplus(-flat_logits(fake_logits)))
+
+
+def hinge_discriminator_loss(real_logits, fake_logits):
+    """Hinge loss of D (Lim & Ye 2017; SAGAN, BigGAN): mean relu(1 - real) + mean relu(1 + fake)."""
+    return (tf.reduce_mean(tf.nn.relu(1.0 - flat_logits(real_logits)))
+            + tf.reduce_mean(tf.nn.relu(1.0 + flat_logits(fake_logits))))
+
+
+def hinge_generator_loss(fake_logits):
+    """G's side of the hinge loss: -mean D(G(z))."""
+    return -tf.reduce_mean(flat_logits(fake_logits))
+
+
+def critic_loss(real_logits, fake_logits):
+    """Wasserstein critic loss (Arjovsky et al. 2017): mean D(fake) - mean D(real); its negative
+    estimates the Wasserstein-1 distance when D is 1-Lipschitz."""
+    return tf.reduce_mean(flat_logits(fake_logits)) - tf.reduce_mean(flat_logits(real_logits))
+
+
+def critic_generator_loss(fake_logits):
+    """G's Wasserstein loss: -mean D(G(z))."""
+    return -tf.reduce_mean(flat_logits(fake_logits))
+
+
+def generator_loss_for(loss: str):
+    return {"bce": generator_loss, "hinge": hinge_generator_loss, "wgan": critic_generator_loss}[loss]
+
+
+def discriminator_loss_for(loss: str):
+    return {"bce": discriminator_loss, "hinge": hinge_discriminator_loss, "wgan": critic_loss}[loss]
+
+
+def _input_gradient_norms(critic, images):
+    """||d critic(x) / dx|| per image, (B,), differentiable (for penalties on the critic)."""
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        out = tf.reduce_sum(critic(images, training=True))   # samples are independent: sum = per-sample grads
+    grads = tape.gradient(out, images)
+    return tf.sqrt(tf.reduce_sum(tf.square(grads), axis=list(range(1, len(images.shape)))) + 1e-12)
+
+
+def gradient_penalty(critic, real, fake, alpha=None):
+    """WGAN-GP penalty (Gulrajani et al. 2017): mean (||grad critic(x_hat)|| - 1)^2 at random
+    interpolates x_hat = alpha * real + (1 - alpha) * fake. ~0 for a critic whose gradient has norm
+    1 everywhere (1-Lipschitz, as the optimal critic is); not multiplied by lambda here."""
+    real, fake = tf.cast(real, tf.float32), tf.cast(fake, tf.float32)
+    if alpha is None:
+        alpha = tf.random.uniform([tf.shape(real)[0]] + [1] * (len(real.shape) - 1))
+    x_hat = alpha * real + (1.0 - alpha) * fake
+    return tf.reduce_mean(tf.square(_input_gradient_norms(critic, x_hat) - 1.0))
+
+
+def r1_penalty(discriminator, real):
+    """R1 penalty (Mescheder et al. 2018): mean ||grad D(real)||^2; the recipe weighs it by gamma / 2."""
+    return tf.reduce_mean(tf.square(_input_gradient_norms(discriminator, tf.cast(real, tf.float32))))

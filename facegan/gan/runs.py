@@ -3,12 +3,14 @@
 Layout (written by `facegan.gan.trainer.train_gan`)::
 
     RUN/config.json                    settings (architecture + training), written before training
-    RUN/generator.weights.h5           G of the last finished (finite) epoch
+    RUN/generator.weights.h5           G of the last finished (finite) epoch (the trained weights)
+    RUN/generator_ema.weights.h5       the moving average of G's weights (recipes with `ema` only);
+                                       this is what `Run.generator` samples from
     RUN/discriminator.weights.h5       D of the last finished (finite) epoch
     RUN/history.csv, RUN/history.json  one row per finished epoch (epoch numbers from 1)
     RUN/samples/epoch_001.png ...      a fixed-z sample grid per epoch
-    RUN/checkpoints/                   full state (G, D, both optimizers) + epoch, for --resume;
-                                       epoch_NNN/{generator,discriminator}.weights.h5 per epoch
+    RUN/checkpoints/                   full state (G, D, EMA G, both optimizers) + epoch, for
+                                       --resume; epoch_NNN/*.weights.h5 per epoch
     RUN/metrics.json                   end-of-training generation metrics (memorisation check)
 """
 from __future__ import annotations
@@ -20,16 +22,22 @@ from pathlib import Path
 
 from facegan import __version__
 from facegan.errors import FaceganError
+from facegan.gan.recipes import RECIPE_KEYS, RECIPES, recipe_from_config
 
 CONFIG = "config.json"
 ARCHITECTURE_KEYS = ("width", "z_dim", "image_size")
-# settings a resumed run must share with the original (epochs and sizes of the logging may change)
-TRAINING_KEYS = ("k_g", "lr", "beta_1", "batch_size", "seed", "flip", "data")
+# settings a resumed run must share with the original (epochs and sizes of the logging may change):
+# the recipe (name and every setting) and the data
+TRAINING_KEYS = RECIPE_KEYS + ("batch_size", "seed", "flip", "data")
 
 
 @dataclass
 class Run:
-    """A trained GAN loaded from (or just written to) a run directory."""
+    """A trained GAN loaded from (or just written to) a run directory.
+
+    `generator` is the network to sample, complete and evaluate with: for recipes that keep an
+    exponential moving average of G's weights it IS `ema_generator`; `raw_generator` is G as
+    trained (the same object as `generator` when the recipe keeps no average)."""
 
     generator: object
     discriminator: object
@@ -37,6 +45,16 @@ class Run:
     history: list[dict] = field(default_factory=list)
     path: Path | None = None
     stopped_on_nan: bool = False
+    raw_generator: object = None
+    ema_generator: object = None
+
+    def __post_init__(self):
+        if self.raw_generator is None:
+            self.raw_generator = self.generator
+
+    @property
+    def recipe(self):
+        return recipe_from_config(self.config)
 
 
 def make_config(**settings) -> dict:
@@ -48,9 +66,12 @@ def read_config(run_dir) -> dict | None:
     if not p.is_file():
         return None
     try:
-        return json.loads(p.read_text())
+        cfg = json.loads(p.read_text())
     except json.JSONDecodeError as e:
         raise FaceganError(f"{p} is not valid JSON ({e}): the run directory is damaged") from e
+    if "recipe" not in cfg:      # runs from before recipes were trained by the study's recipe
+        cfg = {**RECIPES["study"].settings(), **cfg}
+    return cfg
 
 
 def write_json(path, obj) -> None:
@@ -85,11 +106,13 @@ def best_epoch(history: list[dict], key: str = "swd") -> int | None:
     return int(min(rows, key=lambda h: h[key])["epoch"]) if rows else None
 
 
-def load_run(run_dir, width: float | None = None, epoch: int | None = None) -> Run:
-    """Load G, D, config and history from a run directory.
+def load_run(run_dir, width: float | None = None, epoch: int | None = None,
+             recipe: str | None = None) -> Run:
+    """Load G, D (and the EMA of G, for recipes that keep one), config and history from a run.
 
-    `width` (optional) is what the caller expects; a different width in the run raises a
-    `FaceganError` naming the setting, both values and the file, instead of a shape error.
+    `width` and `recipe` (optional) are what the caller expects; a run with another width or
+    recipe raises a `FaceganError` naming the setting, both values and the file, instead of a
+    shape error or silently different training.
     `epoch` loads that finished epoch's weights (RUN/checkpoints/epoch_NNN/) instead of the last;
     `best_epoch(run.history)` picks the epoch with the lowest SWD.
     """
@@ -106,6 +129,10 @@ def load_run(run_dir, width: float | None = None, epoch: int | None = None) -> R
             raise FaceganError(f"width differs: {run_dir / CONFIG} says width {cfg['width']:g}, but "
                                f"width {width:g} was requested; pass width={cfg['width']:g} or use a "
                                f"run trained at width {width:g}")
+    if recipe is not None and cfg.get("recipe") != recipe:
+        raise FaceganError(f"recipe differs: {run_dir / CONFIG} says recipe {cfg.get('recipe')!r}, "
+                           f"but recipe {recipe!r} was requested; pass recipe={cfg.get('recipe')!r} "
+                           f"or use a run trained with recipe {recipe!r}")
     where = run_dir if epoch is None else run_dir / "checkpoints" / f"epoch_{int(epoch):03d}"
     if not (where / "generator.weights.h5").is_file():
         if epoch is not None:
@@ -118,4 +145,9 @@ def load_run(run_dir, width: float | None = None, epoch: int | None = None) -> R
     d = build_discriminator(cfg["width"])
     load_model_weights(g, where / "generator.weights.h5", run_dir / CONFIG)
     load_model_weights(d, where / "discriminator.weights.h5", run_dir / CONFIG)
-    return Run(g, d, cfg, read_history(run_dir), run_dir)
+    ema = None
+    if recipe_from_config(cfg).uses_ema:
+        ema = build_generator(cfg["width"], cfg.get("z_dim", 100), name="generator_ema")
+        load_model_weights(ema, where / "generator_ema.weights.h5", run_dir / CONFIG)
+    return Run(ema if ema is not None else g, d, cfg, read_history(run_dir), run_dir,
+               raw_generator=g, ema_generator=ema)

@@ -1,7 +1,9 @@
 """GAN training as Keras expects it: a `keras.Model` with its own `train_step`, driven by `fit()`.
 
-One step = one discriminator update on the concatenated real + fake batch, then `k_g` generator
-updates (the study trains G twice per D step), Adam(2e-4, beta_1 = 0.5), cross-entropy from logits.
+One step = `n_critic` discriminator updates on the concatenated real + fake batch, then `k_g`
+generator updates, with the losses, penalties, augmentation, optimizers and weight average of a
+recipe (`facegan.gan.recipes`; the study's: one D update, 2 G updates, Adam(2e-4, beta_1 = 0.5),
+cross-entropy from logits).
 The latent vectors come from the input pipeline (a stateless draw per global step), so a
 `tf.distribute` run sees exactly the numbers a single device sees; losses are scaled by the
 number of replicas because Keras sums replica gradients. `fit()` brings the progress bar, and the
@@ -24,7 +26,10 @@ import tensorflow as tf
 
 from facegan import IMAGE_SIZE, Z_DIM
 from facegan.errors import FaceganError
-from facegan.gan.losses import discriminator_loss, generator_loss
+from facegan.gan.augment import AUG_UNIFORMS, diff_augment
+from facegan.gan.losses import (discriminator_loss_for, generator_loss_for, gradient_penalty,
+                                r1_penalty)
+from facegan.gan.recipes import get_recipe
 from facegan.gan.runs import (ARCHITECTURE_KEYS, CONFIG, TRAINING_KEYS, Run, differences, load_run,
                           make_config, read_config, read_history, write_json)
 
@@ -34,26 +39,60 @@ BACKUP = "checkpoints"
 
 
 class GAN(keras.Model):
-    """G and D trained together; `fit()` on batches of real images (optionally paired with z)."""
+    """G and D trained together by a recipe (`facegan.gan.recipes`); `fit()` on batches of real
+    images, optionally paired with z (B, n_critic + k_g, z_dim) and the augmentation/interpolation
+    uniforms (B, n_uniforms) that `noisy_dataset` draws.
 
-    def __init__(self, generator, discriminator, k_g: int = 2, seed: int | None = None, **kwargs):
+    One step: `n_critic` D updates (each on the real batch and fresh fakes; DiffAugment on both
+    when the recipe has a policy; plus the recipe's gradient penalty or R1), then `k_g` G updates,
+    then (recipes with EMA) the moving average of G's weights, `ema_generator`. `sampler` is the
+    network to draw faces from: the EMA generator when the recipe keeps one, else G."""
+
+    def __init__(self, generator, discriminator, k_g: int | None = None, seed: int | None = None,
+                 recipe=None, **kwargs):
         super().__init__(**kwargs)
-        if int(k_g) < 1:
-            raise FaceganError(f"k_g (generator steps per discriminator step) must be >= 1, got {k_g}")
-        self.generator, self.discriminator, self.k_g = generator, discriminator, int(k_g)
+        self.recipe = get_recipe(recipe, k_g=k_g)
+        self.generator, self.discriminator = generator, discriminator
+        self.k_g, self.n_critic = self.recipe.k_g, self.recipe.n_critic
         self.z_dim = int(generator.input_shape[-1])
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.trackers = {k: keras.metrics.Mean(name=k) for k in ("d_loss", "g_loss", "d_real", "d_fake")}
+        self.ema_generator = None
+        if self.recipe.uses_ema:
+            self.ema_generator = keras.models.clone_model(generator)
+            self.ema_generator.name = f"{generator.name}_ema"
+            self.ema_generator.set_weights(generator.get_weights())
+        names = ["d_loss", "g_loss", "d_real", "d_fake"]
+        if self.recipe.gp_weight or self.recipe.r1_gamma:
+            names.append("penalty")
+        self.trackers = {k: keras.metrics.Mean(name=k) for k in names}
+        self._d_loss = discriminator_loss_for(self.recipe.loss)
+        self._g_loss = generator_loss_for(self.recipe.loss)
 
-    def compile(self, d_optimizer, g_optimizer, **kwargs):
-        # Keras' own `optimizer` slot holds D's optimizer (so BackupAndRestore finds it built)
+    @property
+    def sampler(self):
+        """The generator to sample from: the EMA of G's weights when the recipe keeps one."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+    @property
+    def n_uniforms(self) -> int:
+        """uniform(0, 1) numbers per image one step consumes: augmentations of D's inputs
+        (real + fake per D update, fake per G update) and one interpolation weight per D update."""
+        per_aug = AUG_UNIFORMS if self.recipe.augment else 0
+        return self.n_critic * (2 * per_aug + bool(self.recipe.gp_weight)) + self.k_g * per_aug
+
+    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
+        """Adam per the recipe unless optimizers are given (Keras' own `optimizer` slot holds D's,
+        so BackupAndRestore finds it built)."""
+        r = self.recipe
+        d_optimizer = d_optimizer or keras.optimizers.Adam(r.d_lr, beta_1=r.beta_1, beta_2=r.beta_2)
+        g_optimizer = g_optimizer or keras.optimizers.Adam(r.lr, beta_1=r.beta_1, beta_2=r.beta_2)
         super().compile(optimizer=d_optimizer, **kwargs)
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
         d_optimizer.build(self.discriminator.trainable_variables)
         g_optimizer.build(self.generator.trainable_variables)
 
     def call(self, z, training=False):
-        return self.generator(z, training=training)
+        return self.sampler(z, training=training)
 
     def build(self, input_shape=None):
         self.built = True
@@ -65,40 +104,88 @@ class GAN(keras.Model):
     def _unpack(self, data):
         if isinstance(data, (tuple, list)):
             real, z = data[0], data[1]
+            u = data[2] if len(data) > 2 else None
         else:
-            real = data
-            z = keras.random.uniform((tf.shape(real)[0], 1 + self.k_g, self.z_dim), -1.0, 1.0,
+            real, z, u = data, None, None
+        b = tf.shape(real)[0]
+        if z is None:
+            z = keras.random.uniform((b, self.n_critic + self.k_g, self.z_dim), -1.0, 1.0,
                                      seed=self.seed_generator)
-        return tf.cast(real, tf.float32), tf.cast(z, tf.float32)
+        if u is None and self.n_uniforms:
+            u = keras.random.uniform((b, self.n_uniforms), 0.0, 1.0, seed=self.seed_generator)
+        u = tf.zeros((b, 0)) if u is None else tf.cast(u, tf.float32)
+        return tf.cast(real, tf.float32), tf.cast(z, tf.float32), u
+
+    def augment(self, images, u):
+        """D's view of a batch: DiffAugment by the recipe's policy (identity without one)."""
+        return diff_augment(images, self.recipe.augment, u) if self.recipe.augment else images
 
     def train_step(self, data):
-        real, z = self._unpack(data)
+        real, z, u = self._unpack(data)
+        r = self.recipe
         scale = 1.0 / tf.distribute.get_strategy().num_replicas_in_sync
         g, d = self.generator, self.discriminator
+        per_aug = AUG_UNIFORMS if r.augment else 0
+        col = 0
 
-        fake = g(z[:, 0], training=True)
-        with tf.GradientTape() as tape:               # one fused D pass over real + fake
-            logits = d(tf.concat([real, fake], axis=0), training=True)
-            real_logits, fake_logits = tf.split(logits, 2, axis=0)
-            d_loss = discriminator_loss(real_logits, fake_logits)
-            scaled = d_loss * scale                      # Keras sums gradients over replicas
-        grads = tape.gradient(scaled, d.trainable_variables)
-        self.d_optimizer.apply_gradients(zip(grads, d.trainable_variables))
+        def take(n):
+            nonlocal col
+            part, col = u[:, col:col + n], col + n
+            return part
+
+        penalty = 0.0
+        for i in range(self.n_critic):                 # D (critic) updates, G fixed
+            fake = g(z[:, i], training=True)
+            u_real, u_fake = take(per_aug), take(per_aug)
+            alpha = take(1) if r.gp_weight else None
+            with tf.GradientTape() as tape:            # one fused D pass over real + fake
+                x_real, x_fake = self.augment(real, u_real), self.augment(fake, u_fake)
+                logits = d(tf.concat([x_real, x_fake], axis=0), training=True)
+                real_logits, fake_logits = tf.split(logits, 2, axis=0)
+                d_loss = self._d_loss(real_logits, fake_logits)
+                total = d_loss
+                if r.gp_weight:
+                    penalty = gradient_penalty(d, x_real, x_fake, alpha[:, :, None, None])
+                    total = total + r.gp_weight * penalty
+                if r.r1_gamma:
+                    penalty = r1_penalty(d, x_real)
+                    total = total + 0.5 * r.r1_gamma * penalty
+                scaled = total * scale                  # Keras sums gradients over replicas
+            grads = tape.gradient(scaled, d.trainable_variables)
+            self.d_optimizer.apply_gradients(zip(grads, d.trainable_variables))
 
         g_loss = 0.0
-        for i in range(self.k_g):                      # k_g generator updates, D fixed
+        for j in range(self.k_g):                      # k_g generator updates, D fixed
+            u_fake = take(per_aug)
             with tf.GradientTape() as tape:
-                loss = generator_loss(d(g(z[:, 1 + i], training=True), training=True))
+                fake = self.augment(g(z[:, self.n_critic + j], training=True), u_fake)
+                loss = self._g_loss(d(fake, training=True))
                 scaled = loss * scale
             grads = tape.gradient(scaled, g.trainable_variables)
             self.g_optimizer.apply_gradients(zip(grads, g.trainable_variables))
             g_loss += loss / self.k_g
 
-        for name, value in (("d_loss", d_loss), ("g_loss", g_loss),
-                            ("d_real", tf.reduce_mean(tf.sigmoid(real_logits))),
-                            ("d_fake", tf.reduce_mean(tf.sigmoid(fake_logits)))):
+        if self.ema_generator is not None:
+            self._update_ema()
+
+        # BCE/hinge: D's mean probability for real and fake; WGAN: the critic's mean value
+        show = tf.identity if r.loss == "wgan" else tf.sigmoid
+        values = {"d_loss": d_loss, "g_loss": g_loss, "d_real": tf.reduce_mean(show(real_logits)),
+                  "d_fake": tf.reduce_mean(show(fake_logits))}
+        if "penalty" in self.trackers:
+            values["penalty"] = penalty
+        for name, value in values.items():
             self.trackers[name].update_state(value)
         return {k: m.result() for k, m in self.trackers.items()}
+
+    def _update_ema(self):
+        """ema <- decay * ema + (1 - decay) * G for every weight (BatchNorm statistics included).
+        The decay warms up as min(ema, (1 + t) / (10 + t)) at step t, so that short runs are not
+        dominated by the initial weights (TensorFlow's ExponentialMovingAverage num_updates rule)."""
+        t = tf.cast(self.d_optimizer.iterations, tf.float32) / self.n_critic
+        decay = tf.minimum(self.recipe.ema, (1.0 + t) / (10.0 + t))
+        for e, w in zip(self.ema_generator.weights, self.generator.weights):
+            e.assign(decay * e + (1.0 - decay) * w)
 
 
 def make_strategy(strategy):
@@ -115,29 +202,36 @@ def make_strategy(strategy):
     raise FaceganError(f"unknown strategy {strategy!r}: use 'mirrored' or a tf.distribute.Strategy")
 
 
-def build_gan(width=1.0, z_dim=Z_DIM, k_g=2, lr=2e-4, beta_1=0.5, seed=0, jit_compile="auto"):
-    """G, D and the compiled GAN (call inside `strategy.scope()` to distribute)."""
+def build_gan(width=1.0, z_dim=Z_DIM, k_g=None, lr=None, beta_1=None, seed=0, jit_compile="auto",
+              recipe=None, **recipe_settings):
+    """G, D and the compiled GAN for a recipe (default 'stable'; settings given here override the
+    recipe's). Call inside `strategy.scope()` to distribute."""
     from facegan.gan.models import build_discriminator, build_generator
 
+    recipe = get_recipe(recipe, k_g=k_g, lr=lr, beta_1=beta_1, **recipe_settings)
     keras.utils.set_random_seed(seed)
-    gan = GAN(build_generator(width, z_dim), build_discriminator(width), k_g=k_g, seed=seed)
+    gan = GAN(build_generator(width, z_dim), build_discriminator(width), seed=seed, recipe=recipe)
     if jit_compile == "auto":   # XLA pays off on GPUs; on CPUs TF's own kernels were 2x faster here
         jit_compile = (tf.distribute.get_strategy().num_replicas_in_sync == 1
                        and bool(tf.config.list_logical_devices("GPU")))
-    gan.compile(keras.optimizers.Adam(lr, beta_1=beta_1), keras.optimizers.Adam(lr, beta_1=beta_1),
-                jit_compile=bool(jit_compile))
+    gan.compile(jit_compile=bool(jit_compile))
     gan.build()
     return gan
 
 
-def noisy_dataset(images: tf.data.Dataset, k_g: int, z_dim: int, seed: int, start_step: int = 0):
-    """Pair each batch of real images with its (B, 1 + k_g, z_dim) uniform(-1, 1) latents, drawn
-    statelessly from (seed, global step): reproducible, resumable, identical under tf.distribute."""
+def noisy_dataset(images: tf.data.Dataset, n_z: int, z_dim: int, seed: int, start_step: int = 0,
+                  n_uniforms: int = 0):
+    """Pair each batch of real images with its (B, n_z, z_dim) uniform(-1, 1) latents (and, when
+    n_uniforms > 0, (B, n_uniforms) uniform(0, 1) numbers for augmentation and interpolation),
+    drawn statelessly from (seed, global step): reproducible, resumable, identical under tf.distribute."""
     def add_z(step, x):
         key = tf.stack([tf.constant(seed, tf.int64), step])
-        z = tf.random.stateless_uniform([tf.shape(x)[0], 1 + k_g, z_dim], seed=key,
+        z = tf.random.stateless_uniform([tf.shape(x)[0], n_z, z_dim], seed=key,
                                         minval=-1.0, maxval=1.0)
-        return x, z
+        if not n_uniforms:
+            return x, z
+        u = tf.random.stateless_uniform([tf.shape(x)[0], n_uniforms], seed=key + [0, 1 << 40])
+        return x, z, u
     return images.enumerate(start=start_step).map(add_z, num_parallel_calls=tf.data.AUTOTUNE)
 
 
@@ -188,16 +282,21 @@ def _check_run_dir(run_dir: Path, config: dict, resume: bool) -> int:
     return epoch
 
 
-def train_gan(cache, out_dir, epochs, width=1.0, batch_size=20, k_g=2, lr=2e-4, beta_1=0.5,
+def train_gan(cache, out_dir, epochs, width=1.0, batch_size=20, k_g=None, lr=None, beta_1=None,
               resume=False, seed=0, strategy=None, max_batches_per_epoch=None, metrics_every=1,
               flip=False, verbose=1, swd_n=256, memo_n=256, sample_n=36, keep_epochs=True,
-              jit_compile="auto", callbacks=None) -> Run:
-    """Train (or resume) the study's DCGAN on a cache's train partition; return the finished Run.
+              jit_compile="auto", callbacks=None, recipe=None, face_n=36, tensorboard=None,
+              **recipe_settings) -> Run:
+    """Train (or resume) the study's DCGAN by a recipe on a cache's train partition; return the Run.
 
-    Writes the run directory described in `facegan.gan.runs`. `strategy`: None, 'mirrored' or a
-    tf.distribute.Strategy (batch_size is the global batch). `swd_n` held-out real crops (val,
-    else test partition) are compared with G by SWD every `metrics_every` epochs (0 disables).
-    `callbacks` are extra Keras callbacks, run after facegan's own.
+    `recipe`: 'study', 'wgan-gp' or 'stable' (the default) or a `Recipe`; k_g, lr, beta_1 and any
+    other `Recipe` field given here (not None) override the recipe's setting, and config.json
+    records the result. Writes the run directory described in `facegan.gan.runs`. `strategy`:
+    None, 'mirrored' or a tf.distribute.Strategy (batch_size is the global batch). `swd_n` held-out
+    real crops (val, else test partition) are compared with G by SWD every `metrics_every` epochs
+    (0 disables), with the diversity ratio and, on `face_n` samples (0 disables), the face rate.
+    `tensorboard`: a directory for Keras' TensorBoard logs. `callbacks` are extra Keras callbacks,
+    run after facegan's own.
     """
     from facegan.data.cache import Cache, load_cache
     from facegan.gan.callbacks import (BackupAndRestore, CSVLogger, ExportWeights, JSONHistory,
@@ -207,6 +306,11 @@ def train_gan(cache, out_dir, epochs, width=1.0, batch_size=20, k_g=2, lr=2e-4, 
 
     if int(epochs) < 1:
         raise FaceganError(f"--epochs must be >= 1, got {epochs}")
+    if tensorboard:
+        import importlib.util
+        if importlib.util.find_spec("tensorboard") is None:
+            raise FaceganError("--tensorboard needs the tensorboard package, which is not installed: "
+                               "pip install tensorboard (or reinstall facegan)")
     run_dir = Path(out_dir)
     cache = cache if isinstance(cache, Cache) else load_cache(cache)
     train = cache.select("train")
@@ -216,8 +320,9 @@ def train_gan(cache, out_dir, epochs, width=1.0, batch_size=20, k_g=2, lr=2e-4, 
     if len(train) < batch_size:
         raise FaceganError(f"the cache {cache.path} has {len(train)} training images, fewer than one "
                            f"batch of {batch_size}: lower --batch or prepare more images")
-    config = make_config(width=float(width), z_dim=Z_DIM, image_size=IMAGE_SIZE, k_g=int(k_g),
-                         lr=float(lr), beta_1=float(beta_1), batch_size=int(batch_size), epochs=int(epochs),
+    recipe = get_recipe(recipe, k_g=k_g, lr=lr, beta_1=beta_1, **recipe_settings)
+    config = make_config(width=float(width), z_dim=Z_DIM, image_size=IMAGE_SIZE, **recipe.settings(),
+                         batch_size=int(batch_size), epochs=int(epochs),
                          seed=int(seed), flip=bool(flip), max_batches_per_epoch=max_batches_per_epoch,
                          data=str(Path(cache.path).resolve()) if cache.path else None,
                          n_train=len(train))
@@ -232,14 +337,14 @@ def train_gan(cache, out_dir, epochs, width=1.0, batch_size=20, k_g=2, lr=2e-4, 
     steps = len(train) // batch_size
     if max_batches_per_epoch:
         steps = min(steps, int(max_batches_per_epoch))
-    images = make_dataset(train, batch_size, partition=None, shuffle=True, flip=flip,
-                          seed=seed + 7919 * start, repeat=True)
-    data = noisy_dataset(images, k_g, Z_DIM, seed, start_step=start * steps)
-
     strategy = make_strategy(strategy)
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
-        gan = build_gan(width, Z_DIM, k_g, lr, beta_1, seed, jit_compile)
+        gan = build_gan(width, Z_DIM, seed=seed, jit_compile=jit_compile, recipe=recipe)
+    images = make_dataset(train, batch_size, partition=None, shuffle=True, flip=flip,
+                          seed=seed + 7919 * start, repeat=True)
+    data = noisy_dataset(images, gan.n_critic + gan.k_g, Z_DIM, seed, start_step=start * steps,
+                         n_uniforms=gan.n_uniforms)
 
     history = [h for h in read_history(run_dir) if h["epoch"] <= start]
     _truncate_csv(run_dir / "history.csv", start)
@@ -249,7 +354,8 @@ def train_gan(cache, out_dir, epochs, width=1.0, batch_size=20, k_g=2, lr=2e-4, 
     if swd_n and metrics_every and len(heldout):
         n = min(int(swd_n), len(heldout))
         pick = np.random.default_rng(seed).choice(len(heldout), n, replace=False)
-        cbs.append(SWDMonitor(heldout[np.sort(pick)], sample_z(n, seed + 2, Z_DIM), metrics_every, seed))
+        cbs.append(SWDMonitor(heldout[np.sort(pick)], sample_z(n, seed + 2, Z_DIM), metrics_every, seed,
+                              face_n=face_n))
     elif swd_n and metrics_every:
         print("no held-out (val/test) crops in the cache: SWD is not logged", file=sys.stderr)
     cbs += [SampleGrid(run_dir / "samples", sample_z(sample_n, seed + 1, Z_DIM)),
@@ -257,6 +363,9 @@ def train_gan(cache, out_dir, epochs, width=1.0, batch_size=20, k_g=2, lr=2e-4, 
             JSONHistory(run_dir / "history.json", history),
             ExportWeights(run_dir, keep_epochs),
             BackupAndRestore(str(run_dir / BACKUP), double_checkpoint=True, delete_checkpoint=False)]
+    if tensorboard:
+        cbs.append(keras.callbacks.TensorBoard(str(tensorboard), histogram_freq=0, write_graph=False,
+                                               update_freq="epoch"))
     cbs += list(callbacks or [])
     gan.fit(data, epochs=int(epochs), steps_per_epoch=steps, callbacks=cbs, verbose=verbose,
             shuffle=False)       # the tf.data pipeline already shuffles
@@ -270,13 +379,15 @@ def train_gan(cache, out_dir, epochs, width=1.0, batch_size=20, k_g=2, lr=2e-4, 
     run = load_run(run_dir)
     run.stopped_on_nan = nan_guard.diverged
     if memo_n:
-        _write_memorisation(run, train, heldout, int(memo_n), seed)
+        _write_memorisation(run, train, heldout, int(memo_n), seed, int(face_n or 0))
     return run
 
 
-def _write_memorisation(run: Run, train, heldout: np.ndarray, n: int, seed: int) -> None:
-    """RUN/metrics.json: the memorisation check of the final G against (a subset of) the train set,
-    and its diversity (mode-collapse) ratio against held-out crops."""
+def _write_memorisation(run: Run, train, heldout: np.ndarray, n: int, seed: int, face_n: int = 0) -> None:
+    """RUN/metrics.json: the memorisation check of the final G (the sampler: EMA G where kept)
+    against (a subset of) the train set, its diversity (mode-collapse) ratio against held-out
+    crops, and its face rate on `face_n` samples."""
+    from facegan.gan.face_rate import face_rate
     from facegan.gan.metrics import diversity, memorisation
     from facegan.gan.models import sample_z
 
@@ -287,6 +398,8 @@ def _write_memorisation(run: Run, train, heldout: np.ndarray, n: int, seed: int)
     held = heldout[rng.choice(len(heldout), min(n, len(heldout)), replace=False)]
     fake = run.generator.predict(sample_z(len(held), seed + 3), batch_size=128, verbose=0)
     result = {**memorisation(fake, ref, held), **diversity(fake, held)}
+    if face_n:
+        result.update(face_rate=face_rate(fake[:face_n]), n_face_rate=min(int(face_n), len(fake)))
     result.update(n_generated=len(held), n_train_reference=len(ref),
                   epochs=len(run.history))
     write_json(run.path / "metrics.json", result)

@@ -1,0 +1,106 @@
+"""Training recipes: how G and D are trained, never what they are (every recipe keeps the study's
+layers and widths, so comparing recipes is about training alone).
+
+- ``study``: the authors' recipe (PAPER.md §3.1): non-saturating cross-entropy, one D step then
+  2 G steps, Adam(2e-4, beta_1 0.5). What the report's reproduction figures use.
+- ``wgan-gp``: the study's own proposed fix, Gulrajani et al. 2017: D becomes a critic (its logit
+  unbounded, no sigmoid: D already ends in a linear `d_logit`), Wasserstein loss, a gradient penalty
+  lambda * (||grad D(x_hat)|| - 1)^2 on random interpolates of real and fake, n_critic critic steps
+  per G step, Adam with beta_1 0 and beta_2 0.9. The study's D has no BatchNorm (only G has one), so
+  the per-sample gradient penalty is well defined without changing a layer.
+- ``stable``: chosen by measurement for small data and short CPU budgets (see `RECIPES` and
+  /work/notes/h2_runs.md): DiffAugment of real and fake images for D, an exponential moving average
+  (EMA) of G's weights for sampling, SWD and completion, and the settings below.
+
+A recipe is stored in the run's config.json (`recipe` and its settings); resuming or loading a run
+with another recipe fails with a message naming the setting and both values.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+
+from facegan.errors import FaceganError
+
+LOSSES = ("bce", "hinge", "wgan")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One way to train the GAN. Per step (one real batch): `n_critic` D updates, then `k_g` G updates."""
+
+    name: str
+    loss: str = "bce"            # 'bce' (non-saturating), 'hinge', or 'wgan' (critic; needs gp_weight)
+    k_g: int = 2                 # G updates per step
+    n_critic: int = 1            # D updates per step (each on the same real batch, fresh fakes)
+    lr: float = 2e-4             # G's Adam learning rate
+    d_lr: float = 2e-4           # D's Adam learning rate
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    gp_weight: float = 0.0       # lambda of the WGAN-GP gradient penalty (0 = none)
+    r1_gamma: float = 0.0        # gamma of the R1 penalty gamma/2 * ||grad D(real)||^2 (0 = none)
+    augment: str = ""            # DiffAugment policy for D's inputs, e.g. 'translation,color,cutout'
+    ema: float = 0.0             # decay of G's weight average used for sampling (0 = no EMA)
+
+    def __post_init__(self):
+        if self.loss not in LOSSES:
+            raise FaceganError(f"recipe {self.name!r}: loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        if self.loss == "wgan" and self.gp_weight <= 0:
+            raise FaceganError(f"recipe {self.name!r}: the 'wgan' loss needs gp_weight > 0 (Gulrajani: 10)")
+        for k in ("k_g", "n_critic"):
+            if int(getattr(self, k)) < 1:
+                raise FaceganError(f"recipe {self.name!r}: {k} must be >= 1, got {getattr(self, k)}")
+        for k in ("lr", "d_lr"):
+            if not float(getattr(self, k)) > 0:
+                raise FaceganError(f"recipe {self.name!r}: {k} must be > 0, got {getattr(self, k)}")
+        if not 0.0 <= float(self.ema) < 1.0:
+            raise FaceganError(f"recipe {self.name!r}: ema (the average's decay) must be in [0, 1), got {self.ema}")
+        from facegan.gan.augment import check_policy
+        check_policy(self.augment)
+
+    @property
+    def uses_ema(self) -> bool:
+        return self.ema > 0
+
+    def settings(self) -> dict:
+        """The recipe as config.json records it (flat keys; `recipe` is the name)."""
+        d = asdict(self)
+        d["recipe"] = d.pop("name")
+        return d
+
+
+RECIPES: dict[str, Recipe] = {
+    "study": Recipe("study"),
+    "wgan-gp": Recipe("wgan-gp", loss="wgan", k_g=1, n_critic=2, lr=2e-4, d_lr=2e-4, beta_1=0.0,
+                      beta_2=0.9, gp_weight=10.0),
+    "stable": Recipe("stable", loss="bce", k_g=1, n_critic=1, lr=2e-4, d_lr=2e-4, beta_1=0.5,
+                     beta_2=0.999, r1_gamma=0.0, augment="translation,color,cutout", ema=0.999),
+}
+DEFAULT = "stable"
+RECIPE_KEYS = tuple(f.name if f.name != "name" else "recipe" for f in fields(Recipe))
+
+
+def get_recipe(recipe: str | Recipe | None = None, **overrides) -> Recipe:
+    """A named recipe (default 'stable'), or a Recipe as is, with some settings overridden
+    (None values are ignored: `k_g=None` keeps the recipe's)."""
+    if recipe is None:
+        recipe = DEFAULT
+    if isinstance(recipe, Recipe):
+        base = recipe
+    elif recipe in RECIPES:
+        base = RECIPES[recipe]
+    else:
+        raise FaceganError(f"unknown recipe {recipe!r}: choose one of {', '.join(RECIPES)}")
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    unknown = set(overrides) - {f.name for f in fields(Recipe)} - {"name"}
+    if unknown:
+        raise FaceganError(f"unknown recipe setting(s) {', '.join(sorted(unknown))}: valid are "
+                           f"{', '.join(f.name for f in fields(Recipe) if f.name != 'name')}")
+    return replace(base, **overrides) if overrides else base
+
+
+def recipe_from_config(config: dict) -> Recipe:
+    """The recipe a run was trained with (runs from before recipes existed were 'study' runs)."""
+    name = config.get("recipe", "study")
+    base = get_recipe(name) if name in RECIPES else Recipe(name)
+    known = {f.name for f in fields(Recipe)} - {"name"}
+    return replace(base, **{k: config[k] for k in known if k in config})

@@ -1,0 +1,256 @@
+"""Training recipes (study, wgan-gp, stable): updates, penalties, augmentation, EMA, resume, NaN,
+loading back and clear mismatch messages."""
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from facegan import FaceganError
+from facegan.gan import trainer as trainer_module
+from facegan.gan.augment import AUG_UNIFORMS, diff_augment
+from facegan.gan.callbacks import RaiseAfterEpoch
+from facegan.gan.losses import gradient_penalty, r1_penalty
+from facegan.gan.models import build_generator, load_model_weights
+from facegan.gan.recipes import RECIPES, Recipe, get_recipe
+from facegan.gan.runs import load_run
+from facegan.gan.trainer import build_gan, noisy_dataset, train_gan
+from test_train import SMALL, W, make_cache, weights
+
+ALL = list(RECIPES)
+BASE = {k: v for k, v in SMALL.items() if k not in ("recipe", "face_n")}   # each test names its recipe
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return make_cache(tmp_path_factory.mktemp("cache") / "c")
+
+
+def step_data(gan, b=4, seed=0):
+    rng = np.random.default_rng(seed)
+    return (tf.constant(rng.uniform(-1, 1, (b, 80, 80, 3)).astype(np.float32)),
+            tf.constant(rng.uniform(-1, 1, (b, gan.n_critic + gan.k_g, 100)).astype(np.float32)),
+            tf.constant(rng.uniform(0, 1, (b, gan.n_uniforms)).astype(np.float32)))
+
+
+def test_recipes_are_what_they_say():
+    study = RECIPES["study"]
+    assert (study.loss, study.k_g, study.n_critic, study.lr, study.d_lr, study.beta_1) == ("bce", 2, 1, 2e-4, 2e-4, 0.5)
+    assert not study.augment and not study.uses_ema and study.gp_weight == 0 and study.r1_gamma == 0
+    wgan = RECIPES["wgan-gp"]
+    assert wgan.loss == "wgan" and wgan.gp_weight == 10 and wgan.n_critic >= 1 and wgan.beta_2 == 0.9
+    stable = RECIPES["stable"]
+    assert set(stable.augment.split(",")) == {"translation", "color", "cutout"} and stable.uses_ema
+    assert get_recipe().name == "stable"
+    assert get_recipe("study", k_g=None).k_g == 2 and get_recipe("study", k_g=3).k_g == 3
+
+
+@pytest.mark.parametrize("bad, message", [
+    (dict(recipe="adam"), "unknown recipe 'adam': choose one of study, wgan-gp, stable"),
+    (dict(recipe="study", k_d=2), "unknown recipe setting"),
+    (dict(recipe="study", loss="wgan"), "needs gp_weight > 0"),
+    (dict(recipe="study", augment="rotate"), "unknown augmentation 'rotate'"),
+    (dict(recipe="stable", ema=1.0), r"ema .* must be in \[0, 1\)"),
+    (dict(recipe="study", n_critic=0), "n_critic must be >= 1"),
+])
+def test_bad_recipe_settings_are_named(bad, message):
+    with pytest.raises(FaceganError, match=message):
+        get_recipe(**bad)
+
+
+@pytest.mark.parametrize("recipe", ALL)
+def test_one_step_changes_both_networks(recipe):
+    gan = build_gan(W, recipe=recipe, jit_compile=False)
+    g0, d0 = weights(gan.generator), weights(gan.discriminator)
+    logs = gan.train_step(step_data(gan))
+    assert all(np.isfinite(float(v)) for v in logs.values())
+    for before, model in ((g0, gan.generator), (d0, gan.discriminator)):
+        changed = [not np.array_equal(a, b) for a, b in zip(before, weights(model))]
+        if model is gan.discriminator and RECIPES[recipe].loss == "wgan":
+            # mean D(fake) - mean D(real) and the penalty do not depend on d_logit's bias: it stays
+            assert model.trainable_variables[-1].path.endswith("d_logit/bias") and not changed[-1]
+            changed = changed[:-1]
+        assert all(changed), model.name
+    assert int(gan.d_optimizer.iterations) == gan.n_critic
+    assert int(gan.g_optimizer.iterations) == gan.k_g
+    if RECIPES[recipe].gp_weight:
+        assert "penalty" in logs and float(logs["penalty"]) >= 0
+
+
+def linear_critic(scale):
+    """x -> <w, x> with ||w|| = scale: its input gradient has norm `scale` everywhere."""
+    inp = keras.Input((80, 80, 3))
+    out = keras.layers.Dense(1, use_bias=False)(keras.layers.Flatten()(inp))
+    model = keras.Model(inp, out)
+    w = np.random.default_rng(0).normal(size=(80 * 80 * 3, 1)).astype(np.float32)
+    model.layers[-1].kernel.assign(scale * w / np.linalg.norm(w))
+    return model
+
+
+def test_gradient_penalty_is_zero_for_a_1_lipschitz_critic_and_positive_otherwise():
+    rng = np.random.default_rng(1)
+    real = tf.constant(rng.uniform(-1, 1, (6, 80, 80, 3)).astype(np.float32))
+    fake = tf.constant(rng.uniform(-1, 1, (6, 80, 80, 3)).astype(np.float32))
+    assert float(gradient_penalty(linear_critic(1.0), real, fake)) < 1e-6
+    assert float(gradient_penalty(linear_critic(3.0), real, fake)) == pytest.approx(4.0, rel=1e-3)
+    assert float(gradient_penalty(linear_critic(0.5), real, fake)) == pytest.approx(0.25, rel=1e-3)
+    assert float(r1_penalty(linear_critic(3.0), real)) == pytest.approx(9.0, rel=1e-3)
+    # the study's D is not 1-Lipschitz at initialisation: the penalty sees it
+    assert float(gradient_penalty(build_gan(W, recipe="wgan-gp", jit_compile=False).discriminator, real, fake)) > 1e-3
+
+
+def test_augmentation_changes_images_is_differentiable_and_identity_without_policy():
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.uniform(-1, 1, (3, 80, 80, 3)).astype(np.float32))
+    u = tf.constant(rng.uniform(0, 1, (3, AUG_UNIFORMS)).astype(np.float32))
+    np.testing.assert_array_equal(diff_augment(x, "", u), x)
+    for policy in ("color", "translation", "cutout", "translation,color,cutout"):
+        y = diff_augment(x, policy, u)
+        assert y.shape == x.shape and not np.allclose(y, x), policy
+    # the same numbers give the same transform (real and fake are treated alike)
+    np.testing.assert_array_equal(diff_augment(x, "translation,cutout", u), diff_augment(x, "translation,cutout", u))
+    # cutout greys exactly a 40x40 square of every image
+    holes = np.sum(np.all(np.asarray(diff_augment(x, "cutout", u)) == 0, axis=-1), axis=(1, 2))
+    assert np.all(holes > 0) and np.all(holes <= 40 * 40)
+    # gradients reach G through the augmentation
+    g = build_generator(W)
+    d = build_gan(W, recipe="study", jit_compile=False).discriminator
+    z = tf.constant(rng.uniform(-1, 1, (3, 100)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        out = tf.reduce_mean(d(diff_augment(g(z, training=True), "translation,color,cutout", u)))
+    grads = tape.gradient(out, g.trainable_variables)
+    assert all(gr is not None and float(tf.reduce_max(tf.abs(gr))) > 0 for gr in grads)
+
+
+def test_stable_step_augments_real_and_fake_alike_and_sampling_does_not(monkeypatch):
+    calls = []
+
+    def spy(images, policy, u=None):
+        calls.append((images, policy))
+        return diff_augment(images, policy, u)
+
+    monkeypatch.setattr(trainer_module, "diff_augment", spy)
+    gan = build_gan(W, recipe="stable", jit_compile=False)
+    data = step_data(gan)
+    gan.train_step(data)
+    r = gan.recipe
+    assert len(calls) == 2 * r.n_critic + r.k_g            # real + fake per D update, fake per G update
+    assert all(policy == r.augment for _, policy in calls)
+    np.testing.assert_array_equal(calls[0][0], data[0])     # the real batch itself is augmented
+    calls.clear()
+    z = data[1][:, 0]
+    out = gan(z)
+    gan.sampler.predict(np.asarray(z), verbose=0)
+    assert not calls                                        # sampling, SWD, completion: no augmentation
+    np.testing.assert_allclose(out, gan.ema_generator(z, training=False), atol=1e-6)
+
+
+def test_ema_differs_from_raw_weights_and_is_what_sampling_returns():
+    gan = build_gan(W, recipe="stable", jit_compile=False)
+    assert gan.sampler is gan.ema_generator and gan.ema_generator is not gan.generator
+    np.testing.assert_array_equal(weights(gan.ema_generator)[0], weights(gan.generator)[0])
+    for s in range(3):
+        gan.train_step(step_data(gan, seed=s))
+    raw, ema = weights(gan.generator), weights(gan.ema_generator)
+    assert all(not np.allclose(a, b) for a, b in zip(raw, ema))
+    # the average lies between its start and the raw weights (here: after 3 steps, near the start)
+    assert build_gan(W, recipe="study", jit_compile=False).sampler.name == "generator"
+
+
+def test_train_gan_saves_and_loads_the_ema_generator(cache, tmp_path):
+    out = tmp_path / "run"
+    run = train_gan(cache, out, epochs=1, recipe="stable", face_n=4, **BASE)
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["recipe"] == "stable" and cfg["ema"] == RECIPES["stable"].ema
+    assert cfg["augment"] == RECIPES["stable"].augment and cfg["k_g"] == RECIPES["stable"].k_g
+    assert (out / "generator_ema.weights.h5").is_file()
+    assert "face_rate" in run.history[0] and 0 <= run.history[0]["face_rate"] <= 1
+    assert 0 <= json.loads((out / "metrics.json").read_text())["face_rate"] <= 1
+    again = load_run(out, recipe="stable")
+    assert again.generator is again.ema_generator and again.raw_generator is not again.generator
+    z = np.random.default_rng(0).uniform(-1, 1, (2, 100)).astype(np.float32)
+    ema = build_generator(W)
+    load_model_weights(ema, out / "generator_ema.weights.h5")
+    np.testing.assert_allclose(again.generator(z), ema(z), atol=1e-6)
+    np.testing.assert_allclose(again.generator(z), run.generator(z), atol=1e-6)
+    assert not np.allclose(again.generator(z), again.raw_generator(z), atol=1e-4)
+    study = train_gan(cache, tmp_path / "study", epochs=1, recipe="study", face_n=0, **BASE)
+    assert study.generator is study.raw_generator and study.ema_generator is None
+    assert not (tmp_path / "study" / "generator_ema.weights.h5").exists()
+
+
+def test_recipe_mismatch_names_the_setting_and_both_values(cache, tmp_path):
+    out = tmp_path / "run"
+    train_gan(cache, out, epochs=1, recipe="study", **{**BASE, "swd_n": 0, "memo_n": 0})
+    with pytest.raises(FaceganError, match=r"recipe: 'study' in the run, 'stable' requested"):
+        train_gan(cache, out, epochs=2, resume=True, recipe="stable", **BASE)
+    with pytest.raises(FaceganError, match=r"recipe differs: .*config.json says recipe 'study', but "
+                                           r"recipe 'wgan-gp' was requested"):
+        load_run(out, recipe="wgan-gp")
+    with pytest.raises(FaceganError, match=r"width: 0.125 in the run, 0.25 requested"):
+        train_gan(cache, out, epochs=2, resume=True, recipe="study", **{**BASE, "width": 0.25})
+    with pytest.raises(FaceganError, match=r"lr: 0.0002 in the run, 0.0001 requested"):
+        train_gan(cache, out, epochs=2, resume=True, recipe="study", lr=1e-4, **BASE)
+
+
+class EMAAtStart(keras.callbacks.Callback):
+    """Records the EMA generator's weights when training (re)starts (after BackupAndRestore)."""
+
+    def on_train_begin(self, logs=None):
+        self.weights = weights(self.model.ema_generator) if self.model.ema_generator is not None else None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("recipe", ["wgan-gp", "stable"])
+def test_resume_after_kill_per_recipe(cache, tmp_path, recipe):
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        train_gan(cache, out, epochs=3, recipe=recipe, face_n=0, callbacks=[RaiseAfterEpoch(2)], **BASE)
+    start = EMAAtStart()
+    run = train_gan(cache, out, epochs=3, resume=True, recipe=recipe, face_n=0, callbacks=[start], **BASE)
+    assert [h["epoch"] for h in run.history] == [1, 2, 3]
+    gan = build_gan(W, recipe=recipe, jit_compile=False)
+    gan.load_weights(out / "checkpoints/latest.weights.h5")
+    steps = 3 * 2            # 3 epochs x 2 batches
+    assert int(gan.d_optimizer.iterations) == steps * gan.n_critic
+    assert int(gan.g_optimizer.iterations) == steps * gan.k_g
+    if RECIPES[recipe].uses_ema:    # the EMA state came back with the checkpoint, not a fresh copy of G
+        ema2 = build_generator(W)
+        load_model_weights(ema2, out / "checkpoints/epoch_002/generator_ema.weights.h5")
+        for a, b in zip(start.weights, weights(ema2)):
+            np.testing.assert_allclose(a, b, atol=1e-6)
+        np.testing.assert_allclose(weights(gan.ema_generator)[0], weights(run.ema_generator)[0], atol=1e-6)
+
+
+class PoisonG(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 1:
+            v = self.model.generator.get_layer("g_fc1").kernel
+            v.assign(np.full(v.shape, np.nan, np.float32))
+
+
+@pytest.mark.parametrize("recipe", ["wgan-gp", "stable"])
+def test_nan_stops_and_keeps_last_good_epoch_per_recipe(cache, tmp_path, recipe):
+    out = tmp_path / "run"
+    run = train_gan(cache, out, epochs=3, recipe=recipe, face_n=0, callbacks=[PoisonG()], **BASE)
+    assert run.stopped_on_nan and [h["epoch"] for h in run.history] == [1]
+    nets = [run.raw_generator, run.discriminator] + ([run.ema_generator] if run.ema_generator else [])
+    assert all(np.all(np.isfinite(w)) for net in nets for w in weights(net))
+    assert json.loads((out / "checkpoints/training_metadata.json").read_text())["epoch"] == 1
+
+
+def test_pipeline_draws_the_uniforms_a_recipe_needs():
+    images = tf.data.Dataset.from_tensors(tf.zeros((4, 80, 80, 3))).repeat(2)
+    gan = build_gan(W, recipe="stable", jit_compile=False)
+    x, z, u = next(iter(noisy_dataset(images, gan.n_critic + gan.k_g, 100, 0, n_uniforms=gan.n_uniforms)))
+    assert z.shape == (4, gan.n_critic + gan.k_g, 100) and u.shape == (4, gan.n_uniforms)
+    assert float(tf.reduce_min(u)) >= 0 and float(tf.reduce_max(u)) <= 1
+    assert build_gan(W, recipe="study", jit_compile=False).n_uniforms == 0
+    assert len(next(iter(noisy_dataset(images, 3, 100, 0)))) == 2      # study: (x, z) as before
+
+
+def test_a_custom_recipe_object_is_recorded(cache, tmp_path):
+    r = Recipe("study", k_g=1, d_lr=1e-4)
+    run = train_gan(cache, tmp_path / "r", epochs=1, recipe=r, face_n=0, **{**BASE, "swd_n": 0, "memo_n": 0})
+    assert run.config["k_g"] == 1 and run.config["d_lr"] == 1e-4 and run.recipe == r
