@@ -82,14 +82,16 @@ def device_info() -> DeviceInfo:
                       nvidia_device=has_nvidia_device())
 
 
-def time_training_step(width: float, batch_size: int = 20, steps: int = TIMED_STEPS) -> float:
-    """Seconds per training batch of the study's GAN at `width` on this machine (after one
-    warm-up batch that traces the step), on random pixels: speed does not depend on the faces."""
+def time_training_step(width: float, batch_size: int = 20, steps: int = TIMED_STEPS,
+                       recipe: str | None = None) -> float:
+    """Seconds per training batch of the GAN at `width` (and training `recipe`; None: the default)
+    on this machine, after one warm-up batch that traces the step, on random pixels: speed does not
+    depend on the faces."""
     import tensorflow as tf
 
     from facegan.gan.trainer import build_gan
 
-    gan = build_gan(width=width, seed=0)
+    gan = build_gan(width=width, seed=0, recipe=recipe)
     images = tf.data.Dataset.from_tensors(
         tf.random.uniform((batch_size, 80, 80, 3), -1.0, 1.0, seed=0)).repeat()
     gan.fit(images, steps_per_epoch=1, epochs=1, verbose=0, shuffle=False)
@@ -141,7 +143,8 @@ def preflight(cfg: dict, allow_cpu: bool = False, info: DeviceInfo | None = None
         widths = sorted({float(cfg["gen_width"]), float(cfg["comp_width"])}, reverse=True)
         print(f"  no GPU: timing {TIMED_STEPS} training batches per width to estimate the build "
               "time here...", file=out, flush=True)
-        step_seconds = {w: time_training_step(w, int(cfg["batch_size"])) for w in widths}
+        step_seconds = {w: time_training_step(w, int(cfg["batch_size"]), recipe=cfg.get("recipe"))
+                        for w in widths}
     name = cfg.get("name", "paper")
     if listed_train is None:
         n_train = round(PAPER_KEPT * TRAIN_FRACTION)

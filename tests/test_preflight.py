@@ -52,7 +52,7 @@ def test_driver_present_but_unused_says_so():
 def test_no_gpu_times_this_machine_when_no_figure_is_given(monkeypatch):
     timed = []
     monkeypatch.setattr(device, "time_training_step",
-                        lambda width, batch_size=20: timed.append((width, batch_size)) or 2.0)
+                        lambda width, batch_size=20, recipe=None: timed.append((width, batch_size)) or 2.0)
     with pytest.raises(FaceganError, match=r"about 19\.0 h"):     # 5 x 3413 x (2 + 2) s
         preflight(get_profile("paper"), info=cpu_only(), out=io.StringIO())
     assert timed == [(1.0, 20), (0.5, 20)]
@@ -101,7 +101,7 @@ def no_gpu(monkeypatch):
     from facegan.report import build
 
     monkeypatch.setattr(device, "device_info", cpu_only)
-    monkeypatch.setattr(device, "time_training_step", lambda width, batch_size=20: STEP[width])
+    monkeypatch.setattr(device, "time_training_step", lambda width, batch_size=20, recipe=None: STEP[width])
     calls = []
     monkeypatch.setattr(build, "build_book", lambda **kw: calls.append(kw))
     return calls
@@ -217,3 +217,10 @@ def test_estimate_follows_set_values():
     batches = round(20_000 * device.KEPT_FRACTION * device.TRAIN_FRACTION) // 20      # 337
     assert f"width 1.0: 1 epochs x {batches:,} batches" in str(e.value)
     assert f"width 0.5: 5 epochs x {batches:,} batches" in str(e.value)
+
+
+@pytest.mark.slow
+def test_time_training_step_runs_the_real_step():
+    """The timing the preflight uses on a machine without a GPU (half width, one batch)."""
+    seconds = device.time_training_step(0.5, batch_size=4, steps=1)
+    assert 0 < seconds < 60
