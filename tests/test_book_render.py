@@ -18,11 +18,16 @@ EXPECTED_FIGURES = {"01_data": [1, 2], "02_models": [3], "03_training": [5, 6],
                     "04_completion": [4, 7, 8], "05_evaluation": []}
 
 
+# a setting that no stage's key depends on: papermill then injects it (the smoke profile is the
+# notebooks' default), so the book shows how an injected parameter is displayed and recorded
+OVERRIDES = {"n_show": 9}
+
+
 @pytest.fixture(scope="module")
 def smoke_book(tmp_path_factory):
     out = tmp_path_factory.mktemp("book")
     t0 = time.time()
-    index = build_book(profile="smoke", output=str(out))
+    index = build_book(profile="smoke", output=str(out), overrides=OVERRIDES)
     return index, time.time() - t0
 
 
@@ -47,6 +52,33 @@ def test_each_notebook_page_shows_its_figures_with_provenance(smoke_book, name):
     assert len(captions) >= len(EXPECTED_FIGURES[name])
     assert "profile" in html and "smoke" in html
     assert "Traceback" not in html
+    for c in captions:
+        assert "n_show=9" in c, f"{name}: a caption does not record the overridden setting"
+
+
+@pytest.mark.slow
+def test_pages_show_the_parameters_cell_once(smoke_book):
+    for name in NOTEBOOKS:
+        html = (smoke_book[0].parent / "notebooks" / f"{name}.html").read_text()
+        text = re.sub(r"<[^>]+>", "", html)
+        assert text.count("workdir = None") == 1, f"{name}: the parameters cell is not shown exactly once"
+        assert "n_show" not in text.split("workdir = None")[1].split("Edition")[0], \
+            f"{name}: papermill's injected cell is shown"
+        assert "import facegan" not in text, f"{name}: the install cell is shown"
+
+
+@pytest.mark.slow
+def test_no_page_contains_the_directory_it_was_built_in(smoke_book):
+    """Rendered pages and the notebooks readers download carry no path of the build machine."""
+    html = smoke_book[0].parent
+    places = {str(Path(os.environ["FACEGAN_WORKDIR"]).resolve()), str(html.parent.resolve()),
+              str(Path(__file__).resolve().parents[1])}
+    pages = sorted(html.rglob("*.html")) + sorted(html.rglob("*.ipynb"))
+    assert any(p.suffix == ".ipynb" for p in pages), "no downloadable notebook in the book"
+    for page in pages:
+        text = page.read_text(errors="replace")
+        for place in places:
+            assert place not in text, f"{page.relative_to(html)} contains {place}"
 
 
 def _chrome():

@@ -1,4 +1,5 @@
-"""facegan.report.edition: the stages the notebooks call (reuse, resume, keys, provenance, clear errors)."""
+"""facegan.report: the stages the notebooks call (reuse, resume, keys, provenance, clear errors),
+and the tables and grids they display."""
 import json
 
 import matplotlib
@@ -7,120 +8,188 @@ import pytest
 
 matplotlib.use("Agg")
 
-from facegan.report import figures  # noqa: E402
 from facegan.errors import FaceganError  # noqa: E402
-from facegan.report.edition import Report, commit  # noqa: E402
+from facegan.report import figures, grids  # noqa: E402
+from facegan.report.completion import complete_cached, completion_examples, search_settings  # noqa: E402
+from facegan.report.data_stage import eval_split, first_faces, prepared_cache, quality_groups, source  # noqa: E402
+from facegan.report.edition import Edition  # noqa: E402
+from facegan.report.evaluation import evaluation  # noqa: E402
+from facegan.report.provenance import caption, commit  # noqa: E402
+from facegan.report.tables import md_table, records_table  # noqa: E402
+from facegan.report.training import hidden_layers, run_dir, trained_gan  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
-    return Report("smoke", workdir=str(tmp_path_factory.mktemp("report")))
+def ed(tmp_path_factory):
+    return Edition("smoke", workdir=str(tmp_path_factory.mktemp("report")))
 
 
 def test_paper_profile_needs_real_data(tmp_path):
     with pytest.raises(FaceganError, match="needs real CelebA"):
-        Report("paper", workdir=str(tmp_path))
+        Edition("paper", workdir=str(tmp_path))
 
 
 def test_unknown_override_is_an_error(tmp_path):
     with pytest.raises(FaceganError, match="unknown profile setting.*gen_epoch"):
-        Report("smoke", workdir=str(tmp_path), overrides={"gen_epoch": 3})
+        Edition("smoke", workdir=str(tmp_path), overrides={"gen_epoch": 3})
 
 
 def test_missing_celeba_folder_is_a_clear_error(tmp_path):
-    r = Report("smoke", data=str(tmp_path), workdir=str(tmp_path / "w"))
+    e = Edition("smoke", data=str(tmp_path), workdir=str(tmp_path / "w"))
     with pytest.raises(FaceganError, match="img_align_celeba"):
-        r.source()
+        source(e)
 
 
-def test_caption_records_profile_data_seed_commit(report):
-    text = report.caption(5, "Generated faces.")
+def test_workdir_resolves_at_run_time(tmp_path, monkeypatch):
+    monkeypatch.setenv("FACEGAN_WORKDIR", str(tmp_path / "base"))
+    assert Edition("smoke").work == (tmp_path / "base" / "smoke").resolve()
+    assert Edition("smoke", workdir=str(tmp_path / "mine")).work == (tmp_path / "mine").resolve()
+
+
+def test_caption_records_profile_data_seed_commit(ed):
+    text = caption(ed, 5, "Generated faces.")
     assert text.startswith("**Figure 5.** Generated faces.")
     for part in ("profile `smoke`", "synthetic CelebA (240 faces)", "seed 0", commit().split("+")[0]):
         assert part in text
+    assert str(ed.work) not in text                      # a caption never names a local path
+
+
+def test_caption_records_overridden_settings(tmp_path):
+    e = Edition("smoke", workdir=str(tmp_path), overrides={"gen_epochs": 2})
+    assert "gen_epochs=2" in caption(e, 1, "x")
+
+
+def test_md_table_formats_cells():
+    assert md_table(["a", "b"], [["x", 1234], [None, 0.123456]]).splitlines() == [
+        "| a | b |", "|---|---|", "| x | 1,234 |", "|  | 0.1235 |"]
+    assert records_table([{"epoch": 1, "loss": 0.5}], first="epoch").splitlines()[2] == "| 1 | 0.5 |"
 
 
 def test_run_dir_keys_training_settings_not_epochs(tmp_path):
-    a = Report("smoke", workdir=str(tmp_path))
-    b = Report("smoke", workdir=str(tmp_path), overrides={"gen_epochs": 5})
-    c = Report("smoke", workdir=str(tmp_path), overrides={"lr": 1e-3})
-    d = Report("smoke", workdir=str(tmp_path), seed=3)
-    assert a.run_dir("gen") == b.run_dir("gen")          # more epochs resume the same run
-    assert a.run_dir("gen") != c.run_dir("gen")
-    assert a.run_dir("gen").parent.parent != d.run_dir("gen").parent.parent   # other synthetic data
+    a = Edition("smoke", workdir=str(tmp_path))
+    b = Edition("smoke", workdir=str(tmp_path), overrides={"gen_epochs": 5})
+    c = Edition("smoke", workdir=str(tmp_path), overrides={"lr": 1e-3})
+    d = Edition("smoke", workdir=str(tmp_path), seed=3)
+    assert run_dir(a, "gen") == run_dir(b, "gen")          # more epochs resume the same run
+    assert run_dir(a, "gen") != run_dir(c, "gen")
+    assert run_dir(a, "gen").parent.parent != run_dir(d, "gen").parent.parent   # other synthetic data
 
 
-def test_stages_are_reused_not_recomputed(report):
-    cache = report.cache()
-    assert len(cache) == report.cache().manifest["n_kept"] > 0
-    run = report.gan("gen")
+def test_stages_are_reused_not_recomputed(ed):
+    cache = prepared_cache(ed)
+    assert len(cache) == prepared_cache(ed).manifest["n_kept"] > 0
+    run = trained_gan(ed, "gen")
     assert [h["epoch"] for h in run.history] == [1]
     weights = run.path / "generator.weights.h5"
     stamp = weights.stat().st_mtime_ns
-    again = report.gan("gen")                             # a second notebook: loads, does not train
+    again = trained_gan(ed, "gen")                         # a second notebook: loads, does not train
     assert weights.stat().st_mtime_ns == stamp
     np.testing.assert_array_equal(again.generator.get_weights()[0], run.generator.get_weights()[0])
 
 
 def test_partial_run_without_checkpoint_is_restarted(tmp_path):
-    r = Report("smoke", workdir=str(tmp_path))
-    out = r.run_dir("gen")
+    e = Edition("smoke", workdir=str(tmp_path))
+    out = run_dir(e, "gen")
     out.mkdir(parents=True)
     (out / "config.json").write_text(json.dumps({"width": 0.25}))   # killed before its first epoch
-    run = r.gan("gen")
+    run = trained_gan(e, "gen")
     assert [h["epoch"] for h in run.history] == [1]
     assert json.loads((out / "config.json").read_text())["n_train"] > 0
 
 
-def test_completion_examples_keep_known_pixels_and_record_snapshots(report):
-    res = report.completion_examples()
-    n = report.cfg["n_complete"]
-    assert res.target.shape == res.pasted.shape == res.blended.shape == (n, 80, 80, 3)
-    known = res.known[..., None] == 1
-    np.testing.assert_array_equal(np.where(known, res.pasted, 0), np.where(known, res.target, 0))
-    assert (res.known == 0).sum(axis=(1, 2)).tolist() == [30 * 30] * n
-    assert sorted(res.snapshots) == report.cfg["snapshots"]
-    assert res.loss_history.shape == (report.cfg["iterations"] + 1, n)
-    assert report.completion_examples().image_ids.tolist() == res.image_ids.tolist()   # cached
+def test_completion_examples_keep_known_pixels_and_record_snapshots(ed, monkeypatch):
+    faces, res = completion_examples(ed)
+    n = ed.cfg["n_complete"]
+    assert faces.images.shape == res.pasted.shape == res.blended.shape == (n, 80, 80, 3)
+    known = faces.known[..., None] == 1
+    np.testing.assert_array_equal(np.where(known, res.pasted, 0), np.where(known, faces.images, 0))
+    assert (faces.known == 0).sum(axis=(1, 2)).tolist() == [30 * 30] * n
+    assert sorted(res.snapshots) == ed.cfg["snapshots"]
+    assert res.losses.shape == (ed.cfg["iterations"] + 1, n)
+
+    import facegan.completion.search
+
+    def no_search(*args, **kw):
+        raise AssertionError("complete() ran again: the saved result was not reused")
+
+    monkeypatch.setattr(facegan.completion.search, "complete", no_search)
+    again_faces, again = completion_examples(ed)                          # cached
+    assert again_faces.image_ids.tolist() == faces.image_ids.tolist()
+    np.testing.assert_array_equal(again.blended, res.blended)
+    assert sorted(again.snapshots) == sorted(res.snapshots)
 
 
-def test_evaluation_table_says_which_split(report):
-    table = report.evaluation_table()
-    assert "split `val`" in table                  # the smoke profile evaluates on val
-    for method in ("facegan-adam-paste", "facegan-sgd-blend", "telea", "navier-stokes", "biharmonic",
-                   "mean-face"):
-        assert f"| {method} |" in table
+def test_complete_cached_recomputes_when_a_setting_changes(ed):
+    _, res = completion_examples(ed)
+    run = trained_gan(ed, "comp")
+    faces, _ = completion_examples(ed)
+    settings = {**search_settings(ed), "iterations": 3, "snapshot_at": []}
+    other = complete_cached(ed, run.generator, run.discriminator, faces.images, faces.known, **settings)
+    assert other.losses.shape == (4, len(faces.images))
+    assert res.losses.shape[0] == ed.cfg["iterations"] + 1
 
 
-def test_real_sample_without_test_partition_evaluates_on_val_visibly(tmp_path, celeba_sample):
-    r = Report("smoke", data=str(celeba_sample), workdir=str(tmp_path), overrides={"eval_split": "test"})
-    assert r.data_label == "real CelebA (celeba-sample/)"
-    assert r.eval_split() == "val"                 # the sample has no test partition on purpose
-    table = r.evaluation_table()
-    assert table.startswith("*real CelebA (celeba-sample/) has no kept faces in the `test` partition")
+def test_evaluation_table_says_which_split(ed):
+    ev = evaluation(ed)
+    assert ev.split == ev.requested == "val"            # the smoke profile evaluates on val
+    table = ev.table
     assert "split `val`" in table
+    try:                                # the named completion methods (facegan.completion.methods)
+        from facegan.completion.methods import METHODS
+        ours = list(METHODS)
+    except ImportError:                 # before them: the z search with each optimiser, pasted/blended
+        ours = ["facegan-adam-paste", "facegan-adam-blend", "facegan-sgd-paste", "facegan-sgd-blend"]
+    for method in ours + ["telea", "navier-stokes", "biharmonic", "mean-face"]:
+        assert f"| {method} |" in table
+    assert {r["method"] for r in ev.per_image()} >= {"telea", "biharmonic"}
 
 
-def test_figures_have_one_panel_per_image(report):
-    originals, boxes, crops, mouths = report.fig1_examples(3)
+def test_real_sample_without_test_partition_evaluates_on_val_visibly(tmp_path, celeba_sample, capsys):
+    e = Edition("smoke", data=str(celeba_sample), workdir=str(tmp_path), overrides={"eval_split": "test"})
+    assert e.data_label == "real CelebA (celeba-sample/)"
+    assert eval_split(e) == "val"                   # the sample has no test partition on purpose
+    assert "real CelebA (celeba-sample/) has no kept faces in the 'test' partition" in capsys.readouterr().err
+    ev = evaluation(e)
+    assert (ev.split, ev.requested) == ("val", "test")  # the notebook says so above the table
+    assert "split `val`" in ev.table
+
+
+def test_figures_have_one_panel_per_image(ed):
+    from facegan.gan.models import sample_z
+
+    originals, boxes, crops, mouths = first_faces(ed, 3)
     assert [o.shape for o in originals] == [(218, 178, 3)] * 3 and crops.shape == (3, 80, 80, 3)
     assert len(figures.fig_originals(originals, boxes, crops, mouths).axes) == 9
-    rows = report.quality_examples(2)
-    assert list(rows)[0].startswith("good quality")
-    assert len(rows) == 5
-    layers = report.hidden_layers(report.gan("gen"))
+    groups = quality_groups(ed, 2)
+    assert list(groups)[0] == "kept"
+    assert len(groups) == 5
+    assert all(count >= len(faces) for count, faces in groups.values())
+    assert len(grids.image_rows({k: v[1] for k, v in groups.items()}).axes) == 5 * 2
+    layers = hidden_layers(trained_gan(ed, "gen"), sample_z(1, seed=0),
+                           ["g_reshape", "g_conv1", "g_conv2", "g_conv3", "g_conv4"],
+                           ["d_conv1", "d_conv2", "d_conv3", "d_conv4"])
     assert [k.split()[0] for k in layers] == ["G"] * 4 + ["D"] * 4
     assert len(figures.fig_hidden_layers(layers, channels=4).axes) == 8 * 4
-    cols = report.method_examples(2)
-    assert list(cols)[:2] == ["original", "masked"] and all(len(v) == 2 for v in cols.values())
+    faces, res = completion_examples(ed)
+    cols = {"original": faces.images[:2], "masked": grids.masked(faces.images[:2], faces.known[:2]),
+            "pasted": res.pasted[:2]}
+    assert len(grids.image_columns(cols).axes) == 3 * 2
+
+
+def test_masked_paints_only_the_hole_grey():
+    img = np.zeros((1, 80, 80, 3), np.uint8)
+    known = np.ones((1, 80, 80), np.float32)
+    known[0, 10:40, 20:50] = 0
+    out = grids.masked(img, known)
+    assert (out[0, 10:40, 20:50] == grids.HOLE_GREY).all() and (out[0, :10] == 0).all()
 
 
 def test_completion_uses_the_completion_epochs_of_a_longer_shared_run(tmp_path, monkeypatch):
     # same width and schedule for both roles -> one run; generation trains 2 epochs, completion wants 1
-    r = Report("smoke", workdir=str(tmp_path), overrides={"gen_epochs": 2, "comp_epochs": 1})
-    assert r.run_dir("gen") == r.run_dir("comp")
-    gen = r.gan("gen")
-    comp = r.gan("comp")
+    e = Edition("smoke", workdir=str(tmp_path), overrides={"gen_epochs": 2, "comp_epochs": 1})
+    assert run_dir(e, "gen") == run_dir(e, "comp")
+    gen = trained_gan(e, "gen")
+    comp = trained_gan(e, "comp")
     assert len(gen.history) == 2
     from facegan.gan.runs import load_run
     first = load_run(gen.path, epoch=1).generator.get_weights()[0]
@@ -136,5 +205,5 @@ def test_completion_uses_the_completion_epochs_of_a_longer_shared_run(tmp_path, 
 
     import facegan.completion.evaluate
     monkeypatch.setattr(facegan.completion.evaluate, "evaluate_completion", fake_evaluate)
-    r.evaluation()
+    evaluation(e)
     assert seen["epoch"] == 1

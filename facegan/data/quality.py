@@ -20,7 +20,7 @@ LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])   # ITU-R BT.601, RGB order
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Limits of the quality rules (defaults chosen on the real CelebA sample; see book/data.md)."""
+    """Limits of the quality rules (defaults chosen on the real CelebA sample: book/discussion.md)."""
 
     min_luminance: float = 50.0     # darker crops are "too dark"
     max_luminance: float = 200.0    # brighter crops are "too bright"

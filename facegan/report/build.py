@@ -3,6 +3,10 @@
 The notebooks in notebooks/ are committed without outputs. They are executed into a staging
 copy of the book (``_build/src``) next to book/, _config.yml and _toc.yml, and Jupyter Book 1.x
 (Sphinx, warnings as errors) renders that copy; the HTML is then at ``_build/html``.
+
+Papermill is given only the parameters that differ from the notebooks' defaults (usually just
+`profile`); the defaults (work directory, seed) resolve at run time inside the package, so an
+executed notebook, rendered or downloaded, carries no path of the machine that built it.
 """
 from __future__ import annotations
 
@@ -14,31 +18,11 @@ import time
 from pathlib import Path
 
 from facegan.errors import FaceganError
+from facegan.report.edition import default_workdir, find_root  # noqa: F401  (re-exported)
 from facegan.report.profiles import get_profile
 
 NOTEBOOKS = ("01_data", "02_models", "03_training", "04_completion", "05_evaluation")
 COMPLETION_NOTEBOOKS = ("04_completion", "05_evaluation")     # their kernels get ONEDNN_ENV
-
-
-def find_root(start: str | os.PathLike | None = None) -> Path:
-    """The repository root: the nearest directory upwards holding _config.yml, _toc.yml and notebooks/."""
-    here = Path(start or os.getcwd()).resolve()
-    for d in (here, *here.parents):
-        if (d / "_config.yml").is_file() and (d / "_toc.yml").is_file() and (d / "notebooks").is_dir():
-            return d
-    raise FaceganError(f"no facegan book found at or above {here} (looked for _config.yml, _toc.yml "
-                       "and notebooks/): run `facegan book` inside a clone of the facegan repository")
-
-
-def default_workdir(profile: str) -> Path:
-    """Where a profile's data, runs and results live: $FACEGAN_WORKDIR/PROFILE, else <repo>/work/PROFILE."""
-    base = os.environ.get("FACEGAN_WORKDIR")
-    if base:
-        return Path(base).expanduser().resolve() / profile
-    try:
-        return find_root() / "work" / profile
-    except FaceganError:
-        return Path.cwd().resolve() / "work" / profile
 
 
 def _stage(root: Path, stage: Path) -> None:
@@ -49,6 +33,20 @@ def _stage(root: Path, stage: Path) -> None:
         shutil.copy2(root / name, stage / name)
     shutil.copytree(root / "book", stage / "book")
     (stage / "notebooks").mkdir()
+
+
+def notebook_parameters(notebook: Path, **wanted) -> dict:
+    """The `wanted` parameters whose value differs from the notebook's own default (papermill's
+    reading of its `parameters` cell), i.e. what papermill has to inject."""
+    import ast
+
+    import papermill as pm
+
+    defaults = {name: ast.literal_eval(p["default"]) for name, p in pm.inspect_notebook(str(notebook)).items()}
+    unknown = sorted(set(wanted) - set(defaults))
+    if unknown:
+        raise FaceganError(f"{notebook.name} has no parameter {', '.join(unknown)} in its parameters cell")
+    return {k: v for k, v in wanted.items() if v != defaults[k]}
 
 
 def execute_notebook(src: Path, dst: Path, parameters: dict, cwd: Path) -> None:
@@ -66,28 +64,54 @@ def execute_notebook(src: Path, dst: Path, parameters: dict, cwd: Path) -> None:
         raise FaceganError(
             f"notebook {src.name} failed in cell {e.exec_count} ({e.ename}: "
             f"{last[-1] if last else ''}); the partly executed notebook is {dst}") from None
+    tidy_executed(dst, f"notebooks/{src.name}")
+
+
+def tidy_executed(path: Path, name: str) -> None:
+    """Make an executed notebook fit to publish: papermill's injected parameters cell is kept (a
+    downloaded notebook re-runs the same edition) but not shown (the page shows the parameters cell
+    once), its record of input/output paths becomes the notebook's name, and stderr (TensorFlow's
+    start-up lines, warnings with library paths) is dropped."""
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    meta = nb.metadata.get("papermill", {})
+    for key in ("input_path", "output_path"):
+        if key in meta:
+            meta[key] = name
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            cell.metadata["tags"] = tags + ["remove-cell"]
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream"
+                                                             and o.get("name") == "stderr")]
+    nbformat.write(nb, str(path))
 
 
 def build_book(profile: str = "quick", data: str | None = None, workdir: str | None = None,
                seed: int | None = None, output: str | None = None, notebooks=NOTEBOOKS,
-               strict: bool = True, root: str | None = None) -> Path:
-    """Execute `notebooks` at `profile` and build the HTML book; returns the path of index.html."""
-    prof = get_profile(profile)
+               strict: bool = True, root: str | None = None, overrides: dict | None = None) -> Path:
+    """Execute `notebooks` at `profile` and build the HTML book; returns the path of index.html.
+
+    `overrides` (profile settings, e.g. {"gen_epochs": 2}) reach the notebooks' `overrides` parameter.
+    """
+    get_profile(profile, **(overrides or {}))      # an unknown profile or setting fails here, not in a kernel
     repo = find_root(root)
     if data is not None:
         data = str(Path(data).expanduser().resolve())
         if not Path(data).is_dir():
             raise FaceganError(f"--data {data}: no such directory (expected CelebA's layout: "
                                "img_align_celeba/ and the list_*.txt files)")
-    elif prof["requires_real_data"]:
+    elif get_profile(profile)["requires_real_data"]:
         raise FaceganError(f"profile {profile!r} needs real CelebA: pass --data /path/to/celeba "
                            "(see book/reproduce.md)")
     out = Path(output).resolve() if output else repo / "_build"
-    work = Path(workdir).resolve() if workdir else default_workdir(profile)
     stage = out / "src"
     _stage(repo, stage)
-    params = {"profile": profile, "data": data, "workdir": str(work),
-              "seed": prof["seed"] if seed is None else int(seed)}
+    wanted = {"profile": profile, "data": data,
+              "workdir": str(Path(workdir).expanduser().resolve()) if workdir else None,
+              "seed": None if seed is None else int(seed), "overrides": dict(overrides or {})}
     t0 = time.time()
     for i, name in enumerate(notebooks, 1):
         src = repo / "notebooks" / f"{name}.ipynb"
@@ -102,7 +126,7 @@ def build_book(profile: str = "quick", data: str | None = None, workdir: str | N
             extra = {k: v for k, v in ONEDNN_ENV.items() if k not in os.environ}
         os.environ.update(extra)               # the kernel papermill starts inherits it
         try:
-            execute_notebook(src, stage / "notebooks" / src.name, params, repo)
+            execute_notebook(src, stage / "notebooks" / src.name, notebook_parameters(src, **wanted), repo)
         finally:
             for k in extra:
                 os.environ.pop(k, None)

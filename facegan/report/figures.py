@@ -1,7 +1,8 @@
-"""Matplotlib figures of the report, numbered as in the study (Figs. 1-8) plus our extras.
+"""The study's figures (Figs. 1, 3-7) and our training/completion curves, as matplotlib Figures.
 
 Each function takes plain arrays (uint8 or [-1, 1] floats) or Keras models and returns a
-`matplotlib.figure.Figure`; the notebooks only choose what to show and write the captions.
+`matplotlib.figure.Figure`; the notebooks choose what to show and write the labels and captions.
+Figs. 2 and 8 are plain labelled grids (`facegan.report.grids`).
 """
 from __future__ import annotations
 
@@ -10,61 +11,24 @@ import numpy as np
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
+from facegan.completion.masks import box_mask
 from facegan.images import as_uint8, image_grid
-
-HOLE_GREY = np.array([128, 128, 128], np.uint8)
-
-
-def masked(images, known) -> np.ndarray:
-    """Images (uint8 or [-1,1]) with the hole (known == 0) painted grey, as in the study's figures."""
-    x = as_uint8(images).copy()
-    k = np.asarray(known)
-    if k.ndim == x.ndim:
-        k = k[..., 0]
-    x[k < 0.5] = HOLE_GREY
-    return x
+from facegan.report.grids import masked, show_image as _imshow
 
 
-def _imshow(ax, img, title=None):
-    ax.imshow(as_uint8(np.asarray(img)[None])[0])
-    ax.set_xticks([]), ax.set_yticks([])
-    if title:
-        ax.set_title(title, fontsize=9)
-
-
-def fig_originals(originals, crop_boxes, crops, mouth_boxes):
-    """Fig. 1: aligned originals with the crop box, the 80x80 crops, and the crops with the mouth masked."""
+def fig_originals(originals, crop_boxes, crops, mouth_boxes, titles=(None, None, None)):
+    """Fig. 1: aligned originals with the crop box, the 80x80 crops, and the crops with the mouth
+    masked; `titles` name the three rows (above the first column)."""
     n = len(crops)
     fig, axes = plt.subplots(3, n, figsize=(1.6 * n, 5.6), squeeze=False)
     for i in range(n):
         ax = axes[0, i]
-        _imshow(ax, originals[i], "original" if i == 0 else None)
+        _imshow(ax, originals[i], titles[0] if i == 0 else None)
         left, top = crop_boxes[i][:2]
         ax.add_patch(Rectangle((left - .5, top - .5), 80, 80, fill=False, ec="yellow", lw=1.2))
-        _imshow(axes[1, i], crops[i], "80×80 crop" if i == 0 else None)
-        t, l, h, w = mouth_boxes[i]
-        known = np.ones((80, 80), np.float32)
-        known[t:t + h, l:l + w] = 0
-        _imshow(axes[2, i], masked(crops[i][None], known[None])[0], "mouth masked" if i == 0 else None)
-    fig.tight_layout()
-    return fig
-
-
-def fig_quality(rows: dict[str, list]):
-    """Fig. 2: rows of example crops, 'good quality' first, then one row per rejection rule."""
-    labels = list(rows)
-    ncol = max(1, max(len(v) for v in rows.values()))
-    fig, axes = plt.subplots(len(labels), ncol, figsize=(1.3 * ncol, 1.45 * len(labels)), squeeze=False)
-    for r, label in enumerate(labels):
-        for c in range(ncol):
-            ax = axes[r, c]
-            ax.set_xticks([]), ax.set_yticks([])
-            for s in ax.spines.values():
-                s.set_visible(False)
-            if c < len(rows[label]):
-                ax.imshow(as_uint8(np.asarray(rows[label][c])[None])[0])
-            if c == 0:
-                ax.set_ylabel(label, fontsize=9, rotation=0, ha="right", va="center")
+        _imshow(axes[1, i], crops[i], titles[1] if i == 0 else None)
+        known = box_mask(mouth_boxes[i])
+        _imshow(axes[2, i], masked(crops[i][None], known[None])[0], titles[2] if i == 0 else None)
     fig.tight_layout()
     return fig
 
@@ -203,19 +167,6 @@ def fig_completion_iterations(target, known, snapshots: dict[int, np.ndarray]):
         for j, it in enumerate(its):
             _imshow(axes[i, j + 1], as_uint8(snapshots[it][i][None])[0],
                     f"iter {it:,}" if i == 0 else None)
-    fig.tight_layout()
-    return fig
-
-
-def fig_completed(columns: dict[str, np.ndarray]):
-    """Fig. 8: completed examples; columns such as original / masked / G(z) / pasted / blended."""
-    names = list(columns)
-    n = len(next(iter(columns.values())))
-    fig, axes = plt.subplots(n, len(names), figsize=(1.5 * len(names), 1.55 * n), squeeze=False)
-    for j, name in enumerate(names):
-        imgs = as_uint8(columns[name])
-        for i in range(n):
-            _imshow(axes[i, j], imgs[i], name if i == 0 else None)
     fig.tight_layout()
     return fig
 

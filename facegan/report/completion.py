@@ -1,0 +1,114 @@
+"""The completion stage: held-out faces with their mouth masks, and `complete()` reused from disk.
+
+`complete_cached(ed, G, D, y, M, **settings)` is `facegan.completion.search.complete(G, D, y, M,
+**settings)` whose result is saved under the edition's data directory, named by a hash of G's and
+D's weights, y, M and the settings: change any of them (in a notebook, say) and it is computed
+afresh; change nothing and a second notebook or build loads it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from facegan.report.data_stage import eval_split, prepared_cache
+from facegan.report.edition import Edition
+
+
+@dataclass
+class Faces:
+    """Faces to complete: y (the images, [-1, 1]) and M (1 = known pixel, 0 = the mouth hole)."""
+
+    image_ids: np.ndarray
+    images: np.ndarray          # (N, 80, 80, 3) float32 in [-1, 1]
+    known: np.ndarray           # (N, 80, 80) float32
+
+
+def held_out_faces(ed: Edition, n: int | None = None) -> Faces:
+    """The first n (default: the profile's n_complete) kept faces of the evaluation split, each
+    with its own 30x30 mouth box as the hole."""
+    from facegan.completion.masks import mouth_masks
+    from facegan.images import to_float
+
+    data = prepared_cache(ed, eval_split(ed))
+    n = min(int(ed.cfg["n_complete"] if n is None else n), len(data))
+    return Faces(np.asarray(data.image_ids[:n]), to_float(np.asarray(data.crops[:n])),
+                 mouth_masks(data.mouth_boxes[:n]))
+
+
+def search_settings(ed: Edition) -> dict:
+    """The profile's z-search settings, as keyword arguments of `complete()`."""
+    c = ed.cfg
+    return {"candidates": int(c["candidates"]), "iterations": int(c["iterations"]),
+            "optimizer": c["optimizer"], "lam": float(c["lam"]), "snapshot_at": list(c["snapshots"]),
+            "seed": ed.seed}
+
+
+def complete_cached(ed: Edition, generator, discriminator, images, known, **settings):
+    """`complete(generator, discriminator, images, known, **settings)`, saved once and then loaded."""
+    from facegan.completion.search import complete
+
+    path = ed.data_dir / f"completion-{_key(generator, discriminator, images, known, settings)}.npz"
+    if path.is_file():
+        return load_result(path)
+    result = complete(generator, discriminator, images, known, **settings)
+    save_result(result, path)
+    return result
+
+
+class Completed(NamedTuple):
+    faces: Faces
+    result: object              # facegan.completion.search.CompletionResult
+
+
+def completion_examples(ed: Edition) -> Completed:
+    """The held-out faces of Figs. 4, 7 and 8, completed by the completion GAN at the profile's settings."""
+    from facegan.report.training import trained_gan
+
+    faces = held_out_faces(ed)
+    run = trained_gan(ed, "comp")
+    return Completed(faces, complete_cached(ed, run.generator, run.discriminator, faces.images,
+                                            faces.known, **search_settings(ed)))
+
+
+# ---------------------------------------------------------------------------- on disk
+_ARRAYS = ("generated", "pasted", "blended", "z", "losses", "contextual", "start_losses")
+
+
+def save_result(result, path) -> Path:
+    """A CompletionResult as one .npz, written atomically (a kill never leaves half a file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {k: getattr(result, k) for k in _ARRAYS if getattr(result, k) is not None}
+    arrays.update({f"snap_{i}": v for i, v in result.snapshots.items()})
+    tmp = path.with_name(path.stem + ".tmp.npz")
+    np.savez_compressed(tmp, evaluations=np.int64(result.evaluations), **arrays)
+    os.replace(tmp, path)
+    return path
+
+
+def load_result(path):
+    """The CompletionResult that `save_result` wrote."""
+    from facegan.completion.search import CompletionResult
+
+    with np.load(path) as f:
+        snaps = {int(k[5:]): f[k] for k in f.files if k.startswith("snap_")}
+        arrays = {k: (f[k] if k in f.files else None) for k in _ARRAYS}
+        return CompletionResult(**arrays, snapshots=dict(sorted(snaps.items())),
+                                evaluations=int(f["evaluations"]))
+
+
+def _key(generator, discriminator, images, known, settings) -> str:
+    h = hashlib.sha1()
+    for model in (generator, discriminator):
+        for w in model.get_weights():
+            h.update(np.ascontiguousarray(w).tobytes())
+    for a in (images, known):
+        h.update(np.ascontiguousarray(a, np.float32).tobytes())
+    h.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:12]

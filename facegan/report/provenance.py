@@ -1,0 +1,52 @@
+"""Provenance: which code, settings and data made a figure, written into its caption.
+
+The caption's *text* is the notebook's; this module only appends the edition's record
+(profile, data source, seed, commit) so that no figure can be shown without it.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from facegan.report.edition import Edition
+
+
+def commit() -> str:
+    """Short git commit of the checkout that built the figure (+dirty if it has local changes)."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                             text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True).stdout.strip()
+        return sha + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return os.environ.get("FACEGAN_COMMIT", "unknown")
+
+
+def record(ed: Edition) -> str:
+    """The edition in one line: profile, data source, seed, commit and any overridden setting."""
+    changed = "".join(f", {k}={v!r}" for k, v in sorted((ed.overrides or {}).items()))
+    return f"profile `{ed.profile}`{changed}, data: {ed.data_label}, seed {ed.seed}, commit `{commit()}`"
+
+
+def caption(ed: Edition, number: int | str | None, text: str) -> str:
+    """A figure caption (Markdown): **Figure N.** text, then the edition's record."""
+    head = f"**Figure {number}.** " if number is not None else ""
+    return f"{head}{text} *({record(ed)})*"
+
+
+def summary(ed: Edition) -> str:
+    """The line each chapter opens with: which edition the reader is looking at."""
+    return f"**Edition:** {ed.cfg['description']}; {record(ed)}."
+
+
+def show(ed: Edition, fig, number: int | str | None, text: str) -> None:
+    """Display a figure and its caption, then free it."""
+    import matplotlib.pyplot as plt
+    from IPython.display import Markdown, display
+
+    display(fig)
+    display(Markdown(caption(ed, number, text)))
+    plt.close(fig)
