@@ -149,3 +149,20 @@ def test_realism_zero_for_identical_and_worse_for_blur():
     assert hole_patches(imgs, k).shape == (3, 30, 30, 3)
     assert np.array_equal(hole_patches(imgs, k)[1], imgs[1, 45:75, 25:55])
     assert reference_patches(imgs, np.broadcast_to(k, (3, 80, 80)), 5).shape == (5, 30, 30, 3)
+
+
+def test_benchmark_refuses_an_untrained_gan(gan, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    g, d = gan
+    run = tmp_path / "run"; run.mkdir()
+    g.save_weights(run / "generator.weights.h5"); d.save_weights(run / "discriminator.weights.h5")
+    (run / "config.json").write_text(json.dumps({"width": 0.125, "z_dim": 100, "image_size": 80}))
+    bench = Path(__file__).resolve().parents[1] / "benchmarks" / "completion.py"
+    out = subprocess.run([sys.executable, str(bench), "--run", str(run), "--data", str(tmp_path)],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "untrained GAN" in out.stderr and "reduction" not in out.stdout
+    out = subprocess.run([sys.executable, str(bench), "--run", str(run)], capture_output=True, text=True)
+    assert out.returncode == 2 and "both --run and --data" in out.stderr
