@@ -143,7 +143,7 @@ def preflight(cfg: dict, allow_cpu: bool = False, info: DeviceInfo | None = None
         widths = sorted({float(cfg["gen_width"]), float(cfg["comp_width"])}, reverse=True)
         print(f"  no GPU: timing {TIMED_STEPS} training batches per width to estimate the build "
               "time here...", file=out, flush=True)
-        step_seconds = {w: time_training_step(w, int(cfg["batch_size"]), recipe=cfg.get("recipe"))
+        step_seconds = {w: time_training_step(w, int(cfg["batch_size"]), recipe=cfg.get("gen_recipe"))
                         for w in widths}
     name = cfg.get("name", "paper")
     if listed_train is None:

@@ -72,3 +72,11 @@ def test_notebook_overrides_are_checked_too():
 def test_only_paper_requires_a_gpu():
     assert {n: p["requires_gpu"] for n, p in P.PROFILES.items()} == {
         "smoke": False, "quick": False, "paper": True}
+
+
+def test_recipes_are_named_per_gan_and_checked():
+    cfg = P.get_profile("quick")
+    assert (cfg["gen_recipe"], cfg["comp_recipe"]) == ("study", "stable")
+    assert P.parse_settings("quick", ["comp_recipe=wgan-gp"]) == {"comp_recipe": "wgan-gp"}
+    with pytest.raises(FaceganError, match="'gen_recipe' expects a training recipe, one of study, wgan-gp, stable"):
+        P.parse_settings("quick", ["gen_recipe=fancy"])

@@ -69,9 +69,11 @@ def test_run_dir_keys_training_settings_not_epochs(tmp_path):
     a = Edition("smoke", workdir=str(tmp_path))
     b = Edition("smoke", workdir=str(tmp_path), overrides={"gen_epochs": 5})
     c = Edition("smoke", workdir=str(tmp_path), overrides={"lr": 1e-3})
+    e = Edition("smoke", workdir=str(tmp_path), overrides={"gen_recipe": "wgan-gp"})
     d = Edition("smoke", workdir=str(tmp_path), seed=3)
     assert run_dir(a, "gen") == run_dir(b, "gen")          # more epochs resume the same run
     assert run_dir(a, "gen") != run_dir(c, "gen")
+    assert run_dir(a, "gen") != run_dir(e, "gen")          # another recipe, another run
     assert run_dir(a, "gen").parent.parent != run_dir(d, "gen").parent.parent   # other synthetic data
 
 

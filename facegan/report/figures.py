@@ -133,6 +133,19 @@ def fig_samples(images, ncols: int | None = None, scale: float = 1.0):
     return fig
 
 
+def fig_sample_grids(panels: dict[str, np.ndarray], ncols: int | None = None, scale: float = 1.0):
+    """Grids of generated faces side by side, one titled panel per generator (same z for each)."""
+    grids = [image_grid(images, ncols) for images in panels.values()]
+    h, w = grids[0].shape[:2]
+    fig, axes = plt.subplots(1, len(grids), figsize=(scale * len(grids) * w / 80, scale * h / 80 + 0.4),
+                             squeeze=False)
+    for ax, title, grid in zip(axes[0], panels, grids):
+        ax.imshow(grid), ax.axis("off")
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout(pad=0.2)
+    return fig
+
+
 def fig_hidden_layers(activations: dict[str, np.ndarray], channels: int = 8):
     """Fig. 6: a few channels of selected hidden layers (one image's activations per row)."""
     names = list(activations)

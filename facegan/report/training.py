@@ -1,8 +1,8 @@
 """The training stage: one GAN per role ('gen' for Figs. 5-6, 'comp' for completion), trained,
 resumed or reused from its run directory.
 
-A run directory is named by the settings that define the run (width, k_g, optimiser, batch, data
-limit, flip, seed) but not by its length, so asking for more epochs resumes the same run and asking
+A run directory is named by the settings that define the run (recipe and any setting the profile
+overrides, width, batch, data limit, flip, seed) but not by its length, so asking for more epochs resumes the same run and asking
 for fewer loads the earlier epoch's weights. Two roles with the same settings share one run.
 """
 from __future__ import annotations
@@ -23,8 +23,8 @@ ROLES = ("gen", "comp")
 def gan_settings(ed: Edition, role: str) -> dict:
     """A role's training settings, from the profile (epochs apart); they name its run directory."""
     c = ed.cfg
-    return {"width": float(c[f"{role}_width"]), "k_g": int(c["k_g"]), "lr": float(c["lr"]),
-            "beta_1": float(c["beta_1"]), "batch_size": int(c["batch_size"]),
+    return {"recipe": str(c[f"{role}_recipe"]), "width": float(c[f"{role}_width"]),
+            "k_g": c["k_g"], "lr": c["lr"], "beta_1": c["beta_1"], "batch_size": int(c["batch_size"]),
             "max_batches": c[f"{role}_max_batches"], "flip": bool(c["flip"]), "seed": ed.seed}
 
 
@@ -46,9 +46,11 @@ def trained_gan(ed: Edition, role: str = "gen"):
     resume = (out / BACKUP / "training_metadata.json").is_file()
     if out.exists() and not resume:
         shutil.rmtree(out)            # a run killed before its first epoch: nothing to keep
-    print(f"training the {role} GAN (width {s['width']:g}, {epochs} epochs) in {out.name}", file=sys.stderr)
+    print(f"training the {role} GAN ({s['recipe']} recipe, width {s['width']:g}, {epochs} epochs) in "
+          f"{out.name}", file=sys.stderr)
     return train_gan(prepared_cache(ed), out, epochs=epochs, width=s["width"], batch_size=s["batch_size"],
                      k_g=s["k_g"], lr=s["lr"], beta_1=s["beta_1"], resume=resume, seed=s["seed"],
+                     recipe=s["recipe"],
                      max_batches_per_epoch=s["max_batches"], flip=s["flip"], swd_n=ed.cfg["swd_n"],
                      verbose=2)
 
