@@ -89,3 +89,18 @@ def test_completion_loss_weighting():
     np.testing.assert_allclose(got2, contextual_loss(g, y, known).numpy() - 0.5 * softplus(logits[:, 0]),
                                rtol=1e-5)
     assert np.all(np.isfinite(completion_loss(g, y, known, [[100.0], [-100.0]]).numpy()))
+
+
+def test_hinge_and_wasserstein_losses_closed_form():
+    from facegan.gan.losses import (critic_generator_loss, critic_loss, hinge_discriminator_loss,
+                                    hinge_generator_loss)
+
+    real, fake = LOGITS, LOGITS[::-1].copy()
+    want = np.mean(np.maximum(0, 1 - real)) + np.mean(np.maximum(0, 1 + fake))
+    assert float(hinge_discriminator_loss(real, fake)) == pytest.approx(want, rel=1e-6)
+    # a D with margins (real >= 1, fake <= -1) has zero hinge loss; G's hinge loss is -mean D(fake)
+    assert float(hinge_discriminator_loss([1.0, 5.0], [-1.0, -7.0])) == 0.0
+    assert float(hinge_generator_loss([2.0, 4.0])) == pytest.approx(-3.0)
+    # the critic's loss is mean D(fake) - mean D(real); G's is -mean D(fake)
+    assert float(critic_loss([3.0, 5.0], [1.0, -1.0])) == pytest.approx(0.0 - 4.0)
+    assert float(critic_generator_loss([1.0, -1.0, 3.0])) == pytest.approx(-1.0)

@@ -41,7 +41,7 @@ def test_recipes_are_what_they_say():
     wgan = RECIPES["wgan-gp"]
     assert wgan.loss == "wgan" and wgan.gp_weight == 10 and wgan.n_critic >= 1 and wgan.beta_2 == 0.9
     stable = RECIPES["stable"]
-    assert set(stable.augment.split(",")) == {"translation", "color", "cutout"} and stable.uses_ema
+    assert "translation" in stable.augment.split(",") and stable.uses_ema and stable.r1_gamma > 0
     assert get_recipe().name == "stable"
     assert get_recipe("study", k_g=None).k_g == 2 and get_recipe("study", k_g=3).k_g == 3
 
