@@ -115,7 +115,8 @@ def main():
     ok = first >= 0
     print(f"{args.method}: first iteration reaching the study's final contextual loss per face "
           f"{first.tolist()} (-1 = not within {args.max_iterations}); its own loss after "
-          f"{ours_m.iterations} iterations {np.round(ours.contextual[ours_m.iterations], 4).tolist()}")
+          f"{min(ours_m.iterations, args.max_iterations)} iterations "
+          f"{np.round(ours.contextual[min(ours_m.iterations, args.max_iterations)], 4).tolist()}")
     if not ok.any():
         print(f"benchmark: error: no face reached the study schedule's loss within {args.max_iterations} "
               f"iterations; no ratio to report", file=sys.stderr)
