@@ -136,14 +136,12 @@ def test_evaluation_table_says_which_split(ed):
     assert ev.split == ev.requested == "val"            # the smoke profile evaluates on val
     table = ev.table
     assert "split `val`" in table
-    try:                                # the named completion methods (facegan.completion.methods)
-        from facegan.completion.methods import METHODS
-        ours = list(METHODS)
-    except ImportError:                 # before them: the z search with each optimiser, pasted/blended
-        ours = ["facegan-adam-paste", "facegan-adam-blend", "facegan-sgd-paste", "facegan-sgd-blend"]
+    ours = ed.cfg["eval_methods"].split(",")          # the profile's GAN methods: study and ours
+    assert "study" in ours and len(ours) >= 2
     for method in ours + ["telea", "navier-stokes", "biharmonic", "mean-face"]:
         assert f"| {method} |" in table
-    assert {r["method"] for r in ev.per_image()} >= {"telea", "biharmonic"}
+    assert {r["method"] for r in ev.per_image()} == set(ours) | {"telea", "navier-stokes", "biharmonic",
+                                                                  "mean-face"}
 
 
 def test_real_sample_without_test_partition_evaluates_on_val_visibly(tmp_path, celeba_sample, capsys):
@@ -187,8 +185,9 @@ def test_masked_paints_only_the_hole_grey():
 
 
 def test_completion_uses_the_completion_epochs_of_a_longer_shared_run(tmp_path, monkeypatch):
-    # same width and schedule for both roles -> one run; generation trains 2 epochs, completion wants 1
-    e = Edition("smoke", workdir=str(tmp_path), overrides={"gen_epochs": 2, "comp_epochs": 1})
+    # same recipe, width and schedule for both roles -> one run; generation trains 2 epochs, completion wants 1
+    e = Edition("smoke", workdir=str(tmp_path), overrides={"gen_epochs": 2, "comp_epochs": 1,
+                                                           "comp_recipe": "study"})
     assert run_dir(e, "gen") == run_dir(e, "comp")
     gen = trained_gan(e, "gen")
     comp = trained_gan(e, "comp")

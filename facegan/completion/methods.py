@@ -3,7 +3,7 @@
 `complete(G, D, images, known, method="NAME")` runs a method; `facegan complete --method NAME` and
 `facegan evaluate` (which runs them all) use the same table, so a name means the same thing
 everywhere. `study` is the 2018 study's recipe; the others are ours, and `DEFAULT_METHOD` is the
-one that measured best (see `facegan evaluate` and /work/notes/h5_runs.md).
+one that measured best (the measurement is recorded beside `DEFAULT_METHOD`).
 """
 from __future__ import annotations
 

@@ -42,22 +42,23 @@ def held_out_faces(ed: Edition, n: int | None = None) -> Faces:
 
 
 def search_settings(ed: Edition) -> dict:
-    """The profile's z-search settings, as keyword arguments of `complete()`."""
+    """The profile's completion method and its overrides, as keyword arguments of `complete()`."""
     c = ed.cfg
-    return {"candidates": int(c["candidates"]), "iterations": int(c["iterations"]),
-            "optimizer": c["optimizer"], "lam": float(c["lam"]), "snapshot_at": list(c["snapshots"]),
-            "seed": ed.seed}
+    out = {"method": c["comp_method"], "snapshot_at": list(c["snapshots"]), "seed": ed.seed}
+    out.update({k: int(c[k]) for k in ("candidates", "iterations") if c[k] is not None})
+    return out
 
 
 def complete_cached(ed: Edition, generator, discriminator, images, known, **settings):
     """`complete(generator, discriminator, images, known, **settings)`, saved once and then loaded."""
-    from facegan.completion.search import complete
+    from facegan.completion.search import complete, load_completion
 
     path = ed.data_dir / f"completion-{_key(generator, discriminator, images, known, settings)}.npz"
     if path.is_file():
-        return load_result(path)
+        return load_completion(path)
     result = complete(generator, discriminator, images, known, **settings)
-    save_result(result, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    result.save(path)
     return result
 
 
@@ -74,33 +75,6 @@ def completion_examples(ed: Edition) -> Completed:
     run = trained_gan(ed, "comp")
     return Completed(faces, complete_cached(ed, run.generator, run.discriminator, faces.images,
                                             faces.known, **search_settings(ed)))
-
-
-# ---------------------------------------------------------------------------- on disk
-_ARRAYS = ("generated", "pasted", "blended", "z", "losses", "contextual", "start_losses")
-
-
-def save_result(result, path) -> Path:
-    """A CompletionResult as one .npz, written atomically (a kill never leaves half a file)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    arrays = {k: getattr(result, k) for k in _ARRAYS if getattr(result, k) is not None}
-    arrays.update({f"snap_{i}": v for i, v in result.snapshots.items()})
-    tmp = path.with_name(path.stem + ".tmp.npz")
-    np.savez_compressed(tmp, evaluations=np.int64(result.evaluations), **arrays)
-    os.replace(tmp, path)
-    return path
-
-
-def load_result(path):
-    """The CompletionResult that `save_result` wrote."""
-    from facegan.completion.search import CompletionResult
-
-    with np.load(path) as f:
-        snaps = {int(k[5:]): f[k] for k in f.files if k.startswith("snap_")}
-        arrays = {k: (f[k] if k in f.files else None) for k in _ARRAYS}
-        return CompletionResult(**arrays, snapshots=dict(sorted(snaps.items())),
-                                evaluations=int(f["evaluations"]))
 
 
 def _key(generator, discriminator, images, known, settings) -> str:

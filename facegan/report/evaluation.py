@@ -40,13 +40,14 @@ def evaluation(ed: Edition) -> Evaluation:
 
     c = ed.cfg
     split = eval_split(ed)
+    methods = None if c["eval_methods"] == "all" else [m.strip() for m in c["eval_methods"].split(",")]
     key = short_hash(repr((run_dir(ed, "comp").name, c["comp_epochs"], c["candidates"], c["iterations"],
-                           ed.seed, split, c["eval_limit"])))
+                           ed.seed, split, c["eval_limit"], methods)))
     out = ed.data_dir / f"eval-{split}-{key}"
     if not (out / "metrics.md").is_file():
         run = trained_gan(ed, "comp")
         evaluate_completion(run.path, ed.data_dir / "cache", split=split, out_dir=out,
                             limit=c["eval_limit"], iterations=c["iterations"],
-                            candidates=c["candidates"], seed=ed.seed, progress=False,
+                            candidates=c["candidates"], seed=ed.seed, progress=False, methods=methods,
                             epoch=c["comp_epochs"] if len(run.history) > c["comp_epochs"] else None)
     return Evaluation(split, c["eval_split"], out)
