@@ -103,3 +103,14 @@ def test_errors_still_print_under_the_filter():
 def test_help_and_version():
     p = run_python(MAIN.format(argv=["--version"]))
     assert p.returncode == 0 and p.stdout.startswith("facegan ")
+
+
+def test_building_the_parser_does_not_import_tensorflow():
+    # `facegan --help` and argument errors must be instant: TensorFlow is imported by the handlers only
+    import subprocess
+    import sys
+
+    code = ("import sys; from facegan.cli import build_parser; build_parser(); "
+            "print('tensorflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

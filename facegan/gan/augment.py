@@ -15,23 +15,10 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from facegan.errors import FaceganError
+from facegan.gan.recipes import POLICIES, check_policy  # noqa: F401 (the policy names live with the recipes)
 
 TRANSLATION_RATIO = 0.125
 CUTOUT_RATIO = 0.5
-POLICIES = ("color", "translation", "cutout")
-
-
-def check_policy(policy: str) -> list[str]:
-    """The policy's parts, or a FaceganError naming an unknown one."""
-    parts = [p.strip() for p in str(policy or "").split(",") if p.strip()]
-    bad = [p for p in parts if p not in POLICIES]
-    if bad:
-        raise FaceganError(f"unknown augmentation {', '.join(map(repr, bad))}: the policy is a comma-"
-                           f"separated subset of {', '.join(POLICIES)} (or empty for none)")
-    return parts
-
-
 AUG_UNIFORMS = 7   # uniform(0, 1) numbers one augmentation of one image consumes (see `diff_augment`)
 
 

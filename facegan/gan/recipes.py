@@ -29,6 +29,20 @@ from dataclasses import asdict, dataclass, fields, replace
 from facegan.errors import FaceganError
 
 LOSSES = ("bce", "hinge", "wgan")
+# DiffAugment policies (facegan.gan.augment); here so that naming a recipe does not import TensorFlow
+POLICIES = ("color", "translation", "cutout")
+
+
+def check_policy(policy: str) -> list[str]:
+    """The policy's parts, or a FaceganError naming an unknown one."""
+    parts = [p.strip() for p in str(policy or "").split(",") if p.strip()]
+    bad = [p for p in parts if p not in POLICIES]
+    if bad:
+        raise FaceganError(f"unknown augmentation {', '.join(map(repr, bad))}: the policy is a comma-"
+                           f"separated subset of {', '.join(POLICIES)} (or empty for none)")
+    return parts
+
+
 
 
 @dataclass(frozen=True)
@@ -61,7 +75,6 @@ class Recipe:
                 raise FaceganError(f"recipe {self.name!r}: {k} must be > 0, got {getattr(self, k)}")
         if not 0.0 <= float(self.ema) < 1.0:
             raise FaceganError(f"recipe {self.name!r}: ema (the average's decay) must be in [0, 1), got {self.ema}")
-        from facegan.gan.augment import check_policy
         check_policy(self.augment)
 
     @property
