@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from facegan.errors import FaceganError
+from facegan.tables import md_table
 
 METRICS = ("hole_l1", "hole_psnr", "hole_ssim", "l1", "psnr", "ssim")
 BASELINES = ("telea", "navier-stokes", "biharmonic", "mean-face")
@@ -156,17 +157,16 @@ def _markdown(s: dict) -> str:
              f"starting at face {s['offset']}; seed {s['seed']}" + (f"; every facegan method with {ov}" if ov else "") + "). "
              "Mean ± standard error over faces; L1 on the [0,1] scale (lower is better), PSNR in dB "
              "and SSIM (higher is better). Realism: SWD x 10^3 of the filled 30x30 holes to the mouths "
-             "of training faces (lower = more like real mouths).", "",
-             "| method | hole L1 | hole PSNR | hole SSIM | realism SWD | seconds |",
-             "|---|---|---|---|---|---|"]
-    for name, m in s["methods"].items():
-        r = "n/a" if m["realism_swd"] is None else f"{m['realism_swd']:.1f}"
-        lines.append(f"| {name} | {m['hole_l1'][0]:.4f} ± {m['hole_l1'][1]:.4f} | "
-                     f"{m['hole_psnr'][0]:.2f} ± {m['hole_psnr'][1]:.2f} | "
-                     f"{m['hole_ssim'][0]:.3f} ± {m['hole_ssim'][1]:.3f} | {r} | {m['seconds']:.1f} |")
+             "of training faces (lower = more like real mouths).", ""]
+    rows = [[name, f"{m['hole_l1'][0]:.4f} ± {m['hole_l1'][1]:.4f}",
+             f"{m['hole_psnr'][0]:.2f} ± {m['hole_psnr'][1]:.2f}",
+             f"{m['hole_ssim'][0]:.3f} ± {m['hole_ssim'][1]:.3f}",
+             "n/a" if m["realism_swd"] is None else f"{m['realism_swd']:.1f}", f"{m['seconds']:.1f}"]
+            for name, m in s["methods"].items()]
     if s["realism_floor"] is not None:
-        lines.append(f"| {REAL} | 0 | inf | 1 | {s['realism_floor']:.1f} | |")
-    else:
+        rows.append([REAL, "0", "inf", "1", f"{s['realism_floor']:.1f}", None])
+    lines.append(md_table(["method", "hole L1", "hole PSNR", "hole SSIM", "realism SWD", "seconds"], rows))
+    if s["realism_floor"] is None:
         lines += ["", "Realism not computed: the cache has no train partition to draw reference mouths from."]
     p = s["paired"]
     if p:
