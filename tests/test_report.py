@@ -13,7 +13,7 @@ from facegan.report import figures, grids  # noqa: E402
 from facegan.report.completion import complete_cached, completion_examples, search_settings  # noqa: E402
 from facegan.report.data_stage import eval_split, first_faces, prepared_cache, quality_groups, source  # noqa: E402
 from facegan.report.edition import Edition  # noqa: E402
-from facegan.report.evaluation import evaluation  # noqa: E402
+from facegan.report.evaluation import evaluation, generator_comparison  # noqa: E402
 from facegan.report.provenance import caption, commit  # noqa: E402
 from facegan.report.tables import md_table, records_table  # noqa: E402
 from facegan.report.training import hidden_layers, run_dir, trained_gan  # noqa: E402
@@ -208,3 +208,11 @@ def test_completion_uses_the_completion_epochs_of_a_longer_shared_run(tmp_path, 
     monkeypatch.setattr(facegan.completion.evaluate, "evaluate_completion", fake_evaluate)
     evaluation(e)
     assert seen["epoch"] == 1
+
+
+def test_generator_comparison_runs_the_completion_method_with_the_generation_gan(ed):
+    ev = generator_comparison(ed)
+    methods = {r["method"] for r in ev.per_image()}
+    assert ed.cfg["comp_method"] in methods and "study" not in methods    # one GAN method, plus baselines
+    assert json.loads((ev.directory / "summary.json").read_text())["run"].endswith(run_dir(ed, "gen").name)
+    assert generator_comparison(ed).directory == ev.directory              # computed once, then reused

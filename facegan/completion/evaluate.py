@@ -116,7 +116,7 @@ def evaluate_completion(run_dir, cache_dir, split: str = "test", out_dir="eval",
     base = [m for m in BASELINES if m in results]
     paired = _paired(rows, min(ours, key=lambda m: per_method[m]["hole_l1"][0]),
                      min(base, key=lambda m: per_method[m]["hole_l1"][0])) if ours and base else None
-    summary = {"split": split, "faces": n, "offset": offset, "seed": seed, "overrides": {k: v for k, v in overrides.items()
+    summary = {"run": str(Path(run_dir).resolve()), "split": split, "faces": n, "offset": offset, "seed": seed, "overrides": {k: v for k, v in overrides.items()
                                                                         if v is not None},
                "methods": per_method, "realism_floor": realism.get(REAL), "paired": paired,
                "settings": {m: {k: v for k, v in vars(get_method(m, **overrides)).items()} for m in ours}}

@@ -51,3 +51,23 @@ def evaluation(ed: Edition) -> Evaluation:
                             candidates=c["candidates"], seed=ed.seed, progress=False, methods=methods,
                             epoch=c["comp_epochs"] if len(run.history) > c["comp_epochs"] else None)
     return Evaluation(split, c["eval_split"], out)
+
+
+def generator_comparison(ed: Edition) -> Evaluation:
+    """The profile's completion method with the generation GAN (the study's recipe) instead of the
+    completion GAN, on the same faces: does the way G was trained matter for completion?"""
+    from facegan.completion.evaluate import evaluate_completion
+
+    c = ed.cfg
+    split = eval_split(ed)
+    key = short_hash(repr((run_dir(ed, "gen").name, c["gen_epochs"], c["candidates"], c["iterations"],
+                           ed.seed, split, c["eval_limit"], c["comp_method"])))
+    out = ed.data_dir / f"eval-gen-{split}-{key}"
+    if not (out / "metrics.md").is_file():
+        run = trained_gan(ed, "gen")
+        evaluate_completion(run.path, ed.data_dir / "cache", split=split, out_dir=out,
+                            limit=c["eval_limit"], iterations=c["iterations"],
+                            candidates=c["candidates"], seed=ed.seed, progress=False,
+                            methods=[c["comp_method"]],
+                            epoch=c["gen_epochs"] if len(run.history) > c["gen_epochs"] else None)
+    return Evaluation(split, c["eval_split"], out)
