@@ -7,10 +7,13 @@ and generated images, `discriminator.train_on_batch(X, y)`, then k_g = 2 times
 binary cross-entropy, Adam(2e-4, 0.5) for both). facegan runs the same updates in one
 `tf.function` driven by `fit()` over a tf.data pipeline (one fused D pass on real+fake, no numpy
 round-trips). Both are warmed up (traced/compiled) before timing; timed blocks alternate between the
-two and the median is reported. Last line: `speedup vs authors' loop: <ratio>` (the smaller of the
-two widths' ratios).
+two and the median is reported. Each `--precisions` entry (Keras dtype policy; default float32
+and mixed_bfloat16) times both loops with their models built in that policy (G's image and D's
+logit in float32), and facegan's step is compared with its float32 step. Last line:
+`speedup vs authors' loop: <ratio>` (the smaller of the two widths' ratios, in the first precision).
 
     python benchmarks/train_throughput.py [--steps 8] [--repeats 3] [--batch 20]
+        [--precisions float32 mixed_bfloat16 mixed_float16]
 """
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ import tensorflow as tf  # noqa: E402
 
 from facegan.gan.callbacks import TerminateOnNaN  # noqa: E402
 from facegan.gan.models import build_discriminator, build_generator  # noqa: E402
-from facegan.gan.trainer import build_gan, noisy_dataset  # noqa: E402
+from facegan.gan.trainer import PRECISIONS, build_gan, noisy_dataset, precision_policy  # noqa: E402
 
 K_G = 2
 
@@ -35,11 +38,17 @@ K_G = 2
 class AuthorsLoop:
     """The authors' training loop, ported line for line to Keras 3."""
 
-    def __init__(self, width: float, seed: int = 0):
+    def __init__(self, width: float, seed: int = 0, precision: str = "float32"):
         keras.utils.set_random_seed(seed)
+        with precision_policy(precision):
+            self._build(width)
+        self.rng = np.random.default_rng(seed)
+
+    def _build(self, width: float) -> None:
         self.g = build_generator(width)
         logits = build_discriminator(width)
-        self.d = keras.Sequential([logits, keras.layers.Activation("sigmoid")], name="d_sigmoid")
+        self.d = keras.Sequential([logits, keras.layers.Activation("sigmoid", dtype="float32")],
+                                  name="d_sigmoid")
         self.d_on_g = keras.Sequential([self.g, self.d], name="d_on_g")
         self.g.compile(loss="binary_crossentropy", optimizer="sgd")
         self.d.trainable = False
@@ -47,7 +56,6 @@ class AuthorsLoop:
                             optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
         self.d.trainable = True
         self.d.compile(loss="binary_crossentropy", optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
-        self.rng = np.random.default_rng(seed)
 
     def step(self, image_batch: np.ndarray) -> None:
         b = len(image_batch)
@@ -87,8 +95,9 @@ def check_port(loop: AuthorsLoop, images: np.ndarray, batch: int) -> None:
 
 
 class Ours:
-    def __init__(self, width: float, images: np.ndarray, batch: int, seed: int = 0):
-        self.gan = build_gan(width, k_g=K_G, seed=seed, recipe="study")
+    def __init__(self, width: float, images: np.ndarray, batch: int, seed: int = 0,
+                 precision: str = "float32"):
+        self.gan = build_gan(width, k_g=K_G, seed=seed, recipe="study", precision=precision)
         ds = (tf.data.Dataset.from_tensor_slices(images).shuffle(len(images), seed=seed).repeat()
               .batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
         self.data = noisy_dataset(ds, 1 + K_G, 100, seed).prefetch(tf.data.AUTOTUNE)
@@ -109,26 +118,37 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="timed blocks per method and width")
     ap.add_argument("--batch", type=int, default=20)
     ap.add_argument("--widths", type=float, nargs="+", default=[1.0, 0.5])
+    ap.add_argument("--precisions", nargs="+", choices=PRECISIONS, default=["float32", "mixed_bfloat16"],
+                    help="Keras dtype policies to time (mixed_float16 is for GPUs: CPUs lack fast float16)")
     args = ap.parse_args()
     images = np.random.default_rng(0).uniform(-1, 1, (20 * args.batch, 80, 80, 3)).astype(np.float32)
     print(f"devices: {[d.name for d in tf.config.list_logical_devices()]}; batch {args.batch}, "
           f"k_g {K_G}, {args.steps} steps x {args.repeats} repeats")
-    ratios = []
-    for width in args.widths:
-        authors, ours = AuthorsLoop(width), Ours(width, images, args.batch)
-        check_port(authors, images, args.batch)
-        authors.run(images, 2, args.batch)          # warm-up: trace every function once
-        ours.run(2)
-        ta, to = [], []
-        for _ in range(args.repeats):
-            ta.append(authors.run(images, args.steps, args.batch))
-            to.append(ours.run(args.steps))
-        ips_a = args.steps * args.batch / statistics.median(ta)
-        ips_o = args.steps * args.batch / statistics.median(to)
-        ratios.append(ips_o / ips_a)
-        print(f"width {width:g}: authors' loop {ips_a:.1f} images/s, facegan {ips_o:.1f} images/s, "
-              f"ratio {ips_o / ips_a:.2f}  (jit_compile={ours.gan.jit_compile})", flush=True)
-    print(f"speedup vs authors' loop: {min(ratios):.2f}")
+    ratios, ours_ips = {}, {}
+    for precision in args.precisions:
+        for width in args.widths:
+            authors = AuthorsLoop(width, precision=precision)
+            ours = Ours(width, images, args.batch, precision=precision)
+            check_port(authors, images, args.batch)
+            authors.run(images, 2, args.batch)          # warm-up: trace every function once
+            ours.run(2)
+            ta, to = [], []
+            for _ in range(args.repeats):
+                ta.append(authors.run(images, args.steps, args.batch))
+                to.append(ours.run(args.steps))
+            ips_a = args.steps * args.batch / statistics.median(ta)
+            ips_o = args.steps * args.batch / statistics.median(to)
+            ratios[precision, width], ours_ips[precision, width] = ips_o / ips_a, ips_o
+            print(f"{precision} width {width:g}: authors' loop {ips_a:.1f} images/s, facegan "
+                  f"{ips_o:.1f} images/s ({1000 * statistics.median(to) / args.steps:.0f} ms per batch "
+                  f"of {args.batch}), ratio {ips_o / ips_a:.2f}  (jit_compile={ours.gan.jit_compile})",
+                  flush=True)
+    first = args.precisions[0]
+    for precision in args.precisions[1:]:
+        for width in args.widths:
+            print(f"facegan {precision} vs {first}, width {width:g}: "
+                  f"{ours_ips[precision, width] / ours_ips[first, width]:.2f}x")
+    print(f"speedup vs authors' loop: {min(ratios[first, w] for w in args.widths):.2f}")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,10 @@ What does not scale: z's length (100), the image's 3 channels (G's last conv), D
 the 5x5 seed map and every kernel/pool size. width 1.0 is the study's GAN; width 0.5 is the
 "smaller GAN with half the filters" the study uses for completion.
 
+Under a mixed precision policy (`facegan.gan.trainer.precision_policy`) every layer computes in
+bfloat16/float16 except G's image (g_conv4) and D's logit (d_logit), which stay float32 as Keras
+recommends for outputs; the variables are float32 either way, so weight files do not depend on it.
+
 The single BatchNorm is `synchronized` so that under `tf.distribute` it uses the global batch's
 statistics, which keeps a multi-replica step identical to a single-device step.
 """
@@ -76,7 +80,9 @@ def build_generator(width: float = 1.0, z_dim: int = Z_DIM, name: str = "generat
     x = layers.Reshape((SEED_SIZE, SEED_SIZE, c0), name="g_reshape")(x)
     for i, f in enumerate([scaled(n, width) for n in G_FILTERS] + [3], start=1):
         x = layers.UpSampling2D(2, name=f"g_up{i}")(x)
-        x = layers.Conv2D(f, 3, padding="same", activation="tanh", name=f"g_conv{i}")(x)
+        last = i == len(G_FILTERS) + 1   # the image stays float32 under a mixed precision policy
+        x = layers.Conv2D(f, 3, padding="same", activation="tanh", name=f"g_conv{i}",
+                          **({"dtype": "float32"} if last else {}))(x)
     return keras.Model(z, x, name=name)
 
 
@@ -95,7 +101,7 @@ def build_discriminator(width: float = 1.0, name: str = "discriminator"):
             x = layers.MaxPooling2D(2, name=f"d_pool{i}")(x)
     x = layers.Flatten(name="d_flatten")(x)
     x = layers.Dense(scaled(D_UNITS, width), activation="tanh", name="d_fc1")(x)
-    logit = layers.Dense(1, name="d_logit")(x)
+    logit = layers.Dense(1, name="d_logit", dtype="float32")(x)   # float32 logit for the losses
     return keras.Model(image, logit, name=name)
 
 

@@ -28,7 +28,8 @@ CONFIG = "config.json"
 ARCHITECTURE_KEYS = ("width", "z_dim", "image_size")
 # settings a resumed run must share with the original (epochs and sizes of the logging may change):
 # the recipe (name and every setting) and the data
-TRAINING_KEYS = RECIPE_KEYS + ("batch_size", "seed", "flip", "data")
+# and the precision (a mixed_float16 run's optimizer state holds loss scales the others lack)
+TRAINING_KEYS = RECIPE_KEYS + ("batch_size", "seed", "flip", "data", "precision")
 
 
 @dataclass
@@ -71,7 +72,7 @@ def read_config(run_dir) -> dict | None:
         raise FaceganError(f"{p} is not valid JSON ({e}): the run directory is damaged") from e
     if "recipe" not in cfg:      # runs from before recipes were trained by the study's recipe
         cfg = {**RECIPES["study"].settings(), **cfg}
-    return cfg
+    return {"precision": "float32", **cfg}    # runs from before --precision trained in float32
 
 
 def write_json(path, obj) -> None:
@@ -115,6 +116,8 @@ def load_run(run_dir, width: float | None = None, epoch: int | None = None,
     shape error or silently different training.
     `epoch` loads that finished epoch's weights (RUN/checkpoints/epoch_NNN/) instead of the last;
     `best_epoch(run.history)` picks the epoch with the lowest SWD.
+    The networks are built in the current Keras dtype policy (float32 by default), whatever
+    precision the run was trained in (config.json's `precision`): the weights are float32 either way.
     """
     from facegan.gan.models import build_discriminator, build_generator, load_model_weights
 

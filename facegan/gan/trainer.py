@@ -8,6 +8,9 @@ The latent vectors come from the input pipeline (a stateless draw per global ste
 `tf.distribute` run sees exactly the numbers a single device sees; losses are scaled by the
 number of replicas because Keras sums replica gradients. `fit()` brings the progress bar, and the
 callbacks in `facegan.gan.callbacks` bring sample grids, history, checkpoints, resume and NaN safety.
+`precision` ('mixed_bfloat16', 'mixed_float16') builds G and D in a Keras mixed precision policy,
+scoped to them (`precision_policy`): the image and the logits stay float32, the losses are
+computed in float32, and mixed_float16 scales the losses (`LossScaleOptimizer`).
 
 Multi-worker training (MultiWorkerMirroredStrategy, chosen when TF_CONFIG is set) runs the same
 code; as Keras recommends, give each worker its own --out so that only the chief's run directory is
@@ -33,9 +36,32 @@ from facegan.gan.recipes import get_recipe
 from facegan.gan.runs import (ARCHITECTURE_KEYS, CONFIG, TRAINING_KEYS, Run, differences, load_run,
                           make_config, read_config, read_history, write_json)
 
-__all__ = ["GAN", "train_gan", "load_run", "Run", "make_strategy", "noisy_dataset"]
+__all__ = ["GAN", "train_gan", "load_run", "Run", "make_strategy", "noisy_dataset", "PRECISIONS",
+           "precision_policy"]
 
 BACKUP = "checkpoints"
+# Keras dtype policies: variables are float32 in all three; mixed_* compute in bfloat16/float16
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+
+
+def check_precision(precision: str) -> str:
+    if precision not in PRECISIONS:
+        raise FaceganError(f"unknown precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
+    return precision
+
+
+@contextlib.contextmanager
+def precision_policy(precision: str = "float32"):
+    """Keras' global dtype policy set to `precision` for the models built inside, then restored:
+    a layer keeps the policy it was built with, so nothing leaks to models built later (a run
+    loaded for sampling or completion is float32 whatever it was trained in)."""
+    check_precision(precision)
+    before = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(precision)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(before)
 
 
 class GAN(keras.Model):
@@ -86,6 +112,10 @@ class GAN(keras.Model):
         r = self.recipe
         d_optimizer = d_optimizer or keras.optimizers.Adam(r.d_lr, beta_1=r.beta_1, beta_2=r.beta_2)
         g_optimizer = g_optimizer or keras.optimizers.Adam(r.lr, beta_1=r.beta_1, beta_2=r.beta_2)
+        if self.generator.dtype_policy.compute_dtype == "float16":   # float16 gradients underflow
+            wrap = keras.optimizers.LossScaleOptimizer
+            d_optimizer = d_optimizer if isinstance(d_optimizer, wrap) else wrap(d_optimizer)
+            g_optimizer = g_optimizer if isinstance(g_optimizer, wrap) else wrap(g_optimizer)
         super().compile(optimizer=d_optimizer, **kwargs)
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
         d_optimizer.build(self.discriminator.trainable_variables)
@@ -140,8 +170,9 @@ class GAN(keras.Model):
             alpha = take(1) if r.gp_weight else None
             with tf.GradientTape() as tape:            # one fused D pass over real + fake
                 x_real, x_fake = self.augment(real, u_real), self.augment(fake, u_fake)
+                x_real = tf.cast(x_real, x_fake.dtype)  # G's image dtype (float32 by design)
                 logits = d(tf.concat([x_real, x_fake], axis=0), training=True)
-                real_logits, fake_logits = tf.split(logits, 2, axis=0)
+                real_logits, fake_logits = tf.split(tf.cast(logits, tf.float32), 2, axis=0)
                 d_loss = self._d_loss(real_logits, fake_logits)
                 total = d_loss
                 if r.gp_weight:
@@ -150,7 +181,8 @@ class GAN(keras.Model):
                 if r.r1_gamma:
                     penalty = r1_penalty(d, x_real)
                     total = total + 0.5 * r.r1_gamma * penalty
-                scaled = total * scale                  # Keras sums gradients over replicas
+                # Keras sums gradients over replicas; loss scaling (mixed_float16) is a no-op otherwise
+                scaled = self.d_optimizer.scale_loss(total * scale)
             grads = tape.gradient(scaled, d.trainable_variables)
             self.d_optimizer.apply_gradients(zip(grads, d.trainable_variables))
 
@@ -159,8 +191,8 @@ class GAN(keras.Model):
             u_fake = take(per_aug)
             with tf.GradientTape() as tape:
                 fake = self.augment(g(z[:, self.n_critic + j], training=True), u_fake)
-                loss = self._g_loss(d(fake, training=True))
-                scaled = loss * scale
+                loss = self._g_loss(tf.cast(d(fake, training=True), tf.float32))
+                scaled = self.g_optimizer.scale_loss(loss * scale)
             grads = tape.gradient(scaled, g.trainable_variables)
             self.g_optimizer.apply_gradients(zip(grads, g.trainable_variables))
             g_loss += loss / self.k_g
@@ -203,14 +235,16 @@ def make_strategy(strategy):
 
 
 def build_gan(width=1.0, z_dim=Z_DIM, k_g=None, lr=None, beta_1=None, seed=0, jit_compile="auto",
-              recipe=None, **recipe_settings):
+              recipe=None, precision="float32", **recipe_settings):
     """G, D and the compiled GAN for a recipe (default 'stable'; settings given here override the
-    recipe's). Call inside `strategy.scope()` to distribute."""
+    recipe's), computing in `precision` (one of PRECISIONS; mixed_float16 scales the losses).
+    Call inside `strategy.scope()` to distribute."""
     from facegan.gan.models import build_discriminator, build_generator
 
     recipe = get_recipe(recipe, k_g=k_g, lr=lr, beta_1=beta_1, **recipe_settings)
     keras.utils.set_random_seed(seed)
-    gan = GAN(build_generator(width, z_dim), build_discriminator(width), seed=seed, recipe=recipe)
+    with precision_policy(precision):
+        gan = GAN(build_generator(width, z_dim), build_discriminator(width), seed=seed, recipe=recipe)
     if jit_compile == "auto":   # XLA pays off on GPUs; on CPUs TF's own kernels were 2x faster here
         jit_compile = (tf.distribute.get_strategy().num_replicas_in_sync == 1
                        and bool(tf.config.list_logical_devices("GPU")))
@@ -286,7 +320,7 @@ def train_gan(cache, out_dir, epochs, width=1.0, batch_size=20, k_g=None, lr=Non
               resume=False, seed=0, strategy=None, max_batches_per_epoch=None, metrics_every=1,
               flip=False, verbose=1, swd_n=256, memo_n=256, sample_n=36, keep_epochs=True,
               jit_compile="auto", callbacks=None, recipe=None, face_n=36, tensorboard=None,
-              **recipe_settings) -> Run:
+              precision="float32", **recipe_settings) -> Run:
     """Train (or resume) the study's DCGAN by a recipe on a cache's train partition; return the Run.
 
     `recipe`: 'study', 'wgan-gp' or 'stable' (the default) or a `Recipe`; k_g, lr, beta_1 and any
@@ -296,7 +330,9 @@ def train_gan(cache, out_dir, epochs, width=1.0, batch_size=20, k_g=None, lr=Non
     real crops (val, else test partition) are compared with G by SWD every `metrics_every` epochs
     (0 disables), with the diversity ratio and, on `face_n` samples (0 disables), the face rate.
     `tensorboard`: a directory for Keras' TensorBoard logs. `callbacks` are extra Keras callbacks,
-    run after facegan's own.
+    run after facegan's own. `precision`: 'float32' (default), 'mixed_bfloat16' or 'mixed_float16'
+    (Keras mixed precision for the training step only: the weights are float32 variables and the
+    run loads back as float32 networks; a resume must use the run's precision).
     """
     from facegan.data.cache import Cache, load_cache
     from facegan.gan.callbacks import (BackupAndRestore, CSVLogger, ExportWeights, JSONHistory,
@@ -306,6 +342,7 @@ def train_gan(cache, out_dir, epochs, width=1.0, batch_size=20, k_g=None, lr=Non
 
     if int(epochs) < 1:
         raise FaceganError(f"--epochs must be >= 1, got {epochs}")
+    check_precision(precision)
     if tensorboard:
         import importlib.util
         if importlib.util.find_spec("tensorboard") is None:
@@ -325,7 +362,7 @@ def train_gan(cache, out_dir, epochs, width=1.0, batch_size=20, k_g=None, lr=Non
                          batch_size=int(batch_size), epochs=int(epochs),
                          seed=int(seed), flip=bool(flip), max_batches_per_epoch=max_batches_per_epoch,
                          data=str(Path(cache.path).resolve()) if cache.path else None,
-                         n_train=len(train))
+                         n_train=len(train), precision=precision)
     start = _check_run_dir(run_dir, config, resume)
     if start >= epochs:
         print(f"{run_dir}: {start} epochs already finished (asked for {epochs}); nothing to train",
@@ -340,7 +377,8 @@ def train_gan(cache, out_dir, epochs, width=1.0, batch_size=20, k_g=None, lr=Non
     strategy = make_strategy(strategy)
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
-        gan = build_gan(width, Z_DIM, seed=seed, jit_compile=jit_compile, recipe=recipe)
+        gan = build_gan(width, Z_DIM, seed=seed, jit_compile=jit_compile, recipe=recipe,
+                        precision=precision)
     images = make_dataset(train, batch_size, partition=None, shuffle=True, flip=flip,
                           seed=seed + 7919 * start, repeat=True)
     data = noisy_dataset(images, gan.n_critic + gan.k_g, Z_DIM, seed, start_step=start * steps,
