@@ -3,7 +3,8 @@
 - ``smoke``: CI. The whole book executes in a few minutes on 2 CPU cores; pictures are noise.
 - ``quick``: the default main job. Synthetic faces, a CPU laptop, about 15 minutes end to end.
 - ``paper``: a GPU and real CelebA (``--data DIR``): the study's sizes — full filtered CelebA,
-  5 epochs, full GAN for generation, half GAN for completion, 1000 candidate z.
+  5 epochs, full GAN for generation, half GAN for completion; every completion method is evaluated,
+  the study's (1000 candidate z, SGD) included.
 
 Notebooks take a profile name (papermill parameter) and may override single settings
 (``overrides``; ``facegan book --set KEY=VALUE``). Each setting's type is inferred from its
