@@ -10,6 +10,13 @@ from facegan.completion.methods import DEFAULT_METHOD, method_names
 PRECISION_CHOICES = ("float32", "mixed_bfloat16", "mixed_float16")   # facegan.gan.trainer.PRECISIONS
 
 
+def _add_precision(parser) -> None:
+    parser.add_argument("--precision", default="float32", choices=PRECISION_CHOICES,
+                        help="compute precision of G and D during the z search (Keras mixed precision; "
+                             "G's image and D's logit stay float32): its effect on the loss reached is "
+                             "not yet measured enough to be a default (default float32)")
+
+
 def register(sub):
     p = sub.add_parser("complete", help="fill a hole (default: the mouth) in face images or photos",
                        description="Complete 80x80 CelebA crops, 178x218 CelebA-aligned images, or any "
@@ -30,10 +37,7 @@ def register(sub):
                    help="how the fill goes into the hole (default: the method's)")
     p.add_argument("--face", type=int, default=0, help="which face in a photo (0 = largest)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--precision", default="float32", choices=PRECISION_CHOICES,
-                   help="compute precision of G and D during the z search (Keras mixed precision; "
-                        "G's image and D's logit stay float32): its effect on the loss reached is not "
-                        "yet measured enough to be a default (default float32)")
+    _add_precision(p)
     p.set_defaults(func=run_complete)
 
     e = sub.add_parser("evaluate", help="every completion method vs classical baselines on a split",
@@ -53,10 +57,7 @@ def register(sub):
     e.add_argument("--candidates", type=int, default=None, help="override every facegan method's")
     e.add_argument("--offset", type=int, default=0, help="skip the split's first N faces (default 0)")
     e.add_argument("--seed", type=int, default=0)
-    e.add_argument("--precision", default="float32", choices=PRECISION_CHOICES,
-                   help="compute precision of G and D during the z search (Keras mixed precision; "
-                        "G's image and D's logit stay float32): its effect on the loss reached is not "
-                        "yet measured enough to be a default (default float32)")
+    _add_precision(e)
     e.set_defaults(func=run_evaluate)
 
 
