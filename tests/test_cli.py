@@ -65,7 +65,10 @@ print("stdout untouched")
     p = run_python(code)
     assert p.returncode == 0, p.stderr
     assert "Could not find cuda drivers" not in p.stderr and "oneDNN" not in p.stderr
-    assert "python-level warning\n\nprogress 50%" in p.stderr     # no blank line left by the noise
+    # fd 2 is pumped by the filter's thread, so its kept line may land anywhere among the Python-level
+    # writes: take it out before checking what the Python-level noise left between its neighbours
+    cudnn = "E0000 00:00:1.0  1 cuda_dnn.cc:535] Could not create cudnn handle\n"
+    assert "python-level warning\n\nprogress 50%" in p.stderr.replace(cudnn, "", 1)
     for kept in ("Could not create cudnn handle", "python-level warning", "progress 50%",
                  "child-error", "dropped 2"):
         assert kept in p.stderr
