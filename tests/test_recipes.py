@@ -11,9 +11,9 @@ from facegan import FaceganError
 from facegan.gan import trainer as trainer_module
 from facegan.gan.augment import AUG_UNIFORMS, diff_augment
 from facegan.gan.callbacks import RaiseAfterEpoch
-from facegan.gan.losses import gradient_penalty, r1_penalty
+from facegan.gan.losses import gradient_penalty, mode_seeking_penalty, r1_penalty
 from facegan.gan.models import build_generator, load_model_weights
-from facegan.gan.recipes import RECIPES, Recipe, get_recipe
+from facegan.gan.recipes import RECIPES, Recipe, get_recipe, recipe_from_config
 from facegan.gan.runs import load_run
 from facegan.gan.trainer import build_gan, noisy_dataset, train_gan
 from test_train import SMALL, W, make_cache, weights
@@ -53,6 +53,7 @@ def test_recipes_are_what_they_say():
     (dict(recipe="study", augment="rotate"), "unknown augmentation 'rotate'"),
     (dict(recipe="stable", ema=1.0), r"ema .* must be in \[0, 1\)"),
     (dict(recipe="study", n_critic=0), "n_critic must be >= 1"),
+    (dict(recipe="stable", mode_seeking=-1.0), "mode_seeking must be >= 0"),
 ])
 def test_bad_recipe_settings_are_named(bad, message):
     with pytest.raises(FaceganError, match=message):
@@ -76,6 +77,42 @@ def test_one_step_changes_both_networks(recipe):
     assert int(gan.g_optimizer.iterations) == gan.k_g
     if RECIPES[recipe].gp_weight:
         assert "penalty" in logs and float(logs["penalty"]) >= 0
+
+
+def test_mode_seeking_term_is_large_for_copies_small_for_distinct_images_and_reaches_g():
+    rng = np.random.default_rng(2)
+    z = tf.constant(rng.uniform(-1, 1, (8, 100)).astype(np.float32))      # mean |z1 - z2| ~ 2/3
+    one = rng.uniform(-1, 1, (1, 80, 80, 3)).astype(np.float32)
+    copies = tf.constant(np.repeat(one, 8, axis=0))
+    distinct = tf.constant(rng.uniform(-1, 1, (8, 80, 80, 3)).astype(np.float32))   # mean |a - b| ~ 2/3
+    assert float(mode_seeking_penalty(copies, z)) > 1e4                     # 1 / eps: collapse is punished
+    assert float(mode_seeking_penalty(distinct, z)) == pytest.approx(1.0, rel=0.05)
+    g = build_generator(W)
+    with tf.GradientTape() as tape:
+        value = mode_seeking_penalty(g(z, training=True), z)
+    grads = tape.gradient(value, g.trainable_variables)
+    assert all(gr is not None and np.any(gr.numpy() != 0) for gr in grads)
+
+
+def test_mode_seeking_changes_the_generator_step_only_when_on():
+    outcomes = []
+    for weight in (0.0, 0.0, 5.0):
+        keras.utils.set_random_seed(0)
+        gan = build_gan(W, recipe="study", mode_seeking=weight, jit_compile=False)
+        gan.train_step(step_data(gan, b=6))
+        outcomes.append((weights(gan.generator), weights(gan.discriminator)))
+    same = lambda a, b: all(np.array_equal(x, y) for x, y in zip(a, b))  # noqa: E731
+    assert same(outcomes[0][0], outcomes[1][0])                     # deterministic without it
+    assert not same(outcomes[0][0], outcomes[2][0])                 # G's update sees the term
+    assert same(outcomes[0][1], outcomes[2][1])                     # D's update (first) does not
+
+
+def test_a_recorded_recipe_without_a_newer_setting_had_it_off():
+    recorded = get_recipe("stable", mode_seeking=2.0).settings()
+    assert recipe_from_config(recorded).mode_seeking == 2.0
+    del recorded["mode_seeking"]                 # a run made before the setting existed
+    assert recipe_from_config(recorded).mode_seeking == 0.0
+    assert recipe_from_config({"recipe": "stable"}) == RECIPES["stable"]
 
 
 def linear_critic(scale):

@@ -83,3 +83,14 @@ def gradient_penalty(critic, real, fake, alpha=None):
 def r1_penalty(discriminator, real):
     """R1 penalty (Mescheder et al. 2018): mean ||grad D(real)||^2; the recipe weighs it by gamma / 2."""
     return tf.reduce_mean(tf.square(_input_gradient_norms(discriminator, tf.cast(real, tf.float32))))
+
+
+def mode_seeking_penalty(images, z, eps: float = 1e-5):
+    """Mode-seeking term (Mao et al. 2019, MSGAN): 1 / (mean |G(z1) - G(z2)| / mean |z1 - z2| + eps)
+    over the batch's two halves paired. Small when distinct z give distinct images, so adding it to
+    G's loss works against mode collapse without touching D or either network's layers."""
+    images, z = tf.cast(images, tf.float32), tf.cast(z, tf.float32)
+    half = tf.shape(images)[0] // 2
+    d_image = tf.reduce_mean(tf.abs(images[:half] - images[half:2 * half]))
+    d_z = tf.reduce_mean(tf.abs(z[:half] - z[half:2 * half]))
+    return 1.0 / (d_image / d_z + eps)

@@ -61,6 +61,7 @@ class Recipe:
     r1_gamma: float = 0.0        # gamma of the R1 penalty gamma/2 * ||grad D(real)||^2 (0 = none)
     augment: str = ""            # DiffAugment policy for D's inputs, e.g. 'translation,color,cutout'
     ema: float = 0.0             # decay of G's weight average used for sampling (0 = no EMA)
+    mode_seeking: float = 0.0    # weight of the mode-seeking term in G's loss (Mao et al. 2019; 0 = none)
 
     def __post_init__(self):
         if self.loss not in LOSSES:
@@ -73,6 +74,8 @@ class Recipe:
         for k in ("lr", "d_lr"):
             if not float(getattr(self, k)) > 0:
                 raise FaceganError(f"recipe {self.name!r}: {k} must be > 0, got {getattr(self, k)}")
+        if not float(self.mode_seeking) >= 0:
+            raise FaceganError(f"recipe {self.name!r}: mode_seeking must be >= 0, got {self.mode_seeking}")
         if not 0.0 <= float(self.ema) < 1.0:
             raise FaceganError(f"recipe {self.name!r}: ema (the average's decay) must be in [0, 1), got {self.ema}")
         check_policy(self.augment)
@@ -123,4 +126,7 @@ def recipe_from_config(config: dict) -> Recipe:
     name = config.get("recipe", "study")
     base = get_recipe(name) if name in RECIPES else Recipe(name)
     known = {f.name for f in fields(Recipe)} - {"name"}
-    return replace(base, **{k: config[k] for k in known if k in config})
+    if not any(k in config for k in known):      # a name only: the named recipe as it is now
+        return base
+    # a recorded recipe: a setting it lacks did not exist when it was trained, so it was off
+    return Recipe(name, **{k: config[k] for k in known if k in config})

@@ -31,8 +31,8 @@ from facegan import IMAGE_SIZE, Z_DIM
 from facegan.errors import FaceganError
 from facegan.gan.augment import AUG_UNIFORMS, diff_augment
 from facegan.gan.losses import (discriminator_loss_for, generator_loss_for, gradient_penalty,
-                                r1_penalty)
-from facegan.gan.recipes import get_recipe
+                                mode_seeking_penalty, r1_penalty)
+from facegan.gan.recipes import get_recipe, recipe_from_config
 from facegan.gan.runs import (ARCHITECTURE_KEYS, CONFIG, TRAINING_KEYS, Run, differences, load_run,
                           make_config, read_config, read_history, write_json)
 
@@ -190,9 +190,14 @@ class GAN(keras.Model):
         for j in range(self.k_g):                      # k_g generator updates, D fixed
             u_fake = take(per_aug)
             with tf.GradientTape() as tape:
-                fake = self.augment(g(z[:, self.n_critic + j], training=True), u_fake)
+                z_j = z[:, self.n_critic + j]
+                generated = g(z_j, training=True)
+                fake = self.augment(generated, u_fake)
                 loss = self._g_loss(tf.cast(d(fake, training=True), tf.float32))
-                scaled = self.g_optimizer.scale_loss(loss * scale)
+                total = loss
+                if r.mode_seeking:
+                    total = total + r.mode_seeking * mode_seeking_penalty(generated, z_j)
+                scaled = self.g_optimizer.scale_loss(total * scale)
             grads = tape.gradient(scaled, g.trainable_variables)
             self.g_optimizer.apply_gradients(zip(grads, g.trainable_variables))
             g_loss += loss / self.k_g
@@ -292,6 +297,8 @@ def _truncate_csv(path: Path, keep_epochs: int) -> None:
 def _check_run_dir(run_dir: Path, config: dict, resume: bool) -> int:
     """Validate the run directory against the requested settings; return the epoch to start from."""
     saved = read_config(run_dir)
+    if saved is not None and "recipe" in saved:   # settings added since the run was made were off then
+        saved = {**recipe_from_config(saved).settings(), **saved}
     if not resume:
         if saved is not None:
             diff = differences(saved, config, ARCHITECTURE_KEYS + TRAINING_KEYS)
