@@ -140,7 +140,7 @@ def main(argv=None) -> None:
     p.add_argument("--batch", type=int, default=20)
     p.add_argument("--synth-n", type=int, default=10_000)
     p.add_argument("--swd-n", type=int, default=512, help="held-out crops for SWD and diversity")
-    p.add_argument("--face-n", type=int, default=36, help="samples for the face rate")
+    p.add_argument("--face-n", type=int, default=100, help="samples for the face rate (100: +-4 points)")
     p.add_argument("--real", type=Path, nargs="?", const=REAL, default=None,
                    help=f"also the real CelebA sample (default {REAL}, when present)")
     p.add_argument("--no-double", dest="double", action="store_false",

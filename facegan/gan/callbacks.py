@@ -133,10 +133,10 @@ class SWDMonitor(keras.callbacks.Callback):
     """Adds the Laplacian-pyramid SWD between the sampler (EMA G where kept) on fixed z and fixed
     held-out real crops to the logs (keys swd, swd_80, swd_40, swd_20), the mode-collapse ratio
     `diversity`, and `face_rate` on the first `face_n` samples (0: not logged; MTCNN costs ~0.1 s
-    per face on a CPU core), every `every` epochs; callbacks after it see the values."""
+    per face on 2 CPU cores), every `every` epochs; callbacks after it see the values."""
 
     def __init__(self, real_uint8: np.ndarray, z: np.ndarray, every: int = 1, seed: int = 0,
-                 face_n: int = 36):
+                 face_n: int = 100):
         super().__init__()
         self.real, self.z, self.every, self.seed = real_uint8, z, max(1, int(every)), seed
         self.face_n = int(face_n or 0)

@@ -326,7 +326,7 @@ def _check_run_dir(run_dir: Path, config: dict, resume: bool) -> int:
 def train_gan(cache, out_dir, epochs, width=1.0, batch_size=20, k_g=None, lr=None, beta_1=None,
               resume=False, seed=0, strategy=None, max_batches_per_epoch=None, metrics_every=1,
               flip=False, verbose=1, swd_n=256, memo_n=256, sample_n=36, keep_epochs=True,
-              jit_compile="auto", callbacks=None, recipe=None, face_n=36, tensorboard=None,
+              jit_compile="auto", callbacks=None, recipe=None, face_n=100, tensorboard=None,
               precision="float32", **recipe_settings) -> Run:
     """Train (or resume) the study's DCGAN by a recipe on a cache's train partition; return the Run.
 

@@ -66,10 +66,11 @@ PROFILES: dict[str, dict] = {
         "requires_gpu": False,
         "synth_n": 10_000,
         "prepare_limit": None,
-        # 3 x 200 batches of 20 per GAN (~12k images each; ~6 min for the study's recipe at
-        # ~35 img/s on 2 cores) gives clearly recognisable synthetic faces
+        # batches of 20: the study's recipe 3 x 200 (its faces form by then, ~2.5 min on 2 cores);
+        # the stable recipe 5 x 200 (~5 min): its augmented D and mode-seeking term slow the first
+        # epochs, and at 3 epochs a third of its faces were still forming (benchmarks/gan_stability.py)
         "gen_width": 0.5, "gen_epochs": 3, "gen_max_batches": 200,
-        "comp_width": 0.5, "comp_epochs": 3, "comp_max_batches": 200,
+        "comp_width": 0.5, "comp_epochs": 5, "comp_max_batches": 200,
         "swd_n": 512,
         "n_show": 36,
         "n_complete": 8,
