@@ -11,6 +11,7 @@ a mean per recipe, and LAST one line comparing `stable` with `study`.
     python benchmarks/gan_stability.py --limit                 # fast: 1 seed, 1 epoch x 40 batches, width 0.25
     python benchmarks/gan_stability.py --recipes study stable --seeds 0 1 --no-double
     python benchmarks/gan_stability.py --set stable.k_g=2 --tag k2   # try a recipe setting
+    python benchmarks/gan_stability.py --recipes stable --precision mixed_bfloat16 --tag bf16
 
 Defaults are the quick profile's budget: width 0.5, 3 epochs x 200 batches of 20, synthetic CelebA
 of 10,000 faces (rendered and prepared once under work/bench/).
@@ -32,6 +33,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from facegan.gan.recipes import RECIPES  # noqa: E402
+from facegan.gan.trainer import PRECISIONS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "work" / "bench"
@@ -96,12 +98,12 @@ def train_one(cache: Path, out: Path, recipe: str, seed: int, args, overrides: d
     timer = TrainTimer()
     common = dict(width=args.width, batch_size=args.batch, max_batches_per_epoch=args.batches,
                   seed=seed, swd_n=args.swd_n, face_n=args.face_n, memo_n=0, keep_epochs=False,
-                  verbose=0, recipe=recipe, **overrides)
+                  verbose=0, recipe=recipe, precision=args.precision, **overrides)
     t0 = time.perf_counter()
     run = train_gan(cache, out, epochs=args.epochs, callbacks=[timer], **common)
     wall = time.perf_counter() - t0
     hist = run.history
-    row = {"recipe": recipe, "seed": seed, "settings": run.recipe.settings(),
+    row = {"recipe": recipe, "seed": seed, "settings": run.recipe.settings(), "precision": args.precision,
            "epochs": args.epochs, "swd": [h.get("swd") for h in hist],
            "diversity": [h.get("diversity") for h in hist], "face_rate": [h.get("face_rate") for h in hist],
            "images_per_s": timer.batches * args.batch / max(timer.seconds, 1e-9),
@@ -149,6 +151,8 @@ def main(argv=None) -> None:
                    help="a fast check: 1 seed, width 0.25, 1 epoch x 40 batches, 128 SWD crops, no doubling")
     p.add_argument("--set", action="append", metavar="RECIPE.SETTING=VALUE",
                    help="override a recipe setting (repeatable), e.g. stable.k_g=2")
+    p.add_argument("--precision", default="float32", choices=PRECISIONS,
+                   help="compute dtype policy of the training step (compare runs on the same seeds)")
     p.add_argument("--tag", default="", help="suffix for the runs' directory names")
     p.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
     args = p.parse_args(argv)
@@ -161,7 +165,7 @@ def main(argv=None) -> None:
         datasets.append(("celeba-sample", real_cache(args.real)))
 
     rows = []
-    print(f"width {args.width}, {args.epochs} epochs x {args.batches} batches of {args.batch}, "
+    print(f"width {args.width}, {args.epochs} epochs x {args.batches} batches of {args.batch}, {args.precision}, "
           f"seeds {args.seeds}{', doubled' if args.double else ''}")
     print(f"{'data':<14}{'recipe':<9}{'seed':>5}{'SWD/epoch':>24}{'best':>7}{'div':>6}{'face':>6}"
           f"{'SWD 2x':>8}{'img/s':>7}")
