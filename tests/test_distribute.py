@@ -11,8 +11,6 @@ import textwrap
 
 import pytest
 
-from facegan.gan.recipes import RECIPES
-
 SCRIPT = textwrap.dedent(r"""
     import json, os, sys
     os.environ["CUDA_VISIBLE_DEVICES"] = ""
@@ -24,12 +22,12 @@ SCRIPT = textwrap.dedent(r"""
     from facegan.gan.trainer import build_gan, train_gan
 
     W, B, K = 0.125, 8, 2
-    RECIPE = sys.argv[2]
+    RECIPE, SETTINGS = sys.argv[2], json.loads(sys.argv[3])
     rng = np.random.default_rng(0)
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    single = build_gan(W, k_g=K, seed=0, jit_compile=False, recipe=RECIPE)
+    single = build_gan(W, k_g=K, seed=0, jit_compile=False, recipe=RECIPE, **SETTINGS)
     with strategy.scope():
-        multi = build_gan(W, k_g=K, seed=1, jit_compile=False, recipe=RECIPE)   # other init, then copied
+        multi = build_gan(W, k_g=K, seed=1, jit_compile=False, recipe=RECIPE, **SETTINGS)   # other init, then copied
     x = rng.uniform(-1, 1, (2, B, 80, 80, 3)).astype(np.float32)
     z = rng.uniform(-1, 1, (2, B, single.n_critic + K, 100)).astype(np.float32)
     u = rng.uniform(0, 1, (2, B, single.n_uniforms)).astype(np.float32)
@@ -70,7 +68,7 @@ SCRIPT = textwrap.dedent(r"""
     write_cache(cache, rng.integers(0, 255, (n, 80, 80, 3), dtype=np.uint8), [str(i) for i in range(n)],
                 [0] * 16 + [1] * 8, np.zeros((n, 5, 2)), np.zeros((n, 4)), {})
     run = train_gan(cache, sys.argv[1] + "/run", epochs=1, width=W, batch_size=8, strategy=strategy,
-                    swd_n=8, memo_n=0, sample_n=4, face_n=0, verbose=0, recipe=RECIPE)
+                    swd_n=8, memo_n=0, sample_n=4, face_n=0, verbose=0, recipe=RECIPE, **SETTINGS)
     out["run_epochs"] = [h["epoch"] for h in run.history]
     out["run_recipe"] = run.config["recipe"]
     print("RESULT " + json.dumps(out))
@@ -78,9 +76,16 @@ SCRIPT = textwrap.dedent(r"""
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("recipe", ["study", "wgan-gp", "stable"])
-def test_mirrored_step_matches_single_device(tmp_path, recipe):
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path), recipe], capture_output=True,
+@pytest.mark.parametrize("recipe, settings, tolerance", [
+    ("study", {}, 1e-4), ("wgan-gp", {}, 1e-4), ("stable", {"mode_seeking": 0.0}, 1e-2),
+    # the mode-seeking term pairs the samples of each replica's own batch (its halves), so with it
+    # the step is an equally valid but different estimate, not the single-device step bit for bit;
+    # still well under what a missing 1/replicas loss scaling gives (> 1x the largest update)
+    ("stable", {}, 0.3),
+])
+def test_mirrored_step_matches_single_device(tmp_path, recipe, settings, tolerance):
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path), recipe, json.dumps(settings)],
+                          capture_output=True,
                           text=True, timeout=900)   # generous: the CI machine may be shared
     lines = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, proc.stderr[-3000:]
@@ -92,7 +97,6 @@ def test_mirrored_step_matches_single_device(tmp_path, recipe):
     # stable (DiffAugment + R1): G's g_fc2 kernel differs by 1.7e-4 (max change 5.8e-2; 1.2e-5
     # without R1). Not fully explained (suspected: reduction-order noise amplified by R1's
     # second-order step under SGD 0.05); still ~300x below a missing 1/replicas scaling.
-    tolerance = 1e-2 if RECIPES[recipe].augment else 1e-4
     assert res["max_diff"] < tolerance * res["max_change"], res
     assert res["iterations"] == [2 * res["n_critic"], 4]
     assert res["run_epochs"] == [1] and res["run_recipe"] == recipe

@@ -88,7 +88,9 @@ def r1_penalty(discriminator, real):
 def mode_seeking_penalty(images, z, eps: float = 1e-5):
     """Mode-seeking term (Mao et al. 2019, MSGAN): 1 / (mean |G(z1) - G(z2)| / mean |z1 - z2| + eps)
     over the batch's two halves paired. Small when distinct z give distinct images, so adding it to
-    G's loss works against mode collapse without touching D or either network's layers."""
+    G's loss works against mode collapse without touching D or either network's layers. Under
+    `tf.distribute` each replica pairs the halves of its own batch: a different (equally valid)
+    estimate from a single device's."""
     images, z = tf.cast(images, tf.float32), tf.cast(z, tf.float32)
     half = tf.shape(images)[0] // 2
     d_image = tf.reduce_mean(tf.abs(images[:half] - images[half:2 * half]))
