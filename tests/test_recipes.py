@@ -107,6 +107,12 @@ def test_mode_seeking_changes_the_generator_step_only_when_on():
     assert same(outcomes[0][1], outcomes[2][1])                     # D's update (first) does not
 
 
+def test_mode_seeking_needs_two_samples_per_batch(cache, tmp_path):
+    with pytest.raises(FaceganError, match="--batch must be at least 2"):
+        train_gan(cache, tmp_path / "r", epochs=1, recipe="stable", face_n=0, **{**BASE, "batch_size": 1})
+    assert not (tmp_path / "r").exists()
+
+
 def test_a_recorded_recipe_without_a_newer_setting_had_it_off():
     recorded = get_recipe("stable", mode_seeking=2.0).settings()
     assert recipe_from_config(recorded).mode_seeking == 2.0

@@ -365,6 +365,9 @@ def train_gan(cache, out_dir, epochs, width=1.0, batch_size=20, k_g=None, lr=Non
         raise FaceganError(f"the cache {cache.path} has {len(train)} training images, fewer than one "
                            f"batch of {batch_size}: lower --batch or prepare more images")
     recipe = get_recipe(recipe, k_g=k_g, lr=lr, beta_1=beta_1, **recipe_settings)
+    if recipe.mode_seeking and int(batch_size) < 2:
+        raise FaceganError(f"recipe {recipe.name!r} uses the mode-seeking term, which compares pairs of "
+                           f"samples in a batch: --batch must be at least 2 (got {batch_size})")
     config = make_config(width=float(width), z_dim=Z_DIM, image_size=IMAGE_SIZE, **recipe.settings(),
                          batch_size=int(batch_size), epochs=int(epochs),
                          seed=int(seed), flip=bool(flip), max_batches_per_epoch=max_batches_per_epoch,
