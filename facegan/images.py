@@ -59,12 +59,37 @@ def image_grid(images, ncols: int | None = None, pad: int = 2, pad_value: int = 
     return grid[..., 0] if c == 1 else grid
 
 
-def save_grid(path: str | os.PathLike, images, ncols: int | None = None, scale: int = 1) -> str:
-    """Write an image grid as PNG (optionally upscaled by an integer factor, nearest neighbour)."""
+def save_grid(path: str | os.PathLike, images, ncols: int | None = None, scale: int = 1,
+              row_labels=None) -> str:
+    """Write an image grid as PNG (optionally upscaled by an integer factor, nearest neighbour).
+
+    `row_labels`: one text per grid row, written in a white margin left of the row, so a reader
+    can tell which row is which without the code that made it."""
     grid = image_grid(images, ncols)
     img = Image.fromarray(grid)
     if scale > 1:
         img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+    if row_labels is not None:
+        img = _label_rows(img, list(row_labels), len(np.asarray(images)), ncols, scale)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     img.save(path)
     return str(path)
+
+
+def _label_rows(img: Image.Image, labels: list[str], n: int, ncols: int | None, scale: int) -> Image.Image:
+    from PIL import ImageDraw, ImageFont
+
+    ncols = ncols or int(math.ceil(math.sqrt(n)))
+    nrows = int(math.ceil(n / ncols))
+    if len(labels) != nrows:
+        raise FaceganError(f"{len(labels)} row labels for a grid of {nrows} rows")
+    font = ImageFont.load_default()
+    draw = ImageDraw.Draw(img)
+    margin = 8 + max(int(draw.textlength(t, font=font)) for t in labels) if labels else 0
+    out = Image.new(img.mode, (img.width + margin, img.height), "white")
+    out.paste(img, (margin, 0))
+    draw = ImageDraw.Draw(out)
+    row_h = img.height / nrows
+    for r, text in enumerate(labels):
+        draw.text((4, int((r + 0.5) * row_h) - 6), text, fill="black", font=font)
+    return out

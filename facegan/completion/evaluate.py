@@ -4,7 +4,7 @@ Writes to OUT:
   metrics.csv    one row per image x method (hole_l1, hole_psnr, hole_ssim, l1, psnr, ssim)
   metrics.md     mean ± standard error per method, the realism SWD, seconds taken, the paired test
   summary.json   the same numbers, machine-readable (the report reads this)
-  examples.png   the first faces: original, masked, then one row per method
+  examples.png   the first faces: original, masked, then one row per method (labelled)
 Masks are each image's own 30x30 mouth box from the cache. Realism compares each method's filled
 holes with the mouths of the cache's TRAIN faces (other faces than the evaluated ones).
 """
@@ -124,9 +124,10 @@ def evaluate_completion(run_dir, cache_dir, split: str = "test", out_dir="eval",
     (out / "metrics.md").write_text(_markdown(summary))
     from facegan.images import save_grid
     show = min(n, 8)
-    masked = np.where(known[:show, ..., None] == 1, images[:show], 1.0)
+    masked = np.where(known[:show, ..., None] == 1, images[:show], 0.0)   # the hole in grey, as in the book
     save_grid(out / "examples.png", np.concatenate([images[:show], masked] +
-              [results[k][:show] for k in results]), ncols=show, scale=2)
+              [results[k][:show] for k in results]), ncols=show, scale=2,
+              row_labels=["original", "masked", *results])
     return summary
 
 
