@@ -151,6 +151,34 @@ def test_realism_zero_for_identical_and_worse_for_blur():
     assert reference_patches(imgs, np.broadcast_to(k, (3, 80, 80)), 5).shape == (5, 30, 30, 3)
 
 
+def test_realism_over_draws_is_paired_zero_for_identical_and_ranks_blur_worse():
+    import cv2
+
+    from facegan.completion.realism import paired_difference, realism
+
+    rng = np.random.default_rng(1)
+    yy = np.arange(80)[None, :, None, None]
+
+    def faces(n):          # textured 80x80 images; the mouth box is cut from each
+        phase = rng.uniform(0, 6.28, (n, 1, 1, 1))
+        return np.clip(128 + 60 * np.sin(yy / 2.0 + phase) + rng.normal(0, 25, (n, 80, 80, 3)),
+                       0, 255).astype(np.uint8)
+
+    k = make_mask("mouth")
+    reference, held = faces(200), faces(64)
+    patches = held[:, 45:75, 25:55]
+    blurred = np.stack([cv2.GaussianBlur(p, (7, 7), 2.0) for p in patches])
+    r = realism({"real": patches, "same": patches.copy(), "blurred": blurred}, reference,
+                np.broadcast_to(k, (200, 80, 80)), repeats=4, seed=3)
+    assert len(r["real"]["draws"]) == 4 and r["real"]["draws"] == r["same"]["draws"]   # same draws
+    assert paired_difference(r["real"], r["same"]) == (0.0, 0.0)
+    assert r["real"]["se"] > 0                                                   # draws do differ
+    diff, se = paired_difference(r["blurred"], r["real"])
+    assert diff > 4 * se and r["blurred"]["mean"] > 1.5 * r["real"]["mean"]
+    with pytest.raises(FaceganError, match="equal-sized"):
+        realism({"a": patches, "b": patches[:10]}, reference, np.broadcast_to(k, (200, 80, 80)))
+
+
 def test_benchmark_refuses_an_untrained_gan(gan, tmp_path):
     import subprocess
     import sys

@@ -79,12 +79,18 @@ def test_evaluate_all_faces_by_default_with_se_realism_and_paired(run_and_cache)
     table = (root / "all" / "metrics.md").read_text()
     for m in everything:
         line = next(l for l in table.splitlines() if l.startswith(f"| {m} |"))
-        assert len(re.findall(r"\d\.\d+ ± \d\.\d+", line)) == 3, line   # hole L1, PSNR, SSIM ± SE
+        assert len(re.findall(r"\d\.\d+ ± \d\.\d+", line)) == 4, line   # hole L1, PSNR, SSIM, realism ± SE
         assert np.isfinite(s["methods"][m]["realism_swd"]) and s["methods"][m]["seconds"] >= 0
+        assert s["methods"][m]["realism_se"] >= 0
     assert s["realism_floor"] is not None and "real (no hole)" in table
     p = s["paired"]
     assert p["faces"] == 3 and p["baseline"] in {"telea", "navier-stokes", "biharmonic", "mean-face"}
     assert p["ours"] in METHODS and "Wilcoxon" in table
+    r = p["realism"]                                  # the most realistic of each side, paired over draws
+    assert r["ours"] in METHODS and r["baseline"] in {"telea", "navier-stokes", "biharmonic", "mean-face"}
+    assert r["draws"] == 8 and 0 <= r["ours_better_draws"] <= 8 and "reference draws" in table
+    assert r["difference"] == pytest.approx(s["methods"][r["ours"]]["realism_swd"]
+                                            - s["methods"][r["baseline"]]["realism_swd"])
     assert json.loads((root / "all" / "summary.json").read_text())["faces"] == 3
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from facegan.errors import FaceganError
+from facegan.completion.realism import REPEATS
 from facegan.tables import md_table
 
 METRICS = ("hole_l1", "hole_psnr", "hole_ssim", "l1", "psnr", "ssim")
@@ -40,7 +41,7 @@ def evaluate_completion(run_dir, cache_dir, split: str = "test", out_dir="eval",
     from facegan.completion.masks import mouth_masks
     from facegan.completion.methods import METHODS, get_method
     from facegan.completion.metrics import batch_metrics
-    from facegan.completion.realism import hole_patches, realism_swd, reference_patches
+    from facegan.completion.realism import hole_patches, paired_difference, realism as realism_scores
     from facegan.completion.search import complete
     from facegan.data.cache import PARTITIONS, load_cache
     from facegan.gan.runs import load_run
@@ -101,24 +102,32 @@ def evaluate_completion(run_dir, cache_dir, split: str = "test", out_dir="eval",
 
     realism = {}
     if len(train):
-        train_known = mouth_masks(train.mouth_boxes)
-        ref = reference_patches(np.asarray(train.crops), train_known, n, seed=seed)
-        for name, res in {REAL: images, **results}.items():
-            realism[name] = realism_swd(hole_patches(_uint8(res), known), ref, seed=seed)
+        holes = {k: hole_patches(_uint8(v), known) for k, v in {REAL: images, **results}.items()}
+        realism = realism_scores(holes, np.asarray(train.crops), mouth_masks(train.mouth_boxes), seed=seed)
 
     per_method = {}
     for name in results:
         vals = {k: np.array([r[k] for r in rows if r["method"] == name], np.float64) for k in METRICS}
         per_method[name] = {k: [float(v.mean()), _se(v)] for k, v in vals.items()}
         per_method[name]["seconds"] = seconds[name]
-        per_method[name]["realism_swd"] = realism.get(name)
+        score = realism.get(name, {})
+        per_method[name]["realism_swd"], per_method[name]["realism_se"] = score.get("mean"), score.get("se")
     ours = [m for m in names if m in results]
     base = [m for m in BASELINES if m in results]
     paired = _paired(rows, min(ours, key=lambda m: per_method[m]["hole_l1"][0]),
                      min(base, key=lambda m: per_method[m]["hole_l1"][0])) if ours and base else None
+    if paired and realism:        # the same two methods' realism, paired over the reference draws
+        ours_best = min(ours, key=lambda m: per_method[m]["realism_swd"])
+        base_best = min(base, key=lambda m: per_method[m]["realism_swd"])
+        diff, se = paired_difference(realism[ours_best], realism[base_best])
+        paired["realism"] = {"ours": ours_best, "baseline": base_best, "difference": diff, "se": se,
+                             "draws": len(realism[ours_best]["draws"]),
+                             "ours_better_draws": int(sum(a < b for a, b in zip(realism[ours_best]["draws"],
+                                                                                 realism[base_best]["draws"])))}
     summary = {"run": str(Path(run_dir).resolve()), "split": split, "faces": n, "offset": offset, "seed": seed, "overrides": {k: v for k, v in overrides.items()
                                                                         if v is not None},
-               "methods": per_method, "realism_floor": realism.get(REAL), "paired": paired,
+               "methods": per_method, "realism_floor": realism.get(REAL, {}).get("mean"),
+               "realism_floor_se": realism.get(REAL, {}).get("se"), "paired": paired,
                "settings": {m: {k: v for k, v in vars(get_method(m, **overrides)).items()} for m in ours}}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out / "metrics.md").write_text(_markdown(summary))
@@ -158,14 +167,16 @@ def _markdown(s: dict) -> str:
              f"starting at face {s['offset']}; seed {s['seed']}" + (f"; every facegan method with {ov}" if ov else "") + "). "
              "Mean ± standard error over faces; L1 on the [0,1] scale (lower is better), PSNR in dB "
              "and SSIM (higher is better). Realism: SWD x 10^3 of the filled 30x30 holes to the mouths "
-             "of training faces (lower = more like real mouths).", ""]
+             "of training faces (lower = more like real mouths), mean ± standard error over "
+             f"{REPEATS} draws of those reference mouths.", ""]
     rows = [[name, f"{m['hole_l1'][0]:.4f} ± {m['hole_l1'][1]:.4f}",
              f"{m['hole_psnr'][0]:.2f} ± {m['hole_psnr'][1]:.2f}",
              f"{m['hole_ssim'][0]:.3f} ± {m['hole_ssim'][1]:.3f}",
-             "n/a" if m["realism_swd"] is None else f"{m['realism_swd']:.1f}", f"{m['seconds']:.1f}"]
+             "n/a" if m["realism_swd"] is None else f"{m['realism_swd']:.1f} ± {m['realism_se']:.1f}",
+             f"{m['seconds']:.1f}"]
             for name, m in s["methods"].items()]
     if s["realism_floor"] is not None:
-        rows.append([REAL, "0", "inf", "1", f"{s['realism_floor']:.1f}", None])
+        rows.append([REAL, "0", "inf", "1", f"{s['realism_floor']:.1f} ± {s.get('realism_floor_se') or 0:.1f}", None])
     lines.append(md_table(["method", "hole L1", "hole PSNR", "hole SSIM", "realism SWD", "seconds"], rows))
     if s["realism_floor"] is None:
         lines += ["", "Realism not computed: the cache has no train partition to draw reference mouths from."]
@@ -175,4 +186,10 @@ def _markdown(s: dict) -> str:
                       f"`{p['baseline']}` (best baseline) on {p['wins']} of {p['faces']} faces "
                       f"({100 * p['win_fraction']:.0f} %; {p['ties']} ties); mean difference "
                       f"{p['mean_difference']:+.4f}; Wilcoxon signed-rank p = {p['wilcoxon_p']:.2g}."]
+        r = p.get("realism")
+        if r:
+            lines += ["", f"Realism, paired over the {r['draws']} reference draws: `{r['ours']}` (most realistic "
+                          f"facegan method) minus `{r['baseline']}` (most realistic baseline) = "
+                          f"{r['difference']:+.1f} ± {r['se']:.1f} (lower = ours more like real mouths; "
+                          f"ours lower on {r['ours_better_draws']} of {r['draws']} draws)."]
     return "\n".join(lines) + "\n"
