@@ -7,14 +7,17 @@ real crops ~94 %) are collected, then the run is resumed to twice the epochs (do
 the study saw?). Training images per second exclude the per-epoch metrics. Prints one row per run,
 a mean per recipe, and LAST one line comparing `stable` with `study`.
 
-    python benchmarks/gan_stability.py                         # quick profile: 3 seeds, ~1.5 h per recipe on 2 cores
+    python benchmarks/gan_stability.py                         # 3 recipes x 3 seeds, 5 + 5 epochs: ~3 h on 2 cores
+    python benchmarks/gan_stability.py --json benchmarks/results/gan_stability.json   # what the book's table reads
     python benchmarks/gan_stability.py --limit                 # fast: 1 seed, 1 epoch x 40 batches, width 0.25
     python benchmarks/gan_stability.py --recipes study stable --seeds 0 1 --no-double
     python benchmarks/gan_stability.py --set stable.k_g=2 --tag k2   # try a recipe setting
     python benchmarks/gan_stability.py --recipes stable --precision mixed_bfloat16 --tag bf16
 
-Defaults are the quick profile's budget: width 0.5, 3 epochs x 200 batches of 20, synthetic CelebA
-of 10,000 faces (rendered and prepared once under work/bench/).
+Defaults are the quick profile's budget for its completion GAN, the same for every recipe: width 0.5,
+5 epochs x 200 batches of 20, synthetic CelebA of 10,000 faces (rendered and prepared once under
+work/bench/). `--json` writes every run's per-epoch numbers and the machine they ran on; the
+training chapter of the book shows the table from benchmarks/results/gan_stability.json.
 """
 from __future__ import annotations
 
@@ -116,6 +119,26 @@ def train_one(cache: Path, out: Path, recipe: str, seed: int, args, overrides: d
     return row
 
 
+def machine() -> dict:
+    """Where the numbers were measured (GAN trajectories differ between machines)."""
+    import platform
+
+    import tensorflow as tf
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cpu": cpu, "cores": cores, "gpus": gpus, "tensorflow": tf.__version__,
+            "date": time.strftime("%Y-%m-%d")}
+
+
 def fmt(v, spec=".1f"):
     return "-" if v is None else format(v, spec)
 
@@ -137,7 +160,7 @@ def main(argv=None) -> None:
     p.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--width", type=float, default=0.5)
-    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--batches", type=int, default=200, help="batches per epoch")
     p.add_argument("--batch", type=int, default=20)
     p.add_argument("--synth-n", type=int, default=10_000)
@@ -181,7 +204,10 @@ def main(argv=None) -> None:
                       f"{fmt(row['diversity'][-1], '.2f'):>6}{fmt(100 * row['face_rate'][-1], '.0f'):>5}%"
                       f"{fmt(row.get('swd_2x')):>8}{row['images_per_s']:>7.1f}", flush=True)
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=1))
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"machine": machine(), "settings": {
+            k: getattr(args, k) for k in ("width", "epochs", "batches", "batch", "synth_n", "swd_n",
+                                          "face_n", "double", "precision")}, "runs": rows}, indent=1))
     print("\nmean over seeds:")
     summary = {}
     for data, _ in datasets:

@@ -216,3 +216,25 @@ def test_generator_comparison_runs_the_completion_method_with_the_generation_gan
     assert ed.cfg["comp_method"] in methods and "study" not in methods    # one GAN method, plus baselines
     assert json.loads((ev.directory / "summary.json").read_text())["run"].endswith(run_dir(ed, "gen").name)
     assert generator_comparison(ed).directory == ev.directory              # computed once, then reused
+
+
+def test_stability_table_reads_the_benchmark_json(tmp_path):
+    from facegan.report.training import STABILITY_RESULTS, stability_benchmark
+
+    for f in ("_config.yml", "_toc.yml"):
+        (tmp_path / f).write_text("")
+    (tmp_path / "notebooks").mkdir()
+    assert stability_benchmark(tmp_path) is None                    # no results: the book says so
+    run = {"data": "synthetic", "recipe": "stable", "seed": 2, "swd": [120.5, 60.25],
+           "diversity": [1.3, 0.84], "face_rate": [0.1, 0.9], "images_per_s": 40.0, "swd_2x": 50.0}
+    path = tmp_path / STABILITY_RESULTS
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"machine": {"cpu": "X", "cores": 2}, "settings": {"epochs": 2},
+                                "runs": [run, {**run, "recipe": "study", "seed": 0}]}))
+    b = stability_benchmark(tmp_path)
+    assert b["machine"]["cpu"] == "X" and b["settings"]["epochs"] == 2
+    assert len(b["rows"]) == 2 and len(b["header"]) == len(b["rows"][0])
+    row = dict(zip(b["header"], b["rows"][0]))
+    assert row["recipe"] == "stable" and row["seed"] == 2 and row["SWD per epoch"] == "120 → 60"
+    assert row["final SWD"] == 60.25 and row["diversity ratio"] == 0.84 and row["face rate"] == 0.9
+    assert row["SWD at 2x epochs"] == 50.0

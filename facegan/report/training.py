@@ -72,3 +72,32 @@ def hidden_layers(run, z, generator_layers, discriminator_layers) -> dict[str, n
     out = {f"G {k[2:]}": v for k, v in g.items()}
     out.update({f"D {k[2:]}": v for k, v in d.items()})
     return out
+
+
+STABILITY_RESULTS = "benchmarks/results/gan_stability.json"
+
+
+def stability_benchmark(root=None) -> dict | None:
+    """What `benchmarks/gan_stability.py --json` measured (each recipe x seed, on one named machine),
+    as the book shows it: {"machine", "settings", "header", "rows"}; None when the file is absent
+    (e.g. a notebook opened outside a clone)."""
+    from facegan.errors import FaceganError
+    from facegan.report.edition import find_root
+
+    try:
+        path = Path(root or find_root()) / STABILITY_RESULTS
+    except FaceganError:
+        return None
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text())
+    header = ["data", "recipe", "seed", "SWD per epoch", "final SWD", "diversity ratio", "face rate",
+              "SWD at 2x epochs", "images/s"]
+    rows = []
+    for r in data["runs"]:
+        swd = [s for s in r["swd"] if s is not None]
+        rows.append([r.get("data", "synthetic"), r["recipe"], r["seed"], " → ".join(f"{s:.0f}" for s in swd),
+                     swd[-1] if swd else None, r["diversity"][-1], r["face_rate"][-1],
+                     r.get("swd_2x"), r["images_per_s"]])
+    return {"machine": data.get("machine", {}), "settings": data.get("settings", {}), "header": header,
+            "rows": rows}
