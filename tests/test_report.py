@@ -174,6 +174,10 @@ def test_figures_have_one_panel_per_image(ed):
     cols = {"original": faces.images[:2], "masked": grids.masked(faces.images[:2], faces.known[:2]),
             "pasted": res.pasted[:2]}
     assert len(grids.image_columns(cols).axes) == 3 * 2
+    snaps = {k: v[:2] for k, v in res.snapshots.items()}
+    fig = figures.fig_completion_iterations(faces.images[:2], faces.known[:2], snaps, last_label="tuned")
+    titles = [ax.get_title() for ax in fig.axes[:len(snaps) + 1]]
+    assert titles == ["target"] + [f"iter {k:,}" for k in sorted(snaps)[:-1]] + ["tuned"]
 
 
 def test_masked_paints_only_the_hole_grey():

@@ -169,8 +169,9 @@ def fig_hidden_layers(activations: dict[str, np.ndarray], channels: int = 8):
     return fig
 
 
-def fig_completion_iterations(target, known, snapshots: dict[int, np.ndarray]):
-    """Fig. 7: the masked target, then G(z) after each recorded iteration (one face per row)."""
+def fig_completion_iterations(target, known, snapshots: dict[int, np.ndarray], last_label: str | None = None):
+    """Fig. 7: the masked target, then G(z) after each recorded iteration (one face per row);
+    `last_label` titles the last column instead (e.g. when it shows the fine-tuned G's fill)."""
     its = sorted(snapshots)
     n = len(target)
     fig, axes = plt.subplots(n, len(its) + 1, figsize=(1.5 * (len(its) + 1), 1.55 * n), squeeze=False)
@@ -179,7 +180,7 @@ def fig_completion_iterations(target, known, snapshots: dict[int, np.ndarray]):
         _imshow(axes[i, 0], tm[i], "target" if i == 0 else None)
         for j, it in enumerate(its):
             _imshow(axes[i, j + 1], as_uint8(snapshots[it][i][None])[0],
-                    f"iter {it:,}" if i == 0 else None)
+                    (last_label if last_label and j == len(its) - 1 else f"iter {it:,}") if i == 0 else None)
     fig.tight_layout()
     return fig
 
