@@ -13,8 +13,9 @@ PRECISION_CHOICES = ("float32", "mixed_bfloat16", "mixed_float16")   # facegan.g
 def _add_precision(parser) -> None:
     parser.add_argument("--precision", default="float32", choices=PRECISION_CHOICES,
                         help="compute precision of G and D during the z search (Keras mixed precision; "
-                             "G's image and D's logit stay float32): its effect on the loss reached is "
-                             "not yet measured enough to be a default (default float32)")
+                             "G's image and D's logit stay float32). Default float32: on a 2-core "
+                             "AVX512_BF16 CPU bf16 was ~1.2x faster on 64 faces and reached a "
+                             "slightly higher loss (0.1575 vs 0.1573)")
 
 
 def register(sub):
