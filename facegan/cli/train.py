@@ -40,8 +40,8 @@ def register(sub):
                    help="compute precision of the training step (Keras mixed precision; weights stay "
                         "float32): mixed_bfloat16 is faster on CPUs with AVX512_BF16 and recent GPUs, "
                         "mixed_float16 (with loss scaling) on GPUs. Default float32: on a 2-core "
-                        "AVX512_BF16 CPU bf16 trained the half-size GAN 1.18x faster but to a worse "
-                        "SWD (73 vs 65, one seed; see the book's discussion)")
+                        "AVX512_BF16 CPU bf16 trained the half-size GAN 1.16-1.20x faster, quality within "
+                        "the spread between seeds (3 seeds; see the book's discussion)")
     p.add_argument("--tensorboard", metavar="DIR", default=None,
                    help="write TensorBoard logs (losses, SWD, diversity, face rate per epoch) to DIR")
     p.add_argument("--verbose", type=int, default=None, choices=[0, 1, 2],
