@@ -12,6 +12,8 @@ a mean per recipe, and LAST one line comparing `stable` with `study`.
     python benchmarks/gan_stability.py --limit                 # fast: 1 seed, 1 epoch x 40 batches, width 0.25
     python benchmarks/gan_stability.py --recipes study stable --seeds 0 1 --no-double
     python benchmarks/gan_stability.py --set stable.k_g=2 --tag k2   # try a recipe setting
+    python benchmarks/gan_stability.py --recipes stable --no-double --json benchmarks/results/gan_stability.json --update
+                                                               # after changing one recipe: rerun it alone
     python benchmarks/gan_stability.py --recipes stable --precision mixed_bfloat16 --tag bf16
 
 Defaults are the quick profile's budget for its completion GAN, the same for every recipe: width 0.5,
@@ -155,6 +157,24 @@ def summarise(rows: list[dict]) -> dict:
             "n": len(fin)}
 
 
+def merge_tables(old: dict, new: dict) -> dict:
+    """`old`'s rows for (data, recipe) pairs that `new` did not run, then `new`'s rows. Rows of one
+    table must share its settings and machine (else the table would compare unlike runs)."""
+    diff = [f"{k}: {old['settings'].get(k)!r} in the file, {v!r} now"
+            for k, v in new["settings"].items() if old["settings"].get(k) != v]
+    diff += [f"machine {k}: {old['machine'].get(k)!r} in the file, {new['machine'].get(k)!r} now"
+             for k in ("cpu", "cores", "gpus") if old["machine"].get(k) != new["machine"].get(k)]
+    if diff:
+        raise SystemExit("--update: the existing table was measured differently (" + "; ".join(diff)
+                         + "); rerun every recipe without --update, or write another --json file")
+    rerun = {(r["data"], r["recipe"]) for r in new["runs"]}
+    kept = [{"date": old["machine"].get("date"), **r} for r in old["runs"]
+            if (r["data"], r["recipe"]) not in rerun]
+    dates = sorted({r["date"] for r in kept + new["runs"] if r.get("date")})
+    machine = {**new["machine"], "date": dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"}
+    return {**new, "machine": machine, "runs": kept + new["runs"]}
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
@@ -178,10 +198,15 @@ def main(argv=None) -> None:
                    help="compute dtype policy of the training step (compare runs on the same seeds)")
     p.add_argument("--tag", default="", help="suffix for the runs' directory names")
     p.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
+    p.add_argument("--update", action="store_true",
+                   help="with --json: keep that file's rows for the recipes not run now (after changing "
+                        "one recipe, rerun only it); its settings and machine must match this run's")
     args = p.parse_args(argv)
     if args.limit:
         args.seeds, args.width, args.epochs, args.batches, args.swd_n, args.double = [args.seeds[0]], 0.25, 1, 40, 128, False
     sets = parse_sets(args.set)
+    if args.update and args.json is None:
+        raise SystemExit("--update needs --json FILE: the table whose rows it updates")
 
     datasets = [("synthetic", synthetic_cache(args.synth_n))]
     if args.real is not None and (args.real / "list_eval_partition.txt").is_file():
@@ -197,21 +222,25 @@ def main(argv=None) -> None:
             for seed in args.seeds:
                 out = WORK / "runs" / f"{data}-{recipe}{args.tag}-s{seed}"
                 row = train_one(cache, out, recipe, seed, args, sets.get(recipe, {}))
-                row["data"] = data
+                row["data"], row["date"] = data, time.strftime("%Y-%m-%d")
                 rows.append(row)
                 swds = " ".join(fmt(s, ".0f") for s in row["swd"])
                 print(f"{data:<14}{recipe:<9}{seed:>5}{swds:>24}{fmt(min(row['swd'])):>7}"
                       f"{fmt(row['diversity'][-1], '.2f'):>6}{fmt(100 * row['face_rate'][-1], '.0f'):>5}%"
                       f"{fmt(row.get('swd_2x')):>8}{row['images_per_s']:>7.1f}", flush=True)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"machine": machine(), "settings": {
+        table = {"machine": machine(), "settings": {
             k: getattr(args, k) for k in ("width", "epochs", "batches", "batch", "synth_n", "swd_n",
-                                          "face_n", "double", "precision")}, "runs": rows}, indent=1))
+                                          "face_n", "double", "precision")}, "runs": rows}
+        if args.update and args.json.is_file():
+            table = merge_tables(json.loads(args.json.read_text()), table)
+            rows = table["runs"]
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(table, indent=1))
     print("\nmean over seeds:")
     summary = {}
-    for data, _ in datasets:
-        for recipe in args.recipes:
+    for data in dict.fromkeys(r["data"] for r in rows):
+        for recipe in dict.fromkeys(r["recipe"] for r in rows if r["data"] == data):
             s = summary[(data, recipe)] = summarise([r for r in rows if r["data"] == data and r["recipe"] == recipe])
             print(f"{data:<14}{recipe:<9} final SWD {fmt(s['final_swd'])}, best {fmt(s['best_swd'])}, "
                   f"diversity {fmt(s['diversity'], '.2f')}, face rate {fmt(s['face_rate'] and 100 * s['face_rate'], '.0f')}%, "
