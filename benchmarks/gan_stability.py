@@ -17,7 +17,7 @@ a mean per recipe, and LAST one line comparing `stable` with `study`.
     python benchmarks/gan_stability.py --recipes stable --precision mixed_bfloat16 --tag bf16
 
 Defaults are the quick profile's budget for its completion GAN, the same for every recipe: width 0.5,
-5 epochs x 200 batches of 20, synthetic CelebA of 10,000 faces (rendered and prepared once under
+5 epochs x 200 batches of 20 (and for that GAN's recipe, `stable`, the profile's G rate `comp_lr`), synthetic CelebA of 10,000 faces (rendered and prepared once under
 work/bench/). `--json` writes every run's per-epoch numbers and the machine they ran on; the
 training chapter of the book shows the table from benchmarks/results/gan_stability.json.
 """
@@ -38,6 +38,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from facegan.gan.recipes import RECIPES  # noqa: E402
+from facegan.report.profiles import PROFILES  # noqa: E402
 from facegan.gan.trainer import PRECISIONS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -205,6 +206,9 @@ def main(argv=None) -> None:
     if args.limit:
         args.seeds, args.width, args.epochs, args.batches, args.swd_n, args.double = [args.seeds[0]], 0.25, 1, 40, 128, False
     sets = parse_sets(args.set)
+    quick = PROFILES["quick"]            # the quick profile's completion GAN: its G rate too
+    if quick.get("comp_lr") is not None and quick["comp_recipe"] in args.recipes:
+        sets.setdefault(quick["comp_recipe"], {}).setdefault("lr", quick["comp_lr"])
     if args.update and args.json is None:
         raise SystemExit("--update needs --json FILE: the table whose rows it updates")
 
@@ -215,6 +219,9 @@ def main(argv=None) -> None:
     rows = []
     print(f"width {args.width}, {args.epochs} epochs x {args.batches} batches of {args.batch}, {args.precision}, "
           f"seeds {args.seeds}{', doubled' if args.double else ''}")
+    for recipe, changed in sets.items():
+        print(f"{recipe}: " + ", ".join(f"{k} {v!r}" for k, v in changed.items())
+              + f" (recipe: {', '.join(repr(RECIPES[recipe].settings().get(k)) for k in changed)})")
     print(f"{'data':<14}{'recipe':<9}{'seed':>5}{'SWD/epoch':>24}{'best':>7}{'div':>6}{'face':>6}"
           f"{'SWD 2x':>8}{'img/s':>7}")
     for data, cache in datasets:

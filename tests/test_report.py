@@ -77,6 +77,19 @@ def test_run_dir_keys_training_settings_not_epochs(tmp_path):
     assert run_dir(a, "gen").parent.parent != run_dir(d, "gen").parent.parent   # other synthetic data
 
 
+def test_comp_lr_sets_the_completion_gans_rate_alone(tmp_path):
+    from facegan.report.training import gan_settings
+
+    q = Edition("quick", workdir=str(tmp_path))
+    assert gan_settings(q, "comp")["lr"] == q.cfg["comp_lr"] == 4e-4     # the quick profile's
+    assert gan_settings(q, "gen")["lr"] is None                           # the study recipe's own
+    both = Edition("smoke", workdir=str(tmp_path), overrides={"lr": 1e-3})
+    only = Edition("smoke", workdir=str(tmp_path), overrides={"lr": 1e-3, "comp_lr": 5e-4})
+    assert gan_settings(both, "comp")["lr"] == 1e-3 and gan_settings(only, "comp")["lr"] == 5e-4
+    assert gan_settings(only, "gen")["lr"] == 1e-3
+    assert run_dir(both, "comp") != run_dir(only, "comp")
+
+
 def test_stages_are_reused_not_recomputed(ed):
     cache = prepared_cache(ed)
     assert len(cache) == prepared_cache(ed).manifest["n_kept"] > 0
@@ -242,3 +255,13 @@ def test_stability_table_reads_the_benchmark_json(tmp_path):
     assert row["recipe"] == "stable" and row["seed"] == 2 and row["SWD per epoch"] == "120 → 60"
     assert row["final SWD"] == 60.25 and row["diversity ratio"] == 0.84 and row["face rate"] == 0.9
     assert row["SWD at 2x epochs"] == 50.0
+
+
+def test_stability_rows_name_the_settings_a_run_changed():
+    from facegan.gan.recipes import RECIPES
+    from facegan.report.training import recipe_label
+
+    stable = RECIPES["stable"].settings()
+    assert recipe_label("stable", stable) == "stable"
+    assert recipe_label("stable", {**stable, "lr": 4e-4}) == "stable (lr 0.0004)"
+    assert recipe_label("stable", {}) == "stable"                  # rows from before settings were kept

@@ -23,8 +23,9 @@ ROLES = ("gen", "comp")
 def gan_settings(ed: Edition, role: str) -> dict:
     """A role's training settings, from the profile (epochs apart); they name its run directory."""
     c = ed.cfg
+    lr = c.get(f"{role}_lr") if c.get(f"{role}_lr") is not None else c["lr"]
     return {"recipe": str(c[f"{role}_recipe"]), "width": float(c[f"{role}_width"]),
-            "k_g": c["k_g"], "lr": c["lr"], "beta_1": c["beta_1"], "batch_size": int(c["batch_size"]),
+            "k_g": c["k_g"], "lr": lr, "beta_1": c["beta_1"], "batch_size": int(c["batch_size"]),
             "max_batches": c[f"{role}_max_batches"], "flip": bool(c["flip"]), "seed": ed.seed}
 
 
@@ -77,6 +78,16 @@ def hidden_layers(run, z, generator_layers, discriminator_layers) -> dict[str, n
 STABILITY_RESULTS = "benchmarks/results/gan_stability.json"
 
 
+def recipe_label(name: str, settings: dict) -> str:
+    """'stable' or, for a run trained with some settings changed, 'stable (lr 0.0004)'."""
+    from facegan.gan.recipes import RECIPES
+
+    base = RECIPES[name].settings() if name in RECIPES else {}
+    changed = [f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in settings.items()
+               if k in base and base[k] != v]
+    return f"{name} ({', '.join(changed)})" if changed else name
+
+
 def stability_benchmark(root=None) -> dict | None:
     """What `benchmarks/gan_stability.py --json` measured (each recipe x seed, on one named machine),
     as the book shows it: {"machine", "settings", "header", "rows"}; None when the file is absent
@@ -96,7 +107,7 @@ def stability_benchmark(root=None) -> dict | None:
     rows = []
     for r in data["runs"]:
         swd = [s for s in r["swd"] if s is not None]
-        rows.append([r.get("data", "synthetic"), r["recipe"], r["seed"], " → ".join(f"{s:.0f}" for s in swd),
+        rows.append([r.get("data", "synthetic"), recipe_label(r["recipe"], r.get("settings", {})), r["seed"], " → ".join(f"{s:.0f}" for s in swd),
                      swd[-1] if swd else None, r["diversity"][-1], r["face_rate"][-1],
                      r.get("swd_2x"), r["images_per_s"]])
     return {"machine": data.get("machine", {}), "settings": data.get("settings", {}), "header": header,
