@@ -27,9 +27,10 @@ layers and widths, so comparing recipes is about training alone).
   0.0891 for Navier-Stokes' 0.0944; one generator each), so the recipe keeps 2e-4. Also tried,
   not better: (seed 0 after 3 epochs) hinge loss (61 / 0.75 / 53 %), Adam beta_1 0
   (65 / 0.78 / 56 %), one G step with D at 2x (100 / 0.98 / 25 %), cut-out augmentation (G
-  imitated its square holes); (seed 1 after 5 epochs, G at 2e-4) no augmentation (131 / 1.13 / 4 %), mode-seeking weight 0.5 (58 / 0.72 / 87 %: faces
-  sooner, less varied) or 2, both rates 1.5x to 3e-4 / 9e-4 (73 / 0.95 / 48 %), R1 gamma 0.1
-  or 4, spectral normalisation of D.
+  imitated its square holes); (seed 1 after 5 epochs, G at 2e-4) no augmentation
+  (131 / 1.13 / 4 %), mode-seeking weight 0.5 (58 / 0.72 / 87 %: faces sooner, less varied) or 2,
+  both rates 1.5x to 3e-4 / 9e-4 (73 / 0.95 / 48 %), R1 gamma 0.1 or 4, spectral normalisation
+  of D.
 
 A recipe is stored in the run's config.json (`recipe` and its settings); resuming or loading a run
 with another recipe fails with a message naming the setting and both values.
