@@ -43,3 +43,11 @@ def test_update_refuses_a_table_measured_differently(bench, change, named):
                 cpu=change.get("cpu", "AMD EPYC"))
     with pytest.raises(SystemExit, match=named):
         bench.merge_tables(old, new)
+
+
+def test_update_without_json_is_one_clear_error():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, str(BENCH), "--update"], capture_output=True, text=True)
+    assert out.returncode == 1 and "--update needs --json FILE" in out.stderr

@@ -23,7 +23,8 @@ ROLES = ("gen", "comp")
 def gan_settings(ed: Edition, role: str) -> dict:
     """A role's training settings, from the profile (epochs apart); they name its run directory."""
     c = ed.cfg
-    lr = c.get(f"{role}_lr") if c.get(f"{role}_lr") is not None else c["lr"]
+    lr = c.get(f"{role}_lr")                   # a role's own rate (comp_lr) wins over `lr`
+    lr = c["lr"] if lr is None else lr
     return {"recipe": str(c[f"{role}_recipe"]), "width": float(c[f"{role}_width"]),
             "k_g": c["k_g"], "lr": lr, "beta_1": c["beta_1"], "batch_size": int(c["batch_size"]),
             "max_batches": c[f"{role}_max_batches"], "flip": bool(c["flip"]), "seed": ed.seed}
@@ -107,8 +108,8 @@ def stability_benchmark(root=None) -> dict | None:
     rows = []
     for r in data["runs"]:
         swd = [s for s in r["swd"] if s is not None]
-        rows.append([r.get("data", "synthetic"), recipe_label(r["recipe"], r.get("settings", {})), r["seed"], " → ".join(f"{s:.0f}" for s in swd),
-                     swd[-1] if swd else None, r["diversity"][-1], r["face_rate"][-1],
-                     r.get("swd_2x"), r["images_per_s"]])
+        rows.append([r.get("data", "synthetic"), recipe_label(r["recipe"], r.get("settings", {})),
+                     r["seed"], " → ".join(f"{s:.0f}" for s in swd), swd[-1] if swd else None,
+                     r["diversity"][-1], r["face_rate"][-1], r.get("swd_2x"), r["images_per_s"]])
     return {"machine": data.get("machine", {}), "settings": data.get("settings", {}), "header": header,
             "rows": rows}
