@@ -90,6 +90,30 @@ def test_comp_lr_sets_the_completion_gans_rate_alone(tmp_path):
     assert run_dir(both, "comp") != run_dir(only, "comp")
 
 
+def test_comp_d_lr_sets_the_completion_gans_d_rate_alone(tmp_path):
+    from facegan.report.training import gan_settings
+
+    q = Edition("quick", workdir=str(tmp_path))
+    assert gan_settings(q, "comp")["d_lr"] == q.cfg["comp_d_lr"] is not None   # the quick profile's
+    assert gan_settings(q, "gen")["d_lr"] is None                                # the study recipe's own
+    both = Edition("smoke", workdir=str(tmp_path), overrides={"d_lr": 1e-3})
+    only = Edition("smoke", workdir=str(tmp_path), overrides={"d_lr": 1e-3, "comp_d_lr": 5e-4})
+    assert gan_settings(both, "comp")["d_lr"] == 1e-3 and gan_settings(only, "comp")["d_lr"] == 5e-4
+    assert gan_settings(only, "gen")["d_lr"] == 1e-3 and gan_settings(only, "comp")["lr"] is None
+    assert run_dir(both, "comp") != run_dir(only, "comp")
+    with pytest.raises(FaceganError, match="comp_d_lr"):
+        Edition("smoke", workdir=str(tmp_path), overrides={"comp_d_lr": "fast"})
+
+
+def test_the_rates_reach_the_trained_recipe(tmp_path):
+    from facegan.report.training import trained_gan
+
+    ed = Edition("smoke", workdir=str(tmp_path), overrides={"comp_lr": 3e-4, "comp_d_lr": 5e-4})
+    run = trained_gan(ed, "comp")
+    assert (run.recipe.lr, run.recipe.d_lr) == (3e-4, 5e-4)
+    assert json.loads((run.path / "config.json").read_text())["d_lr"] == 5e-4
+
+
 def test_stages_are_reused_not_recomputed(ed):
     cache = prepared_cache(ed)
     assert len(cache) == prepared_cache(ed).manifest["n_kept"] > 0

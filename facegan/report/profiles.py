@@ -29,6 +29,8 @@ _COMMON = {
     "k_g": None,               # generator steps per discriminator step (study: 2)
     "lr": None,                # G's Adam learning rate (study: 2e-4), for both GANs
     "comp_lr": None,           # G's Adam learning rate of the completion GAN alone (overrides lr)
+    "d_lr": None,              # D's Adam learning rate (stable: 6e-4), for both GANs
+    "comp_d_lr": None,         # D's Adam learning rate of the completion GAN alone (overrides d_lr)
     "beta_1": None,            # Adam beta_1 (study: 0.5)
     "flip": False,
     "lam": 0.01,               # the study's perceptual weight (99 % / 1 %), for the loss written out
@@ -68,13 +70,13 @@ PROFILES: dict[str, dict] = {
         "synth_n": 10_000,
         "prepare_limit": None,
         # batches of 20: the study's recipe 3 x 200 (its faces form by then, ~2.5 min on 2 cores);
-        # the stable recipe 5 x 200 (~5 min): its augmented D and mode-seeking term slow the first
+        # the stable recipe 7 x 200 (~6 min): its augmented D and mode-seeking term slow the first
         # epochs, and at 3 epochs a third of its faces were still forming (benchmarks/gan_stability.py)
         "gen_width": 0.5, "gen_epochs": 3, "gen_max_batches": 200,
-        "comp_width": 0.5, "comp_epochs": 5, "comp_max_batches": 200,
-        # 1,000 steps: with G at 4e-4 (the recipe: 2e-4) the stable recipe's faces form sooner
-        # (face rate 87-92 % against 46-84 % on 3 seeds; see facegan.gan.recipes)
-        "comp_lr": 4e-4,
+        "comp_width": 0.5, "comp_epochs": 7, "comp_max_batches": 200,
+        # 1,400 steps with G and D both at 4e-4 (the recipe: 2e-4 and 6e-4): faces form sooner at
+        # G's higher rate, and D's lower one keeps them varied (see facegan.gan.recipes)
+        "comp_lr": 4e-4, "comp_d_lr": 4e-4,
         "swd_n": 512,
         "n_show": 36,
         "n_complete": 8,
@@ -104,7 +106,7 @@ PROFILES: dict[str, dict] = {
 
 # settings whose defaults are None in every profile: the type they take when set
 _NONE_DEFAULT_TYPES = {"prepare_limit": int, "candidates": int, "iterations": int, "k_g": int, "lr": float,
-                       "comp_lr": float, "beta_1": float}
+                       "comp_lr": float, "d_lr": float, "comp_d_lr": float, "beta_1": float}
 _TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
                list: "a list like [0, 10, 100]"}
 

@@ -25,8 +25,10 @@ def gan_settings(ed: Edition, role: str) -> dict:
     c = ed.cfg
     lr = c.get(f"{role}_lr")                   # a role's own rate (comp_lr) wins over `lr`
     lr = c["lr"] if lr is None else lr
+    d_lr = c.get(f"{role}_d_lr")               # and D's (comp_d_lr) over `d_lr`
+    d_lr = c.get("d_lr") if d_lr is None else d_lr
     return {"recipe": str(c[f"{role}_recipe"]), "width": float(c[f"{role}_width"]),
-            "k_g": c["k_g"], "lr": lr, "beta_1": c["beta_1"], "batch_size": int(c["batch_size"]),
+            "k_g": c["k_g"], "lr": lr, "d_lr": d_lr, "beta_1": c["beta_1"], "batch_size": int(c["batch_size"]),
             "max_batches": c[f"{role}_max_batches"], "flip": bool(c["flip"]), "seed": ed.seed}
 
 
@@ -51,7 +53,7 @@ def trained_gan(ed: Edition, role: str = "gen"):
     print(f"training the {role} GAN ({s['recipe']} recipe, width {s['width']:g}, {epochs} epochs) in "
           f"{out.name}", file=sys.stderr)
     return train_gan(prepared_cache(ed), out, epochs=epochs, width=s["width"], batch_size=s["batch_size"],
-                     k_g=s["k_g"], lr=s["lr"], beta_1=s["beta_1"], resume=resume, seed=s["seed"],
+                     k_g=s["k_g"], lr=s["lr"], d_lr=s["d_lr"], beta_1=s["beta_1"], resume=resume, seed=s["seed"],
                      recipe=s["recipe"],
                      max_batches_per_epoch=s["max_batches"], flip=s["flip"], swd_n=ed.cfg["swd_n"],
                      verbose=2)
