@@ -70,12 +70,13 @@ PROFILES: dict[str, dict] = {
         "synth_n": 10_000,
         "prepare_limit": None,
         # batches of 20: the study's recipe 3 x 200 (its faces form by then, ~2.5 min on 2 cores);
-        # the stable recipe 7 x 200 (~6 min): its augmented D and mode-seeking term slow the first
-        # epochs, and at 3 epochs a third of its faces were still forming (benchmarks/gan_stability.py)
+        # the stable recipe 5 x 200 (~6 min): its augmented D and mode-seeking term slow the first
+        # epochs, and at 3 epochs a third of its faces were still forming (benchmarks/gan_stability.py);
+        # 7 epochs would take the book past 15 minutes on 2 cores (and diversity kept falling)
         "gen_width": 0.5, "gen_epochs": 3, "gen_max_batches": 200,
-        "comp_width": 0.5, "comp_epochs": 7, "comp_max_batches": 200,
-        # 1,400 steps with G and D both at 4e-4 (the recipe: 2e-4 and 6e-4): faces form sooner at
-        # G's higher rate, and D's lower one keeps them varied (see facegan.gan.recipes)
+        "comp_width": 0.5, "comp_epochs": 5, "comp_max_batches": 200,
+        # 1,000 steps with G and D both at 4e-4 (the recipe: 2e-4 and 6e-4): faces form sooner at
+        # G's higher rate, and at D's lower one they stay more varied (see facegan.gan.recipes)
         "comp_lr": 4e-4, "comp_d_lr": 4e-4,
         "swd_n": 512,
         "n_show": 36,
