@@ -17,7 +17,8 @@ a mean per recipe, and LAST one line comparing `stable` with `study`.
     python benchmarks/gan_stability.py --recipes stable --precision mixed_bfloat16 --tag bf16
 
 Defaults are the quick profile's budget for its completion GAN, the same for every recipe: width 0.5,
-5 epochs x 200 batches of 20 (and for that GAN's recipe, `stable`, the profile's G rate `comp_lr`),
+5 epochs x 200 batches of 20 (and for that GAN's recipe, `stable`, the profile's rates `comp_lr`
+and `comp_d_lr`; a table's rows name any rate that differs from the recipe's),
 synthetic CelebA of 10,000 faces (rendered and prepared once under work/bench/). `--json` writes
 every run's per-epoch numbers and the machine they ran on; the training chapter of the book shows
 the table from benchmarks/results/gan_stability.json.
