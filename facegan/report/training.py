@@ -23,12 +23,13 @@ ROLES = ("gen", "comp")
 def gan_settings(ed: Edition, role: str) -> dict:
     """A role's training settings, from the profile (epochs apart); they name its run directory."""
     c = ed.cfg
-    lr = c.get(f"{role}_lr")                   # a role's own rate (comp_lr) wins over `lr`
-    lr = c["lr"] if lr is None else lr
-    d_lr = c.get(f"{role}_d_lr")               # and D's (comp_d_lr) over `d_lr`
-    d_lr = c.get("d_lr") if d_lr is None else d_lr
+
+    def own(key):                              # a role's own rate (comp_lr) wins over the shared one (lr)
+        value = c.get(f"{role}_{key}")
+        return c.get(key) if value is None else value
+
     return {"recipe": str(c[f"{role}_recipe"]), "width": float(c[f"{role}_width"]),
-            "k_g": c["k_g"], "lr": lr, "d_lr": d_lr, "beta_1": c["beta_1"], "batch_size": int(c["batch_size"]),
+            "k_g": c["k_g"], "lr": own("lr"), "d_lr": own("d_lr"), "beta_1": c["beta_1"], "batch_size": int(c["batch_size"]),
             "max_batches": c[f"{role}_max_batches"], "flip": bool(c["flip"]), "seed": ed.seed}
 
 
