@@ -119,6 +119,12 @@ def test_a_recorded_recipe_without_a_newer_setting_had_it_off():
     del recorded["mode_seeking"]                 # a run made before the setting existed
     assert recipe_from_config(recorded).mode_seeking == 0.0
     assert recipe_from_config({"recipe": "stable"}) == RECIPES["stable"]
+    # a stable run from before the augmentation's reach was a setting: DiffAugment's 1/8, no fade
+    for key in ("translation", "color_fade"):
+        del recorded[key]
+    old = recipe_from_config(recorded)
+    assert (old.translation, old.color_fade) == (0.125, 0) != (RECIPES["stable"].translation,
+                                                               RECIPES["stable"].color_fade)
 
 
 def linear_critic(scale):
@@ -166,13 +172,49 @@ def test_augmentation_changes_images_is_differentiable_and_identity_without_poli
     assert all(gr is not None and float(tf.reduce_max(tf.abs(gr))) > 0 for gr in grads)
 
 
+def test_augmentation_reach_translation_ratio_and_colour_strength():
+    rng = np.random.default_rng(1)
+    x = tf.constant(rng.uniform(-1, 1, (4, 80, 80, 3)).astype(np.float32))
+    u = tf.constant(rng.uniform(0, 1, (4, AUG_UNIFORMS)).astype(np.float32))
+    # strength 1 is DiffAugment's colour transform, written out here; 0 is the identity
+    b, s, c = (u[:, i][:, None, None, None] for i in range(3))
+    y = x + (b - 0.5)
+    y = (y - tf.reduce_mean(y, 3, keepdims=True)) * (2 * s) + tf.reduce_mean(y, 3, keepdims=True)
+    m = tf.reduce_mean(y, [1, 2, 3], keepdims=True)
+    np.testing.assert_allclose(diff_augment(x, "color", u), (y - m) * (c + 0.5) + m, atol=1e-5)
+    np.testing.assert_allclose(diff_augment(x, "color", u, color_strength=0.0), x, atol=1e-6)
+    half = diff_augment(x, "color", u, color_strength=0.5) - x
+    assert 0 < float(tf.reduce_max(tf.abs(half))) < float(tf.reduce_max(tf.abs(diff_augment(x, "color", u) - x)))
+    # a shift never exceeds ratio * size: a lone bright pixel moves at most 5 px at 1/16
+    dot = np.zeros((64, 80, 80, 3), np.float32)
+    dot[:, 40, 40] = 1.0
+    uu = tf.constant(rng.uniform(0, 1, (64, AUG_UNIFORMS)).astype(np.float32))
+    for ratio, reach in ((0.0625, 5), (0.125, 10)):
+        moved = np.asarray(diff_augment(tf.constant(dot), "translation", uu, translation_ratio=ratio))
+        ys, xs = np.nonzero(moved[..., 0])[1:]
+        assert len(ys) == 64 and max(np.abs(ys - 40).max(), np.abs(xs - 40).max()) == reach
+    np.testing.assert_array_equal(diff_augment(x, "translation", u, translation_ratio=0.0), x)
+
+
+def test_colour_fade_schedule_and_its_checks():
+    assert get_recipe("study").color_strength(10**6) == 1.0          # no fade: always full
+    r = get_recipe("study", color_fade=400)
+    assert [float(r.color_strength(t)) for t in (0, 100, 200, 400, 10**5)] == [1.0, 0.75, 0.5, 0.0, 0.0]
+    with pytest.raises(FaceganError, match="color_fade"):
+        get_recipe("stable", color_fade=-1)
+    with pytest.raises(FaceganError, match="translation"):
+        get_recipe("stable", translation=0.6)
+
+
 def test_stable_step_augments_real_and_fake_alike_and_sampling_does_not(monkeypatch):
     calls = []
 
-    def spy(images, policy, u=None):
+    def spy(images, policy, u=None, **reach):
         calls.append((images, policy))
-        return diff_augment(images, policy, u)
+        reaches.append(reach)
+        return diff_augment(images, policy, u, **reach)
 
+    reaches = []
     monkeypatch.setattr(trainer_module, "diff_augment", spy)
     gan = build_gan(W, recipe="stable", jit_compile=False)
     data = step_data(gan)
@@ -180,7 +222,14 @@ def test_stable_step_augments_real_and_fake_alike_and_sampling_does_not(monkeypa
     r = gan.recipe
     assert len(calls) == 2 * r.n_critic + r.k_g            # real + fake per D update, fake per G update
     assert all(policy == r.augment for _, policy in calls)
+    # the recipe's reach, the same for real and fake (step 0: the colour fade has not begun)
+    assert all(x["translation_ratio"] == r.translation and float(x["color_strength"]) == 1.0 for x in reaches)
     np.testing.assert_array_equal(calls[0][0], data[0])     # the real batch itself is augmented
+    # half way through the fade every augmentation of one step reaches half as far
+    reaches.clear()
+    gan.d_optimizer.iterations.assign(r.color_fade // 2 * r.n_critic)
+    gan.train_step(data)
+    assert [float(x["color_strength"]) for x in reaches] == [0.5] * (2 * r.n_critic + r.k_g)
     calls.clear()
     z = data[1][:, 0]
     out = gan(z)

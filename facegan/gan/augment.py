@@ -8,8 +8,10 @@ the same transforms hit the real images. Applied only inside the training step: 
 completion see G's plain output.
 
 Policies (comma separated): ``color`` (brightness, saturation, contrast), ``translation`` (shift
-by up to 1/8 of the size, zero-padded), ``cutout`` (a grey square of half the size). Images are
-in [-1, 1] (0 = mid grey), as in the paper's TensorFlow code.
+by up to a share of the size, 1/8 in DiffAugment, zero-padded), ``cutout`` (a grey square of half
+the size). Images are in [-1, 1] (0 = mid grey), as in the paper's TensorFlow code. A recipe sets
+the translation's reach and can fade the colour transforms out over its first steps
+(`facegan.gan.recipes`).
 """
 from __future__ import annotations
 
@@ -26,18 +28,20 @@ def _col(u, i):
     return u[:, i][:, None, None, None]
 
 
-def brightness(x, u):
-    return x + (_col(u, 0) - 0.5)
+# colour transforms at `strength` s: s = 1 is DiffAugment's (brightness +-0.5, saturation x [0, 2],
+# contrast x [0.5, 1.5]); s scales each change's range about the identity, and s = 0 is the identity
+def brightness(x, u, strength=1.0):
+    return x + (_col(u, 0) - 0.5) * strength
 
 
-def saturation(x, u):
+def saturation(x, u, strength=1.0):
     mean = tf.reduce_mean(x, axis=3, keepdims=True)
-    return (x - mean) * (_col(u, 1) * 2.0) + mean
+    return (x - mean) * (1.0 + (_col(u, 1) * 2.0 - 1.0) * strength) + mean
 
 
-def contrast(x, u):
+def contrast(x, u, strength=1.0):
     mean = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
-    return (x - mean) * (_col(u, 2) + 0.5) + mean
+    return (x - mean) * (1.0 + (_col(u, 2) - 0.5) * strength) + mean
 
 
 def translation(x, u, ratio: float = TRANSLATION_RATIO):
@@ -66,16 +70,22 @@ def cutout(x, u, ratio: float = CUTOUT_RATIO):
     return x * tf.cast(tf.logical_not(hole), x.dtype)[..., None]
 
 
-_FNS = {"color": (brightness, saturation, contrast), "translation": (translation,), "cutout": (cutout,)}
+def color(x, u, strength=1.0):
+    for fn in (brightness, saturation, contrast):
+        x = fn(x, u, strength)
+    return x
 
 
-def diff_augment(x, policy: str, u=None):
+def diff_augment(x, policy: str, u=None, translation_ratio: float = TRANSLATION_RATIO,
+                 color_strength=1.0):
     """x augmented by `policy`, a differentiable function of x.
 
     `u`: (B, AUG_UNIFORMS) uniform(0, 1) numbers that decide each image's transform (columns:
     brightness, saturation, contrast, 2 x translation, 2 x cutout). The trainer draws them in the
     input pipeline, so a tf.distribute step augments exactly as a single-device step; None draws
-    them here."""
+    them here. `translation_ratio`: the largest shift as a share of the size; `color_strength`
+    (a number or a scalar tensor, so a schedule can change it inside a compiled step): how far
+    the colour transforms reach (1 = DiffAugment's, 0 = none)."""
     parts = check_policy(policy)
     if not parts:
         return x
@@ -83,6 +93,10 @@ def diff_augment(x, policy: str, u=None):
         u = tf.random.uniform([tf.shape(x)[0], AUG_UNIFORMS])
     u = tf.cast(u, x.dtype)
     for part in parts:
-        for fn in _FNS[part]:
-            x = fn(x, u)
+        if part == "color":
+            x = color(x, u, tf.cast(color_strength, x.dtype))
+        elif part == "translation":
+            x = translation(x, u, translation_ratio)
+        else:
+            x = cutout(x, u)
     return x

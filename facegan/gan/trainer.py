@@ -146,9 +146,13 @@ class GAN(keras.Model):
         u = tf.zeros((b, 0)) if u is None else tf.cast(u, tf.float32)
         return tf.cast(real, tf.float32), tf.cast(z, tf.float32), u
 
-    def augment(self, images, u):
+    def augment(self, images, u, color_strength=1.0):
         """D's view of a batch: DiffAugment by the recipe's policy (identity without one)."""
-        return diff_augment(images, self.recipe.augment, u) if self.recipe.augment else images
+        r = self.recipe
+        if not r.augment:
+            return images
+        return diff_augment(images, r.augment, u, translation_ratio=r.translation,
+                            color_strength=color_strength)
 
     def train_step(self, data):
         real, z, u = self._unpack(data)
@@ -156,6 +160,8 @@ class GAN(keras.Model):
         scale = 1.0 / tf.distribute.get_strategy().num_replicas_in_sync
         g, d = self.generator, self.discriminator
         per_aug = AUG_UNIFORMS if r.augment else 0
+        # one colour reach for the whole step (the recipe's fade, by steps taken so far)
+        strength = r.color_strength(tf.cast(self.d_optimizer.iterations, tf.float32) / self.n_critic)
         col = 0
 
         def take(n):
@@ -169,7 +175,8 @@ class GAN(keras.Model):
             u_real, u_fake = take(per_aug), take(per_aug)
             alpha = take(1) if r.gp_weight else None
             with tf.GradientTape() as tape:            # one fused D pass over real + fake
-                x_real, x_fake = self.augment(real, u_real), self.augment(fake, u_fake)
+                x_real = self.augment(real, u_real, strength)
+                x_fake = self.augment(fake, u_fake, strength)
                 x_real = tf.cast(x_real, x_fake.dtype)  # G's image dtype (float32 by design)
                 logits = d(tf.concat([x_real, x_fake], axis=0), training=True)
                 real_logits, fake_logits = tf.split(tf.cast(logits, tf.float32), 2, axis=0)
@@ -192,7 +199,7 @@ class GAN(keras.Model):
             with tf.GradientTape() as tape:
                 z_j = z[:, self.n_critic + j]
                 generated = g(z_j, training=True)
-                fake = self.augment(generated, u_fake)
+                fake = self.augment(generated, u_fake, strength)
                 loss = self._g_loss(tf.cast(d(fake, training=True), tf.float32))
                 total = loss
                 if r.mode_seeking:
