@@ -289,3 +289,6 @@ def test_stability_rows_name_the_settings_a_run_changed():
     assert recipe_label("stable", stable) == "stable"
     assert recipe_label("stable", {**stable, "lr": 4e-4}) == "stable (lr 0.0004)"
     assert recipe_label("stable", {}) == "stable"                  # rows from before settings were kept
+    # a row from before a setting existed ran with it off: the label says how it differs from now
+    before = {k: v for k, v in stable.items() if k not in ("translation", "color_fade")}
+    assert recipe_label("stable", before) == "stable (translation 0.125, color_fade 0)"

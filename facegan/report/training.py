@@ -83,11 +83,16 @@ STABILITY_RESULTS = "benchmarks/results/gan_stability.json"
 
 
 def recipe_label(name: str, settings: dict) -> str:
-    """'stable' or, for a run trained with some settings changed, 'stable (lr 0.0004)'."""
-    from facegan.gan.recipes import RECIPES
+    """'stable' or, for a run trained with some settings changed, 'stable (lr 0.0004)'. A setting
+    the record lacks did not exist when it ran, so it was off (`recipe_from_config`): a run from
+    before the recipe changed is labelled with what differs from the recipe now."""
+    from facegan.gan.recipes import RECIPES, recipe_from_config
 
-    base = RECIPES[name].settings() if name in RECIPES else {}
-    changed = [f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in settings.items()
+    if name not in RECIPES:
+        return name
+    base = RECIPES[name].settings()
+    ran = recipe_from_config({**settings, "recipe": name}).settings()
+    changed = [f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in ran.items()
                if k in base and base[k] != v]
     return f"{name} ({', '.join(changed)})" if changed else name
 
