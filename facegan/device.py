@@ -16,6 +16,12 @@ from pathlib import Path
 
 from facegan.errors import FaceganError
 
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity where the OS tells, else all of them)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 # The study kept 84,975 good-quality crops of CelebA's 202,599; CelebA's train partition holds
 # 162,770 of them (80.3 %). facegan trains on the train partition of the filtered crops.
 PAPER_KEPT = 84_975
@@ -77,8 +83,7 @@ def device_info() -> DeviceInfo:
     return DeviceInfo(python=platform.python_version(), tensorflow=tf.__version__,
                       keras=keras.__version__, cuda_build=build.get("cuda_version"),
                       cudnn_build=build.get("cudnn_version"), gpus=gpus,
-                      cpu_cores=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                      else (os.cpu_count() or 1),
+                      cpu_cores=usable_cores(),
                       nvidia_device=has_nvidia_device())
 
 

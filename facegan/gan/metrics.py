@@ -16,11 +16,10 @@ genuinely new faces do.
 """
 from __future__ import annotations
 
-import os
-
 import cv2
 import numpy as np
 
+from facegan.device import usable_cores
 from facegan.errors import FaceganError
 
 NHOOD = 7                # neighbourhood (patch) size
@@ -100,8 +99,7 @@ def sliced_wasserstein(a: np.ndarray, b: np.ndarray, dir_repeats: int = DIR_REPE
         pa, pb = np.sort(dirs_t @ a.T, axis=1), np.sort(dirs_t @ b.T, axis=1)
         return float(np.mean(np.abs(pa - pb)))
 
-    workers = min(dir_repeats, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                  else (os.cpu_count() or 1))
+    workers = min(dir_repeats, usable_cores())
     if workers <= 1:
         return float(np.mean([one(d) for d in all_dirs]))
     with ThreadPoolExecutor(workers) as pool:
