@@ -96,3 +96,20 @@ def test_diversity_detects_mode_collapse():
     collapsed = np.clip(np.repeat(fresh[:3], 14, axis=0)[:40].astype(np.int16)
                         + rng.integers(-3, 4, (40, 80, 80, 3)), 0, 255).astype(np.uint8)
     assert diversity(collapsed, real)["diversity"] < 0.2
+
+
+@pytest.mark.parametrize("normalise", ["each", "reference"])
+def test_swd_reference_gives_exactly_swd_with_or_without_kept_projections(normalise, monkeypatch):
+    """The per-epoch monitor's precomputed real side must not change the metric by one bit."""
+    from facegan.gan import metrics
+    a, b, c = faces(16, 7), faces(16, 8), faces(16, 9).astype(np.float32) / 127.5 - 1
+    ref = metrics.SWDReference(a, seed=4, normalise=normalise)
+    assert ref.sorted is not None
+    for other in (b, c, b):                       # reused: the kept projections stay intact
+        assert ref.distance(other) == swd(a, other, seed=4, normalise=normalise)
+    monkeypatch.setattr(metrics, "SORTED_CACHE_BYTES", 0)
+    small = metrics.SWDReference(a, seed=4, normalise=normalise)
+    assert small.sorted is None and small.distance(c) == swd(a, c, seed=4, normalise=normalise)
+    assert ref.distance(a.copy())["swd"] == 0.0
+    with pytest.raises(FaceganError, match="equal size"):
+        ref.distance(b[:8])

@@ -68,42 +68,106 @@ def pyramid_descriptors(images, nhoods_per_image: int = NHOODS_PER_IMAGE, seed: 
     out = []
     for chunks in per_level:
         d = np.concatenate(chunks).astype(np.float32)
-        out.append(_normalise(d, d).reshape(len(d), -1) if normalise else d)
+        out.append(_normalise(d, *_stats(d)).reshape(len(d), -1) if normalise else d)
     return out
 
 
-def _normalise(d: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    mean = ref.mean(axis=(0, 2, 3), keepdims=True)
-    std = ref.std(axis=(0, 2, 3), keepdims=True) + 1e-8
+def _stats(ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and std (+1e-8) of (N, C, 7, 7) descriptors."""
+    return ref.mean(axis=(0, 2, 3), keepdims=True), ref.std(axis=(0, 2, 3), keepdims=True) + 1e-8
+
+
+def _normalise(d: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
     return (d - mean) / std
+
+
+def _directions(dim: int, seed: int, dir_repeats: int, dirs_per_repeat: int) -> list[np.ndarray]:
+    """`dir_repeats` sets of random unit directions, each (dirs, dim) so that a projection is a row."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(dir_repeats):
+        dirs = rng.standard_normal((dim, dirs_per_repeat)).astype(np.float32)
+        dirs /= np.linalg.norm(dirs, axis=0, keepdims=True)
+        out.append(np.ascontiguousarray(dirs.T))
+    return out
+
+
+def _sorted_projections(x: np.ndarray, dirs_t: np.ndarray) -> np.ndarray:
+    return np.sort(dirs_t @ x.T, axis=1)
+
+
+def _threaded(fn, items) -> list:
+    """fn over items in threads (NumPy releases the GIL while it sorts and multiplies)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = min(len(items), usable_cores())
+    if workers <= 1:
+        return [fn(x) for x in items]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(fn, items))
+
+
+def _sliced(a, b, dirs: list[np.ndarray], sorted_a: list[np.ndarray] | None = None) -> float:
+    """Mean over the direction sets of mean |sort(a . d) - sort(b . d)|; `sorted_a`: a's sorted
+    projections when already known. Sorting is most of SWD's cost."""
+    def one(i):
+        pa = sorted_a[i] if sorted_a is not None else _sorted_projections(a, dirs[i])
+        pb = _sorted_projections(b, dirs[i])
+        np.subtract(pb, pa, out=pb)              # in place: the projections are large
+        return float(np.mean(np.abs(pb, out=pb)))
+    return float(np.mean(_threaded(one, list(range(len(dirs))))))
 
 
 def sliced_wasserstein(a: np.ndarray, b: np.ndarray, dir_repeats: int = DIR_REPEATS,
                        dirs_per_repeat: int = DIRS_PER_REPEAT, seed: int = 0) -> float:
-    """Sliced Wasserstein distance between two equal-sized descriptor sets (N, D).
-
-    Sorting the projections is most of the cost of SWD; the repeats run in threads (NumPy releases
-    the GIL while it sorts and multiplies), each projection sorted as a contiguous row."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    """Sliced Wasserstein distance between two equal-sized descriptor sets (N, D)."""
     if a.shape != b.shape:
         raise FaceganError(f"SWD needs equal-sized descriptor sets, got {a.shape} and {b.shape}")
-    rng = np.random.default_rng(seed)
-    all_dirs = []
-    for _ in range(dir_repeats):
-        dirs = rng.standard_normal((a.shape[1], dirs_per_repeat)).astype(np.float32)
-        dirs /= np.linalg.norm(dirs, axis=0, keepdims=True)
-        all_dirs.append(np.ascontiguousarray(dirs.T))
+    return _sliced(a, b, _directions(a.shape[1], seed, dir_repeats, dirs_per_repeat))
 
-    def one(dirs_t):                     # (dirs, D) @ (D, N): each projection is a contiguous row
-        pa, pb = np.sort(dirs_t @ a.T, axis=1), np.sort(dirs_t @ b.T, axis=1)
-        return float(np.mean(np.abs(pa - pb)))
 
-    workers = min(dir_repeats, usable_cores())
-    if workers <= 1:
-        return float(np.mean([one(d) for d in all_dirs]))
-    with ThreadPoolExecutor(workers) as pool:
-        return float(np.mean(list(pool.map(one, all_dirs))))
+# sorted projections kept by an SWDReference up to this size (512 crops: 0.4 GB; 4096: not kept)
+SORTED_CACHE_BYTES = 1 << 30
+
+
+class SWDReference:
+    """The real side of SWD computed once, for a metric taken every epoch against the same real
+    images: their descriptors, per-channel statistics and (when they fit in SORTED_CACHE_BYTES)
+    their sorted projections, which halve the cost of each later `distance`. `distance(b)` is
+    exactly `swd(images_a, b, ...)` with the same settings."""
+
+    def __init__(self, images_a, nhoods_per_image: int = NHOODS_PER_IMAGE, seed: int = 0,
+                 normalise: str = "each", keep_sorted: bool = True):
+        if normalise not in ("each", "reference"):
+            raise FaceganError(f"normalise must be 'each' or 'reference', got {normalise!r}")
+        if len(images_a) == 0:
+            raise FaceganError("SWD needs a non-empty reference image set")
+        self.n, self.nhoods, self.seed, self.normalise = len(images_a), nhoods_per_image, seed, normalise
+        self.resolution = _as_float_images(images_a[:1]).shape[1]
+        self.levels, self.stats, self.dirs = [], [], []
+        for i, a in enumerate(pyramid_descriptors(images_a, nhoods_per_image, seed, normalise=False)):
+            self.stats.append(_stats(a))
+            self.levels.append(_normalise(a, *self.stats[-1]).reshape(len(a), -1))
+            self.dirs.append(_directions(self.levels[-1].shape[1], seed + 7 * i, DIR_REPEATS,
+                                         DIRS_PER_REPEAT))
+        size = sum(len(a) for a in self.levels) * DIR_REPEATS * DIRS_PER_REPEAT * 4
+        self.sorted = None
+        if keep_sorted and size <= SORTED_CACHE_BYTES:
+            self.sorted = [_threaded(lambda d, a=a: _sorted_projections(a, d), dirs)
+                           for a, dirs in zip(self.levels, self.dirs)]
+
+    def distance(self, images_b) -> dict:
+        """{"swd": mean over levels, "swd_80": finest level, ..., "swd_20": coarsest} (x 10^3)."""
+        if len(images_b) != self.n:
+            raise FaceganError(f"SWD needs two non-empty sets of equal size, got {self.n} "
+                               f"and {len(images_b)} images")
+        out = {}
+        db = pyramid_descriptors(images_b, self.nhoods, self.seed, normalise=False)
+        for i, (a, b) in enumerate(zip(self.levels, db)):
+            b = _normalise(b, *(_stats(b) if self.normalise == "each" else self.stats[i])).reshape(len(b), -1)
+            sorted_a = self.sorted[i] if self.sorted is not None else None
+            out[f"swd_{self.resolution >> i}"] = 1e3 * _sliced(a, b, self.dirs[i], sorted_a)
+        return {"swd": float(np.mean(list(out.values()))), **out}
 
 
 def swd(images_a, images_b, nhoods_per_image: int = NHOODS_PER_IMAGE, seed: int = 0,
@@ -114,7 +178,7 @@ def swd(images_a, images_b, nhoods_per_image: int = NHOODS_PER_IMAGE, seed: int 
     statistics, so a global brightness/contrast change is invisible and only structure counts;
     `"reference"` standardises both with the statistics of `images_a` (the real images), so colour
     and brightness errors count too. The same random patch positions are used for both sets, so
-    identical sets give exactly 0.
+    identical sets give exactly 0. (To compare many sets with one real set, use `SWDReference`.)
     Returns {"swd": mean over levels, "swd_80": finest level, "swd_40": ..., "swd_20": coarsest}.
     """
     if normalise not in ("each", "reference"):
@@ -122,16 +186,7 @@ def swd(images_a, images_b, nhoods_per_image: int = NHOODS_PER_IMAGE, seed: int 
     if len(images_a) != len(images_b) or len(images_a) == 0:
         raise FaceganError(f"SWD needs two non-empty sets of equal size, got {len(images_a)} "
                            f"and {len(images_b)} images")
-    da = pyramid_descriptors(images_a, nhoods_per_image, seed, normalise=False)
-    db = pyramid_descriptors(images_b, nhoods_per_image, seed, normalise=False)
-    res = _as_float_images(images_a[:1]).shape[1]
-    out = {}
-    for i, (a, b) in enumerate(zip(da, db)):
-        a, b = (_normalise(a, a), _normalise(b, b)) if normalise == "each" else (_normalise(a, a), _normalise(b, a))
-        a, b = a.reshape(len(a), -1), b.reshape(len(b), -1)
-        out[f"swd_{res >> i}"] = 1e3 * sliced_wasserstein(a, b, seed=seed + 7 * i)
-    out = {"swd": float(np.mean(list(out.values()))), **out}
-    return out
+    return SWDReference(images_a, nhoods_per_image, seed, normalise, keep_sorted=False).distance(images_b)
 
 
 def nearest_distances(queries, references, chunk: int = 512) -> np.ndarray:
