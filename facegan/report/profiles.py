@@ -69,11 +69,14 @@ PROFILES: dict[str, dict] = {
         "requires_gpu": False,
         "synth_n": 10_000,
         "prepare_limit": None,
-        # batches of 20: the study's recipe 3 x 200 (its faces form by then, ~2.5 min on 2 cores);
-        # the stable recipe 5 x 200 (~6 min): its augmented D and mode-seeking term slow the first
-        # epochs, and at 3 epochs a third of its faces were still forming (benchmarks/gan_stability.py);
-        # 7 epochs would take the book past 15 minutes on 2 cores (and diversity kept falling)
-        "gen_width": 0.5, "gen_epochs": 3, "gen_max_batches": 200,
+        # batches of 20: the study's recipe 2 x 200 (~2.5 min on 2 cores): its faces form by then and
+        # it has begun to collapse (seeds 0 / 1 / 2: diversity 0.66 / 0.45 / 0.60 after epoch 2 and
+        # 0.50 / 0.42 / 0.46 after a 3rd, which took the book past 15 minutes on a slow day).
+        # The stable recipe 5 x 200 (~7 min): its augmented D and mode-seeking term slow the first
+        # epochs; at 3 epochs a third of its faces were still forming (benchmarks/gan_stability.py),
+        # and at 4 the face rate was 91 / 80 / 87 % (seeds 0 / 1 / 2); 7 epochs would take the book
+        # past 15 minutes on 2 cores (and diversity kept falling)
+        "gen_width": 0.5, "gen_epochs": 2, "gen_max_batches": 200,
         "comp_width": 0.5, "comp_epochs": 5, "comp_max_batches": 200,
         # 1,000 steps with G and D both at 4e-4 (the recipe: 2e-4 and 6e-4): faces form sooner at
         # G's higher rate, and at D's lower one they stay more varied (see facegan.gan.recipes)
