@@ -181,8 +181,6 @@ def swd(images_a, images_b, nhoods_per_image: int = NHOODS_PER_IMAGE, seed: int 
     identical sets give exactly 0. (To compare many sets with one real set, use `SWDReference`.)
     Returns {"swd": mean over levels, "swd_80": finest level, "swd_40": ..., "swd_20": coarsest}.
     """
-    if normalise not in ("each", "reference"):
-        raise FaceganError(f"normalise must be 'each' or 'reference', got {normalise!r}")
     if len(images_a) != len(images_b) or len(images_a) == 0:
         raise FaceganError(f"SWD needs two non-empty sets of equal size, got {len(images_a)} "
                            f"and {len(images_b)} images")
