@@ -52,7 +52,10 @@ def test_recipes_are_what_they_say():
     (dict(recipe="study", loss="wgan"), "needs gp_weight > 0"),
     (dict(recipe="study", augment="rotate"), "unknown augmentation 'rotate'"),
     (dict(recipe="stable", ema=1.0), r"ema .* must be in \[0, 1\)"),
-    (dict(recipe="study", n_critic=0), "n_critic must be >= 1"),
+    (dict(recipe="study", n_critic=0), "n_critic must be a whole number >= 1, got 0"),
+    (dict(recipe="study", k_g=1.5), "k_g must be a whole number >= 1, got 1.5"),
+    (dict(recipe="stable", r1_share=0.0), r"r1_share .* must be in \(0, 1\], got 0.0"),
+    (dict(recipe="stable", r1_share=1.5), r"r1_share .* must be in \(0, 1\], got 1.5"),
     (dict(recipe="stable", mode_seeking=-1.0), "mode_seeking must be >= 0"),
 ])
 def test_bad_recipe_settings_are_named(bad, message):
@@ -77,6 +80,23 @@ def test_one_step_changes_both_networks(recipe):
     assert int(gan.g_optimizer.iterations) == gan.k_g
     if RECIPES[recipe].gp_weight:
         assert "penalty" in logs and float(logs["penalty"]) >= 0
+
+
+def test_r1_share_computes_the_penalty_on_that_share_of_the_real_batch():
+    from facegan.gan.trainer import r1_count
+
+    assert [int(r1_count(tf.zeros((n, 1)), share)) for n, share in ((20, 0.5), (4, 0.5), (4, 0.1), (3, 1.0))] == [10, 2, 1, 3]
+    outcomes = {}
+    for share in (1.0, 0.5):
+        gan = build_gan(W, recipe="study", r1_gamma=1.0, r1_share=share, jit_compile=False)
+        data = step_data(gan)              # the study recipe has no augmentation: D sees `real` itself
+        full, half = float(r1_penalty(gan.discriminator, data[0])), float(r1_penalty(gan.discriminator, data[0][:2]))
+        logs = gan.train_step(data)
+        outcomes[share] = (float(logs["penalty"]), full, half, weights(gan.discriminator))
+    assert outcomes[1.0][0] == pytest.approx(outcomes[1.0][1], rel=1e-4)
+    assert outcomes[0.5][0] == pytest.approx(outcomes[0.5][2], rel=1e-4)
+    assert abs(outcomes[0.5][2] - outcomes[0.5][1]) > 1e-3 * outcomes[0.5][1]     # the share matters
+    assert not all(np.array_equal(a, b) for a, b in zip(outcomes[1.0][3], outcomes[0.5][3]))
 
 
 def test_mode_seeking_term_is_large_for_copies_small_for_distinct_images_and_reaches_g():
@@ -122,6 +142,7 @@ def test_a_recorded_recipe_without_a_newer_setting_had_it_off():
     # a stable run from before the augmentation's reach was a setting: DiffAugment's 1/8, no fade
     for key in ("translation", "color_fade"):
         del recorded[key]
+    assert recipe_from_config(recorded).r1_share == 1.0    # before r1_share: R1 on the whole real batch
     old = recipe_from_config(recorded)
     assert (old.translation, old.color_fade) == (0.125, 0) != (RECIPES["stable"].translation,
                                                                RECIPES["stable"].color_fade)

@@ -108,10 +108,24 @@ def test_comp_d_lr_sets_the_completion_gans_d_rate_alone(tmp_path):
 def test_the_rates_reach_the_trained_recipe(tmp_path):
     from facegan.report.training import trained_gan
 
-    ed = Edition("smoke", workdir=str(tmp_path), overrides={"comp_lr": 3e-4, "comp_d_lr": 5e-4})
+    ed = Edition("smoke", workdir=str(tmp_path), overrides={"comp_lr": 3e-4, "comp_d_lr": 5e-4,
+                                                            "comp_r1_share": 0.5})
     run = trained_gan(ed, "comp")
-    assert (run.recipe.lr, run.recipe.d_lr) == (3e-4, 5e-4)
-    assert json.loads((run.path / "config.json").read_text())["d_lr"] == 5e-4
+    assert (run.recipe.lr, run.recipe.d_lr, run.recipe.r1_share) == (3e-4, 5e-4, 0.5)
+    config = json.loads((run.path / "config.json").read_text())
+    assert (config["d_lr"], config["r1_share"]) == (5e-4, 0.5)
+
+
+def test_comp_r1_share_sets_the_completion_gans_r1_share_alone(tmp_path):
+    from facegan.report.training import gan_settings
+
+    only = Edition("smoke", workdir=str(tmp_path), overrides={"comp_r1_share": 0.5})
+    assert gan_settings(only, "comp")["r1_share"] == 0.5 and gan_settings(only, "gen")["r1_share"] is None
+    both = Edition("smoke", workdir=str(tmp_path), overrides={"r1_share": 0.25})
+    assert gan_settings(both, "comp")["r1_share"] == gan_settings(both, "gen")["r1_share"] == 0.25
+    assert run_dir(both, "comp") != run_dir(only, "comp")
+    with pytest.raises(FaceganError, match="comp_r1_share"):
+        Edition("smoke", workdir=str(tmp_path), overrides={"comp_r1_share": "half"})
 
 
 def test_stages_are_reused_not_recomputed(ed):

@@ -96,6 +96,7 @@ class Recipe:
     beta_2: float = 0.999
     gp_weight: float = 0.0       # lambda of the WGAN-GP gradient penalty (0 = none)
     r1_gamma: float = 0.0        # gamma of the R1 penalty gamma/2 * ||grad D(real)||^2 (0 = none)
+    r1_share: float = 1.0        # share of the real batch R1 is computed on (an unbiased mean; 0.5 halves its cost)
     augment: str = ""            # DiffAugment policy for D's inputs, e.g. 'translation,color,cutout'
     translation: float = 0.125   # the translation's largest shift, a share of the size (DiffAugment's 1/8)
     color_fade: int = 0          # steps over which the colour transforms fade linearly out (0 = never)
@@ -108,11 +109,15 @@ class Recipe:
         if self.loss == "wgan" and self.gp_weight <= 0:
             raise FaceganError(f"recipe {self.name!r}: the 'wgan' loss needs gp_weight > 0 (Gulrajani: 10)")
         for k in ("k_g", "n_critic"):
-            if int(getattr(self, k)) < 1:
-                raise FaceganError(f"recipe {self.name!r}: {k} must be >= 1, got {getattr(self, k)}")
+            v = getattr(self, k)
+            if isinstance(v, bool) or int(v) != v or int(v) < 1:
+                raise FaceganError(f"recipe {self.name!r}: {k} must be a whole number >= 1, got {v}")
         for k in ("lr", "d_lr"):
             if not float(getattr(self, k)) > 0:
                 raise FaceganError(f"recipe {self.name!r}: {k} must be > 0, got {getattr(self, k)}")
+        if not 0.0 < float(self.r1_share) <= 1.0:
+            raise FaceganError(f"recipe {self.name!r}: r1_share (the share of the real batch R1 is "
+                               f"computed on) must be in (0, 1], got {self.r1_share}")
         if not float(self.mode_seeking) >= 0:
             raise FaceganError(f"recipe {self.name!r}: mode_seeking must be >= 0, got {self.mode_seeking}")
         if not 0.0 <= float(self.ema) < 1.0:

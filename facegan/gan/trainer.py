@@ -185,8 +185,8 @@ class GAN(keras.Model):
                 if r.gp_weight:
                     penalty = gradient_penalty(d, x_real, x_fake, alpha[:, :, None, None])
                     total = total + r.gp_weight * penalty
-                if r.r1_gamma:
-                    penalty = r1_penalty(d, x_real)
+                if r.r1_gamma:                         # on the recipe's share of the real batch
+                    penalty = r1_penalty(d, x_real if r.r1_share == 1 else x_real[:r1_count(real, r.r1_share)])
                     total = total + 0.5 * r.r1_gamma * penalty
                 # Keras sums gradients over replicas; loss scaling (mixed_float16) is a no-op otherwise
                 scaled = self.d_optimizer.scale_loss(total * scale)
@@ -230,6 +230,12 @@ class GAN(keras.Model):
         decay = tf.minimum(self.recipe.ema, (1.0 + t) / (10.0 + t))
         for e, w in zip(self.ema_generator.weights, self.generator.weights):
             e.assign(decay * e + (1.0 - decay) * w)
+
+
+def r1_count(batch, share: float):
+    """How many images of `batch` the R1 penalty sees: round(share x batch size), at least 1."""
+    n = tf.cast(tf.round(share * tf.cast(tf.shape(batch)[0], tf.float32)), tf.int32)
+    return tf.maximum(n, 1)
 
 
 def make_strategy(strategy):
