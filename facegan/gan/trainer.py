@@ -348,7 +348,9 @@ def train_gan(cache, out_dir, epochs, width=1.0, batch_size=20, k_g=None, lr=Non
     records the result. Writes the run directory described in `facegan.gan.runs`. `strategy`:
     None, 'mirrored' or a tf.distribute.Strategy (batch_size is the global batch). `swd_n` held-out
     real crops (val, else test partition) are compared with G by SWD every `metrics_every` epochs
-    (0 disables), with the diversity ratio and, on `face_n` samples (0 disables), the face rate.
+    (0 disables), with the diversity ratio and, on `face_n` samples (0 disables), the face rate;
+    after training RUN/metrics.json checks memorisation and diversity on `memo_n` samples, and the
+    face rate on the same samples (unless face_n is 0).
     `tensorboard`: a directory for Keras' TensorBoard logs. `callbacks` are extra Keras callbacks,
     run after facegan's own. `precision`: 'float32' (default), 'mixed_bfloat16' or 'mixed_float16'
     (Keras mixed precision for the training step only: the weights are float32 variables and the
@@ -447,7 +449,9 @@ def train_gan(cache, out_dir, epochs, width=1.0, batch_size=20, k_g=None, lr=Non
 def _write_memorisation(run: Run, train, heldout: np.ndarray, n: int, seed: int, face_n: int = 0) -> None:
     """RUN/metrics.json: the memorisation check of the final G (the sampler: EMA G where kept)
     against (a subset of) the train set, its diversity (mode-collapse) ratio against held-out
-    crops, and its face rate on `face_n` samples."""
+    crops, and (when `face_n` > 0) its face rate on all of those n samples: the final figure, so
+    measured on more samples than the per-epoch `face_n` (256 against 100: a standard error of about
+    2 points instead of 3.4 near a rate of 87 %)."""
     from facegan.gan.face_rate import face_rate
     from facegan.gan.metrics import diversity, memorisation
     from facegan.gan.models import sample_z
@@ -460,7 +464,7 @@ def _write_memorisation(run: Run, train, heldout: np.ndarray, n: int, seed: int,
     fake = run.generator.predict(sample_z(len(held), seed + 3), batch_size=128, verbose=0)
     result = {**memorisation(fake, ref, held), **diversity(fake, held)}
     if face_n:
-        result.update(face_rate=face_rate(fake[:face_n]), n_face_rate=min(int(face_n), len(fake)))
+        result.update(face_rate=face_rate(fake), n_face_rate=len(fake))
     result.update(n_generated=len(held), n_train_reference=len(ref),
                   epochs=len(run.history))
     write_json(run.path / "metrics.json", result)
