@@ -104,7 +104,7 @@ class Recipe:
     beta_2: float = 0.999
     gp_weight: float = 0.0       # lambda of the WGAN-GP gradient penalty (0 = none)
     r1_gamma: float = 0.0        # gamma of the R1 penalty gamma/2 * ||grad D(real)||^2 (0 = none)
-    r1_share: float = 1.0        # share of the real batch R1 is computed on (an unbiased mean; 0.5 halves its cost)
+    r1_share: float = 1.0        # share of the real batch R1 is computed on (an unbiased mean, cheaper below 1)
     augment: str = ""            # DiffAugment policy for D's inputs, e.g. 'translation,color,cutout'
     translation: float = 0.125   # the translation's largest shift, a share of the size (DiffAugment's 1/8)
     color_fade: int = 0          # steps over which the colour transforms fade linearly out (0 = never)
