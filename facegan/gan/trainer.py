@@ -186,7 +186,7 @@ class GAN(keras.Model):
                     penalty = gradient_penalty(d, x_real, x_fake, alpha[:, :, None, None])
                     total = total + r.gp_weight * penalty
                 if r.r1_gamma:                         # on the recipe's share of the real batch
-                    penalty = r1_penalty(d, x_real if r.r1_share == 1 else x_real[:r1_count(real, r.r1_share)])
+                    penalty = r1_penalty(d, x_real[:r1_count(x_real, r.r1_share)])
                     total = total + 0.5 * r.r1_gamma * penalty
                 # Keras sums gradients over replicas; loss scaling (mixed_float16) is a no-op otherwise
                 scaled = self.d_optimizer.scale_loss(total * scale)
