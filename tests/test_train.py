@@ -12,7 +12,7 @@ from facegan.gan.callbacks import RaiseAfterEpoch
 from facegan.cli import main
 from facegan.gan.models import build_generator, load_model_weights
 from facegan.gan.runs import best_epoch
-from facegan.gan.trainer import build_gan, execution_steps, load_run, noisy_dataset, train_gan
+from facegan.gan.trainer import build_gan, load_run, train_gan
 
 W = 0.125        # tiny GAN: every count / 8
 # the study's recipe: these tests pin today's behaviour (tests/test_recipes.py covers the others)
@@ -63,28 +63,6 @@ def test_generator_updated_k_g_times_per_discriminator_update(k_g):
     gan.fit(ds, steps_per_epoch=3, epochs=2, verbose=0, shuffle=False)
     assert int(gan.d_optimizer.iterations) == 6
     assert int(gan.g_optimizer.iterations) == 6 * k_g
-
-
-@pytest.mark.parametrize("steps, expected", [(200, 10), (3, 3), (12, 6), (13, 1), (1, 1)])
-def test_execution_steps_divide_the_epoch(steps, expected):
-    assert execution_steps(steps) == expected
-
-
-def test_steps_per_execution_trains_the_same_weights_and_steps():
-    """Several steps per call into TensorFlow: bit-identical weights (stable recipe: augmentation
-    uniforms and a colour fade that reads the step counter) and exactly the epoch's steps."""
-    x = np.random.default_rng(1).uniform(-1, 1, (24, 80, 80, 3)).astype(np.float32)
-    trained = {}
-    for n in (1, execution_steps(6)):
-        gan = build_gan(W, recipe="stable", color_fade=8, jit_compile=False, seed=5, steps_per_execution=n)
-        images = tf.data.Dataset.from_tensor_slices(x).repeat().batch(4)
-        data = noisy_dataset(images, gan.n_critic + gan.k_g, gan.z_dim, 5, n_uniforms=gan.n_uniforms)
-        gan.fit(data, steps_per_epoch=6, epochs=2, verbose=0, shuffle=False)
-        assert int(gan.d_optimizer.iterations) == 12, n
-        trained[n] = weights(gan.ema_generator) + weights(gan.discriminator)
-    assert execution_steps(6) == 6
-    for a, b in zip(trained[1], trained[6]):
-        np.testing.assert_array_equal(a, b)
 
 
 def test_d_step_ignores_g_and_g_steps_ignore_d():

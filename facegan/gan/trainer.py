@@ -253,11 +253,10 @@ def make_strategy(strategy):
 
 
 def build_gan(width=1.0, z_dim=Z_DIM, k_g=None, lr=None, beta_1=None, seed=0, jit_compile="auto",
-              recipe=None, precision="float32", steps_per_execution=1, **recipe_settings):
+              recipe=None, precision="float32", **recipe_settings):
     """G, D and the compiled GAN for a recipe (default 'stable'; settings given here override the
     recipe's), computing in `precision` (one of PRECISIONS; mixed_float16 scales the losses).
-    `steps_per_execution`: training steps per call into TensorFlow (Keras' setting; see
-    `execution_steps`). Call inside `strategy.scope()` to distribute."""
+    Call inside `strategy.scope()` to distribute."""
     from facegan.gan.models import build_discriminator, build_generator
 
     recipe = get_recipe(recipe, k_g=k_g, lr=lr, beta_1=beta_1, **recipe_settings)
@@ -267,21 +266,9 @@ def build_gan(width=1.0, z_dim=Z_DIM, k_g=None, lr=None, beta_1=None, seed=0, ji
     if jit_compile == "auto":   # XLA pays off on GPUs; on CPUs TF's own kernels were 2x faster here
         jit_compile = (tf.distribute.get_strategy().num_replicas_in_sync == 1
                        and bool(tf.config.list_logical_devices("GPU")))
-    gan.compile(jit_compile=bool(jit_compile), steps_per_execution=int(steps_per_execution))
+    gan.compile(jit_compile=bool(jit_compile))
     gan.build()
     return gan
-
-
-MAX_STEPS_PER_EXECUTION = 10
-
-
-def execution_steps(steps_per_epoch: int, limit: int = MAX_STEPS_PER_EXECUTION) -> int:
-    """Training steps per call into TensorFlow: the largest divisor of the epoch's steps up to `limit`.
-    Fewer calls from Python make a step about 8 % faster on 2 CPU cores (0.92x the time, width 0.5,
-    batch 20) with bit-identical weights; it must divide the epoch because Keras 3 runs whole
-    executions (10 steps per execution in an epoch of 3 trains 10 steps)."""
-    steps = int(steps_per_epoch)
-    return max(d for d in range(1, max(1, min(limit, steps)) + 1) if steps % d == 0)
 
 
 def noisy_dataset(images: tf.data.Dataset, n_z: int, z_dim: int, seed: int, start_step: int = 0,
@@ -416,7 +403,7 @@ def train_gan(cache, out_dir, epochs, width=1.0, batch_size=20, k_g=None, lr=Non
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
         gan = build_gan(width, Z_DIM, seed=seed, jit_compile=jit_compile, recipe=recipe,
-                        precision=precision, steps_per_execution=execution_steps(steps))
+                        precision=precision)
     images = make_dataset(train, batch_size, partition=None, shuffle=True, flip=flip,
                           seed=seed + 7919 * start, repeat=True)
     data = noisy_dataset(images, gan.n_critic + gan.k_g, Z_DIM, seed, start_step=start * steps,
