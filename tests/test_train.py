@@ -100,6 +100,13 @@ def test_train_writes_the_run_directory(cache, tmp_path):
         load_run(out, epoch=7)
 
 
+def test_face_n_0_measures_no_face_rate(cache, tmp_path):
+    run = train_gan(cache, tmp_path / "run", epochs=1, **{**SMALL, "face_n": 0})
+    final = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert "diversity" in final and "face_rate" not in final and "n_face_rate" not in final
+    assert "face_rate" not in run.history[0]
+
+
 @pytest.mark.slow
 def test_resume_after_kill_loses_no_epoch(cache, tmp_path):
     out = tmp_path / "run"
