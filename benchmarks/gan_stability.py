@@ -209,7 +209,8 @@ def main(argv=None) -> None:
         args.seeds, args.width, args.epochs, args.batches, args.swd_n, args.double = [args.seeds[0]], 0.25, 1, 40, 128, False
     sets = parse_sets(args.set)
     quick = PROFILES["quick"]            # the quick profile's completion GAN: its G and D rates too
-    for key, setting in (("comp_lr", "lr"), ("comp_d_lr", "d_lr"), ("comp_r1_share", "r1_share")):
+    for key, setting in (("comp_lr", "lr"), ("comp_d_lr", "d_lr"), ("comp_r1_share", "r1_share"),
+                         ("comp_ema_warmup", "ema_warmup")):
         if quick.get(key) is not None and quick["comp_recipe"] in args.recipes:
             sets.setdefault(quick["comp_recipe"], {}).setdefault(setting, quick[key])
     if args.update and args.json is None:

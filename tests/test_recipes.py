@@ -57,6 +57,7 @@ def test_recipes_are_what_they_say():
     (dict(recipe="stable", r1_share=0.0), r"r1_share .* must be in \(0, 1\], got 0.0"),
     (dict(recipe="stable", r1_share=1.5), r"r1_share .* must be in \(0, 1\], got 1.5"),
     (dict(recipe="stable", mode_seeking=-1.0), "mode_seeking must be >= 0"),
+    (dict(recipe="stable", ema_warmup=1.0), r"ema_warmup .* must be > 1, got 1.0"),
 ])
 def test_bad_recipe_settings_are_named(bad, message):
     with pytest.raises(FaceganError, match=message):
@@ -127,6 +128,19 @@ def test_mode_seeking_changes_the_generator_step_only_when_on():
     assert same(outcomes[0][1], outcomes[2][1])                     # D's update (first) does not
 
 
+@pytest.mark.parametrize("k", [10.0, 20.0])
+def test_the_ema_warm_up_sets_how_much_of_each_step_the_average_takes(k):
+    """After one step (t = 1) the average moves (1 - (1 + 1) / (k + 1)) of the way to G's new weights:
+    a larger k follows G more closely early on."""
+    gan = build_gan(W, recipe="stable", ema_warmup=k, jit_compile=False)
+    start = weights(gan.generator)
+    gan.train_step(step_data(gan))
+    share = 1.0 - 2.0 / (k + 1.0)
+    for s0, g1, e1 in zip(start, weights(gan.generator), weights(gan.ema_generator)):
+        np.testing.assert_allclose(e1, s0 + share * (g1 - s0), atol=1e-6)
+    assert np.abs(weights(gan.generator)[0] - start[0]).max() > 1e-4     # G did move
+
+
 def test_mode_seeking_needs_two_samples_per_batch(cache, tmp_path):
     with pytest.raises(FaceganError, match="--batch must be at least 2"):
         train_gan(cache, tmp_path / "r", epochs=1, recipe="stable", face_n=0, **{**BASE, "batch_size": 1})
@@ -143,6 +157,8 @@ def test_a_recorded_recipe_without_a_newer_setting_had_it_off():
     for key in ("translation", "color_fade"):
         del recorded[key]
     assert recipe_from_config(recorded).r1_share == 1.0    # before r1_share: R1 on the whole real batch
+    del recorded["ema_warmup"]
+    assert recipe_from_config(recorded).ema_warmup == 10.0  # before ema_warmup: (1 + t) / (10 + t)
     old = recipe_from_config(recorded)
     assert (old.translation, old.color_fade) == (0.125, 0) != (RECIPES["stable"].translation,
                                                                RECIPES["stable"].color_fade)

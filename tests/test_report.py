@@ -116,6 +116,19 @@ def test_the_rates_reach_the_trained_recipe(tmp_path):
     assert (config["d_lr"], config["r1_share"]) == (5e-4, 0.5)
 
 
+def test_comp_ema_warmup_reaches_the_completion_gans_recipe_alone(tmp_path):
+    from facegan.report.training import gan_settings, trained_gan
+
+    ed = Edition("smoke", workdir=str(tmp_path), overrides={"comp_ema_warmup": 25})
+    assert gan_settings(ed, "comp")["ema_warmup"] == 25.0 and gan_settings(ed, "gen")["ema_warmup"] is None
+    assert run_dir(ed, "comp") != run_dir(Edition("smoke", workdir=str(tmp_path)), "comp")
+    run = trained_gan(ed, "comp")
+    assert run.recipe.ema_warmup == 25.0
+    assert json.loads((run.path / "config.json").read_text())["ema_warmup"] == 25.0
+    with pytest.raises(FaceganError, match="comp_ema_warmup"):
+        Edition("smoke", workdir=str(tmp_path), overrides={"comp_ema_warmup": "long"})
+
+
 def test_comp_r1_share_sets_the_completion_gans_r1_share_alone(tmp_path):
     from facegan.report.training import gan_settings
 

@@ -107,6 +107,22 @@ def test_face_n_0_measures_no_face_rate(cache, tmp_path):
     assert "face_rate" not in run.history[0]
 
 
+def test_face_rate_n_measures_the_final_face_rate_on_that_many_samples(cache, tmp_path, monkeypatch):
+    from facegan.gan.models import sample_z
+
+    seen = []
+    monkeypatch.setattr("facegan.gan.face_rate.face_rate", lambda x: seen.append(np.asarray(x)) or 0.5)
+    out = tmp_path / "run2"
+    train_gan(cache, out, epochs=1, face_rate_n=12, **SMALL)
+    final = json.loads((out / "metrics.json").read_text())
+    assert final["n_face_rate"] == 12 and final["n_generated"] == SMALL["memo_n"] and final["face_rate"] == 0.5
+    # the last call is the final one: 12 samples from the memorisation check's draw (seed + 3), G's own
+    np.testing.assert_allclose(seen[-1], load_run(out).generator.predict(sample_z(12, 3), verbose=0), atol=1e-5)
+    with pytest.raises(FaceganError, match="face_rate_n must be >= 1"):
+        train_gan(cache, tmp_path / "run3", epochs=1, face_rate_n=0, **SMALL)
+    assert not (tmp_path / "run3").exists()        # refused before anything was written
+
+
 @pytest.mark.slow
 def test_resume_after_kill_loses_no_epoch(cache, tmp_path):
     out = tmp_path / "run"

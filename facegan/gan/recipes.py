@@ -124,6 +124,7 @@ class Recipe:
     translation: float = 0.125   # the translation's largest shift, a share of the size (DiffAugment's 1/8)
     color_fade: int = 0          # steps over which the colour transforms fade linearly out (0 = never)
     ema: float = 0.0             # decay of G's weight average used for sampling (0 = no EMA)
+    ema_warmup: float = 10.0     # the average's warm-up: decay min(ema, (1 + t) / (ema_warmup + t)) at step t
     mode_seeking: float = 0.0    # weight of the mode-seeking term in G's loss (Mao et al. 2019; 0 = none)
 
     def __post_init__(self):
@@ -145,6 +146,9 @@ class Recipe:
             raise FaceganError(f"recipe {self.name!r}: mode_seeking must be >= 0, got {self.mode_seeking}")
         if not 0.0 <= float(self.ema) < 1.0:
             raise FaceganError(f"recipe {self.name!r}: ema (the average's decay) must be in [0, 1), got {self.ema}")
+        if not float(self.ema_warmup) > 1.0:      # k = 1 would keep the initial weights forever
+            raise FaceganError(f"recipe {self.name!r}: ema_warmup (the k of the average's warm-up "
+                               f"(1 + t) / (k + t)) must be > 1, got {self.ema_warmup}")
         check_policy(self.augment)
         if not 0.0 <= float(self.translation) < 0.5:
             raise FaceganError(f"recipe {self.name!r}: translation (the largest shift, a share of the "

@@ -30,7 +30,7 @@ def gan_settings(ed: Edition, role: str) -> dict:
 
     return {"recipe": str(c[f"{role}_recipe"]), "width": float(c[f"{role}_width"]),
             "k_g": c["k_g"], "lr": own("lr"), "d_lr": own("d_lr"), "beta_1": c["beta_1"],
-            "r1_share": own("r1_share"), "batch_size": int(c["batch_size"]),
+            "r1_share": own("r1_share"), "ema_warmup": own("ema_warmup"), "batch_size": int(c["batch_size"]),
             "max_batches": c[f"{role}_max_batches"], "flip": bool(c["flip"]), "seed": ed.seed}
 
 
@@ -56,8 +56,9 @@ def trained_gan(ed: Edition, role: str = "gen"):
           f"{out.name}", file=sys.stderr)
     return train_gan(prepared_cache(ed), out, epochs=epochs, width=s["width"], batch_size=s["batch_size"],
                      k_g=s["k_g"], lr=s["lr"], d_lr=s["d_lr"], beta_1=s["beta_1"], resume=resume, seed=s["seed"],
-                     recipe=s["recipe"], r1_share=s["r1_share"],
+                     recipe=s["recipe"], r1_share=s["r1_share"], ema_warmup=s["ema_warmup"],
                      max_batches_per_epoch=s["max_batches"], flip=s["flip"], swd_n=ed.cfg["swd_n"],
+                     face_rate_n=ed.cfg["face_rate_n"],
                      verbose=2)
 
 
