@@ -79,6 +79,18 @@ layers and widths, so comparing recipes is about training alone).
   against 92 / 87 / 87 %; shorter ones (~t / 14, ~t / 19, on the mode-seeking-0.7 runs) were within a
   point either way; G itself, unaveraged: 86 / 87 / 74 %.
 
+  Later tries (the same data, three runs side by side; SWD and diversity on 512 samples, face rate
+  on 300; baseline after 5 epochs 30 / 0.85 / 89 %, 31 / 0.87 / 87 %, 33 / 0.83 / 87 %), not kept:
+  more epochs trade variety for faces (epoch 6: 32 / 0.80 / 89 %, 28 / 0.87 / 91 %, 32 / 0.79 /
+  89 %; epoch 7: 28 / 0.77 / 94 %, 29 / 0.84 / 91 %, 27 / 0.80 / 93 %) and would take the book past
+  15 minutes on a slow day; a mode-seeking weight rising from 0.5 to 1.5 over the first 1,000 steps
+  (32 / 0.84 / 89 %, 30 / 0.86 / 86 %, 35 / 0.88 / 84 %); a shorter average (`ema_warmup` 20 or 30:
+  about the last t / 19 or t / 29 steps) was a little more varied with as many faces on average
+  but not on every seed (k 20: 29 / 0.86 / 85 %, 31 / 0.88 / 90 %, 32 / 0.85 / 88 %; k 30: 29 / 0.85 /
+  87 %, 31 / 0.90 / 89 %, 32 / 0.86 / 88 %); BigGAN's standing statistics (G's BatchNorm statistics
+  recomputed from 4,096 samples of the averaged G; seeds 0 and 2) changed the face rate by a point
+  or less.
+
 A recipe is stored in the run's config.json (`recipe` and its settings); resuming or loading a run
 with another recipe fails with a message naming the setting and both values.
 """
