@@ -59,7 +59,7 @@ PROFILES: dict[str, dict] = {
         "gen_width": 0.25, "gen_epochs": 1, "gen_max_batches": 3,
         "comp_width": 0.25, "comp_epochs": 1, "comp_max_batches": 3,
         "swd_n": 64,
-        "face_rate_n": None,       # the final face rate on the memorisation check's 256 samples
+        "face_rate_n": None,       # the final face rate on the memorisation check's samples (up to 256)
         "n_show": 8,
         "n_complete": 4,
         "candidates": 8, "iterations": 20, "snapshots": [0, 5, 10, 20],
@@ -93,7 +93,7 @@ PROFILES: dict[str, dict] = {
         "swd_n": 512,
         # the final face rate on 1,024 samples (~12 s per GAN on 2 cores): a standard error of ~1 point
         # near 87 %, against 2.1 on 256 (seed 1's stable G: 84 % on 256 samples in one book, 87 % on
-        # 300 others, 87 % on 1,024 in a run alone -- the same 85 % bar, judged on one noisy draw)
+        # 300 others; 87 % on 1,024 in the next book -- one draw of 256 can miss an 85 % bar by noise)
         "face_rate_n": 1024,
         "n_show": 36,
         "n_complete": 8,
