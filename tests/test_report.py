@@ -129,6 +129,14 @@ def test_comp_ema_warmup_reaches_the_completion_gans_recipe_alone(tmp_path):
         Edition("smoke", workdir=str(tmp_path), overrides={"comp_ema_warmup": "long"})
 
 
+def test_the_profiles_face_rate_n_reaches_the_final_face_rate(tmp_path):
+    from facegan.report.training import trained_gan
+
+    run = trained_gan(Edition("smoke", workdir=str(tmp_path), overrides={"face_rate_n": 6}), "comp")
+    final = json.loads((run.path / "metrics.json").read_text())
+    assert final["n_face_rate"] == 6 and final["n_generated"] > 6
+
+
 def test_comp_r1_share_sets_the_completion_gans_r1_share_alone(tmp_path):
     from facegan.report.training import gan_settings
 

@@ -468,13 +468,12 @@ def _write_memorisation(run: Run, train, heldout: np.ndarray, n: int, seed: int,
     rng = np.random.default_rng(seed)
     ref = np.asarray(train.crops[np.sort(rng.choice(len(train), min(len(train), 5000), replace=False))])
     held = heldout[rng.choice(len(heldout), min(n, len(heldout)), replace=False)]
-    fake = run.generator.predict(sample_z(len(held), seed + 3), batch_size=128, verbose=0)
+    n_faces = len(held) if face_rate_n is None else int(face_rate_n)
+    drawn = run.generator.predict(sample_z(max(len(held), n_faces), seed + 3), batch_size=128, verbose=0)
+    fake = drawn[:len(held)]                     # one draw: the check's samples come first
     result = {**memorisation(fake, ref, held), **diversity(fake, held)}
     if with_face_rate:
-        faces = fake
-        if face_rate_n is not None and int(face_rate_n) != len(fake):
-            faces = run.generator.predict(sample_z(int(face_rate_n), seed + 3), batch_size=128, verbose=0)
-        result.update(face_rate=face_rate(faces), n_face_rate=len(faces))
+        result.update(face_rate=face_rate(drawn[:n_faces]), n_face_rate=n_faces)
     result.update(n_generated=len(held), n_train_reference=len(ref),
                   epochs=len(run.history))
     write_json(run.path / "metrics.json", result)
