@@ -5,6 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PROFILE ?= quick
 DATA ?=
+SEED ?=
 
 .PHONY: book test venv clean smoke-book bench
 
@@ -18,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 book: venv
-	$(VENV)/bin/facegan book --profile $(PROFILE) $(if $(DATA),--data $(DATA),)
+	$(VENV)/bin/facegan book --profile $(PROFILE) $(if $(DATA),--data $(DATA),) $(if $(SEED),--seed $(SEED),)
 
 test: venv
 	$(PY) -m pytest -q tests notebooks --nbval-lax

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from facegan.data.celeba import (ATTRIBUTE_NAMES, ATTRIBUTES_FILE, LANDMARKS_FILE, PARTITION_FILE, read_celeba,
-                            write_celeba_lists)
+from facegan.data.celeba import ATTRIBUTE_NAMES, ATTRIBUTES_FILE, LANDMARKS_FILE, PARTITION_FILE, read_celeba
+from helpers import write_celeba_lists
 from facegan.errors import FaceganError
 
 GLASSES = ATTRIBUTE_NAMES.index("Eyeglasses")

@@ -25,9 +25,9 @@ SCRIPT = textwrap.dedent(r"""
     RECIPE, SETTINGS, LR = sys.argv[2], json.loads(sys.argv[3]), float(sys.argv[4])
     rng = np.random.default_rng(0)
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    single = build_gan(W, k_g=K, seed=0, jit_compile=False, recipe=RECIPE, **SETTINGS)
+    single = build_gan(W, RECIPE, k_g=K, seed=0, jit_compile=False, **SETTINGS)
     with strategy.scope():
-        multi = build_gan(W, k_g=K, seed=1, jit_compile=False, recipe=RECIPE, **SETTINGS)   # other init, then copied
+        multi = build_gan(W, RECIPE, k_g=K, seed=1, jit_compile=False, **SETTINGS)   # other init, then copied
     x = rng.uniform(-1, 1, (2, B, 80, 80, 3)).astype(np.float32)
     z = rng.uniform(-1, 1, (2, B, single.n_critic + K, 100)).astype(np.float32)
     u = rng.uniform(0, 1, (2, B, single.n_uniforms)).astype(np.float32)
@@ -67,8 +67,10 @@ SCRIPT = textwrap.dedent(r"""
     n = 24
     write_cache(cache, rng.integers(0, 255, (n, 80, 80, 3), dtype=np.uint8), [str(i) for i in range(n)],
                 [0] * 16 + [1] * 8, np.zeros((n, 5, 2)), np.zeros((n, 4)), {})
-    run = train_gan(cache, sys.argv[1] + "/run", epochs=1, width=W, batch_size=8, strategy=strategy,
-                    swd_n=8, memo_n=0, sample_n=4, face_n=0, verbose=0, recipe=RECIPE, **SETTINGS)
+    from facegan.gan.spec import TrainSpec
+    spec = TrainSpec.from_settings(epochs=1, width=W, batch_size=8, swd_n=8, memo_n=0, sample_n=4,
+                                   face_n=0, recipe=RECIPE, **SETTINGS)
+    run = train_gan(cache, sys.argv[1] + "/run", spec, strategy=strategy, verbose=0)
     out["run_epochs"] = [h["epoch"] for h in run.history]
     out["run_recipe"] = run.config["recipe"]
     print("RESULT " + json.dumps(out))

@@ -7,7 +7,8 @@ from celeba_copies import kaggle_copy, official_copy
 
 from facegan.cli import main
 from facegan.data.cache import load_cache
-from facegan.data.celeba import ATTRIBUTE_NAMES, read_celeba, write_celeba_lists
+from facegan.data.celeba import ATTRIBUTE_NAMES, read_celeba
+from helpers import write_celeba_lists
 from facegan.data.layout import IMAGE_DIR, KAGGLE, OFFICIAL, find_layout
 from facegan.data.prepare import prepare
 from facegan.errors import FaceganError

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from facegan.data.cache import load_cache
-from facegan.data.celeba import ATTRIBUTE_NAMES, LANDMARKS_FILE, write_celeba_lists
+from facegan.data.celeba import ATTRIBUTE_NAMES, LANDMARKS_FILE
+from helpers import write_celeba_lists
 from facegan.cli import main
 from facegan.data.crop import crop_boxes
 from facegan.data.prepare import prepare, read_quality_csv

@@ -1,4 +1,5 @@
-"""Profile settings: `facegan book --set KEY=VALUE` parsing and validation, typed from the defaults."""
+"""Profile settings: `facegan book --set KEY=VALUE` parsing and validation, typed from the defaults
+(plain settings) or from the dataclass that holds them (`gen.KEY`, `comp.KEY`, `completion.KEY`)."""
 from __future__ import annotations
 
 import pytest
@@ -10,45 +11,65 @@ from facegan.report import profiles as P
 def test_every_setting_has_a_type():
     """A new profile key whose type cannot be inferred would make --set accept anything."""
     for name, prof in P.PROFILES.items():
-        for key in prof:
-            typ, _ = P.setting_type(key)
-            assert typ in (int, float, bool, str, list), (name, key, typ)
+        for key, value in prof.items():
+            keys = [f"{key}.{k}" for k in value] if isinstance(value, dict) else [key]
+            for k in keys:
+                typ, _ = P.setting_type(k)
+                assert typ in (int, float, bool, str, list), (name, k, typ)
+
+
+def test_every_profile_entry_is_a_valid_spec_and_method():
+    from facegan.completion.methods import get_method
+    from facegan.gan.spec import TrainSpec
+
+    for name in P.PROFILES:
+        cfg = P.get_profile(name)
+        for role in P.ROLES:
+            assert TrainSpec.from_settings(**cfg[role]).recipe.name == cfg[role]["recipe"]
+        settings = dict(cfg["completion"])
+        assert get_method(settings.pop("method"), **settings).name == cfg["completion"]["method"]
 
 
 def test_set_parses_each_type():
-    got = P.parse_settings("smoke", ["gen_epochs=3", "lam=1", "lr=2e-4", "flip=true",
-                                     "snapshots=[0, 5, 10]", "gen_max_batches=null", "eval_split=test",
-                                     "prepare_limit=500"])
-    assert got == {"gen_epochs": 3, "lam": 1.0, "lr": 2e-4, "flip": True, "snapshots": [0, 5, 10],
-                   "gen_max_batches": None, "eval_split": "test", "prepare_limit": 500}
-    assert isinstance(got["lam"], float)
+    got = P.parse_settings("smoke", ["gen.epochs=3", "comp.lr=2e-4", "comp.flip=true",
+                                     "snapshots=[0, 5, 10]", "gen.max_batches=null", "eval_split=test",
+                                     "prepare_limit=500", "completion.iterations=7"])
+    assert got == {"gen.epochs": 3, "comp.lr": 2e-4, "comp.flip": True, "snapshots": [0, 5, 10],
+                   "gen.max_batches": None, "eval_split": "test", "prepare_limit": 500,
+                   "completion.iterations": 7}
+    assert isinstance(P.parse_settings("smoke", ["comp.lr=1"])["comp.lr"], float)
 
 
 def test_set_values_reach_the_profile():
-    over = P.parse_settings("quick", ["gen_epochs=7", "comp_max_batches=null"])
+    over = P.parse_settings("quick", ["gen.epochs=7", "comp.max_batches=null"])
     cfg = P.get_profile("quick", **over)
-    assert cfg["gen_epochs"] == 7 and cfg["comp_max_batches"] is None
-    assert P.get_profile("quick")["comp_max_batches"] == 200          # the profile itself is untouched
+    assert cfg["gen"]["epochs"] == 7 and cfg["comp"]["max_batches"] is None
+    assert P.get_profile("quick")["comp"]["max_batches"] == 200          # the profile itself is untouched
 
 
 def test_unknown_key_lists_the_valid_ones():
     with pytest.raises(FaceganError) as e:
-        P.parse_settings("quick", ["gen_epoch=3"])
+        P.parse_settings("quick", ["gen.epoch=3"])
     msg = str(e.value)
-    assert "gen_epoch" in msg and "valid settings:" in msg
-    assert "gen_epochs" in msg and "candidates" in msg and "snapshots" in msg
+    assert "gen.epoch" in msg and "valid settings:" in msg
+    assert "epochs" in msg and "candidates" in msg and "snapshots" in msg and "gen.KEY" in msg
     assert "description" not in msg.split("valid settings:")[1]         # not a setting one changes
+    with pytest.raises(FaceganError, match="unknown profile setting.*gen_epochs"):
+        P.parse_settings("quick", ["gen_epochs=3"])                     # the roles' own keys only
+    with pytest.raises(FaceganError, match="unknown profile setting.*gen.seed"):
+        P.parse_settings("quick", ["gen.seed=3"])                       # one seed per edition
 
 
 @pytest.mark.parametrize("item, key, expected", [
-    ("gen_epochs=1.5", "gen_epochs", "an integer"),
-    ("gen_epochs=ten", "gen_epochs", "an integer"),
-    ("gen_epochs=null", "gen_epochs", "an integer"),
-    ("lam=abc", "lam", "a number"),
-    ("flip=2", "flip", "true or false"),
+    ("gen.epochs=1.5", "gen.epochs", "a whole number"),
+    ("gen.epochs=ten", "gen.epochs", "a whole number"),
+    ("gen.epochs=null", "gen.epochs", "a whole number"),
+    ("comp.lr=abc", "comp.lr", "a number"),
+    ("comp.flip=2", "comp.flip", "true or false"),
     ("snapshots=[0.5]", "snapshots", "a list"),
-    ("gen_max_batches=1.5", "gen_max_batches", "an integer or null"),
-    ("seed=true", "seed", "an integer"),
+    ("gen.max_batches=1.5", "gen.max_batches", "a whole number or null"),
+    ("seed=true", "seed", "a whole number"),
+    ("completion.candidates=many", "completion.candidates", "a whole number"),
 ])
 def test_bad_value_names_key_and_type(item, key, expected):
     with pytest.raises(FaceganError) as e:
@@ -56,17 +77,24 @@ def test_bad_value_names_key_and_type(item, key, expected):
     assert f"'{key}' expects {expected}" in str(e.value)
 
 
+def test_a_value_the_spec_refuses_names_the_entry():
+    with pytest.raises(FaceganError, match=r"profile setting 'comp.lr'.*lr must be > 0"):
+        P.get_profile("quick", **{"comp.lr": -1.0})
+    with pytest.raises(FaceganError, match=r"profile setting 'completion'.*candidates"):
+        P.get_profile("quick", **{"completion.candidates": 0})
+
+
 def test_malformed_set():
     with pytest.raises(FaceganError, match="KEY=VALUE"):
-        P.parse_settings("quick", ["gen_epochs"])
+        P.parse_settings("quick", ["gen.epochs"])
 
 
 def test_notebook_overrides_are_checked_too():
-    with pytest.raises(FaceganError, match="'gen_width' expects a number"):
-        P.get_profile("smoke", gen_width="wide")
+    with pytest.raises(FaceganError, match="'gen.width' expects a number"):
+        P.get_profile("smoke", **{"gen.width": "wide"})
     with pytest.raises(FaceganError, match="unknown profile setting"):
         P.get_profile("smoke", not_a_setting=1)
-    assert P.get_profile("smoke", gen_epochs=None)["gen_epochs"] == 1     # None: not set
+    assert P.get_profile("smoke", **{"gen.epochs": None})["gen"]["epochs"] == 1     # None: not set
 
 
 def test_only_paper_requires_a_gpu():
@@ -76,7 +104,9 @@ def test_only_paper_requires_a_gpu():
 
 def test_recipes_are_named_per_gan_and_checked():
     cfg = P.get_profile("quick")
-    assert (cfg["gen_recipe"], cfg["comp_recipe"]) == ("study", "stable")
-    assert P.parse_settings("quick", ["comp_recipe=wgan-gp"]) == {"comp_recipe": "wgan-gp"}
-    with pytest.raises(FaceganError, match="'gen_recipe' expects a training recipe, one of study, wgan-gp, stable"):
-        P.parse_settings("quick", ["gen_recipe=fancy"])
+    assert (cfg["gen"]["recipe"], cfg["comp"]["recipe"]) == ("study", "stable")
+    assert P.parse_settings("quick", ["comp.recipe=wgan-gp"]) == {"comp.recipe": "wgan-gp"}
+    with pytest.raises(FaceganError, match="'gen.recipe' expects a training recipe, one of study, wgan-gp, stable"):
+        P.parse_settings("quick", ["gen.recipe=fancy"])
+    with pytest.raises(FaceganError, match="'completion.method' expects completion method name"):
+        P.parse_settings("quick", ["completion.method=fancy"])

@@ -8,16 +8,27 @@ import tensorflow as tf
 
 from facegan import FaceganError
 from facegan.data.cache import write_cache
-from facegan.gan.callbacks import RaiseAfterEpoch
+from helpers import RaiseAfterEpoch
 from facegan.cli import main
 from facegan.gan.models import build_generator, load_model_weights
 from facegan.gan.runs import best_epoch
+from facegan.gan.spec import TrainSpec
 from facegan.gan.trainer import build_gan, load_run, train_gan
 
 W = 0.125        # tiny GAN: every count / 8
 # the study's recipe: these tests pin today's behaviour (tests/test_recipes.py covers the others)
-SMALL = dict(width=W, batch_size=8, max_batches_per_epoch=2, swd_n=16, memo_n=8, sample_n=4, verbose=0,
-             recipe="study", face_n=4)
+SMALL = dict(width=W, batch_size=8, max_batches=2, swd_n=16, memo_n=8, sample_n=4, recipe="study",
+             face_n=4)
+
+
+def spec(**settings) -> TrainSpec:
+    """The tests' tiny TrainSpec (SMALL), with some settings changed."""
+    return TrainSpec.from_settings(**{**SMALL, **settings})
+
+
+def train(cache, out, resume=False, callbacks=(), **settings):
+    """`train_gan` by the tiny spec (`settings` change SMALL's), silently."""
+    return train_gan(cache, out, spec(**settings), resume=resume, callbacks=callbacks, verbose=0)
 
 
 def make_cache(path, n_train=40, n_val=16, seed=0):
@@ -57,7 +68,7 @@ def test_one_step_changes_both_networks():
 
 @pytest.mark.parametrize("k_g", [1, 2, 3])
 def test_generator_updated_k_g_times_per_discriminator_update(k_g):
-    gan = build_gan(W, k_g=k_g, recipe="study", jit_compile=False)
+    gan = build_gan(W, "study", k_g=k_g, jit_compile=False)
     x, z = batch(k_g)
     ds = tf.data.Dataset.from_tensors((x, z)).repeat()
     gan.fit(ds, steps_per_epoch=3, epochs=2, verbose=0, shuffle=False)
@@ -67,14 +78,14 @@ def test_generator_updated_k_g_times_per_discriminator_update(k_g):
 
 def test_d_step_ignores_g_and_g_steps_ignore_d():
     """Only D's optimizer touches D; G's weights change only through G's optimizer (k_g steps)."""
-    gan = build_gan(W, k_g=2, recipe="study", jit_compile=False)
+    gan = build_gan(W, "study", k_g=2, jit_compile=False)
     assert {id(v) for v in gan.d_optimizer._trainable_variables} == {id(v) for v in gan.discriminator.trainable_variables}
     assert {id(v) for v in gan.g_optimizer._trainable_variables} == {id(v) for v in gan.generator.trainable_variables}
 
 
 def test_train_writes_the_run_directory(cache, tmp_path):
     out = tmp_path / "run"
-    run = train_gan(cache, out, epochs=2, **SMALL)
+    run = train(cache, out, epochs=2)
     assert [h["epoch"] for h in run.history] == [1, 2]
     assert all(np.isfinite(h["swd"]) and h["swd"] > 0 for h in run.history)
     for f in ("config.json", "generator.weights.h5", "discriminator.weights.h5", "history.csv",
@@ -101,7 +112,7 @@ def test_train_writes_the_run_directory(cache, tmp_path):
 
 
 def test_face_n_0_measures_no_face_rate(cache, tmp_path):
-    run = train_gan(cache, tmp_path / "run", epochs=1, **{**SMALL, "face_n": 0})
+    run = train(cache, tmp_path / "run", epochs=1, face_n=0)
     final = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert "diversity" in final and "face_rate" not in final and "n_face_rate" not in final
     assert "face_rate" not in run.history[0]
@@ -113,13 +124,13 @@ def test_face_rate_n_measures_the_final_face_rate_on_that_many_samples(cache, tm
     seen = []
     monkeypatch.setattr("facegan.gan.face_rate.face_rate", lambda x: seen.append(np.asarray(x)) or 0.5)
     out = tmp_path / "run2"
-    train_gan(cache, out, epochs=1, face_rate_n=12, **SMALL)
+    train(cache, out, epochs=1, face_rate_n=12)
     final = json.loads((out / "metrics.json").read_text())
     assert final["n_face_rate"] == 12 and final["n_generated"] == SMALL["memo_n"] and final["face_rate"] == 0.5
     # the last call is the final one: 12 samples from the memorisation check's draw (seed + 3), G's own
     np.testing.assert_allclose(seen[-1], load_run(out).generator.predict(sample_z(12, 3), verbose=0), atol=1e-5)
-    with pytest.raises(FaceganError, match="face_rate_n must be >= 1"):
-        train_gan(cache, tmp_path / "run3", epochs=1, face_rate_n=0, **SMALL)
+    with pytest.raises(FaceganError, match="face_rate_n must be a whole number >= 1"):
+        train(cache, tmp_path / "run3", epochs=1, face_rate_n=0)
     assert not (tmp_path / "run3").exists()        # refused before anything was written
 
 
@@ -127,12 +138,12 @@ def test_face_rate_n_measures_the_final_face_rate_on_that_many_samples(cache, tm
 def test_resume_after_kill_loses_no_epoch(cache, tmp_path):
     out = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
-        train_gan(cache, out, epochs=3, callbacks=[RaiseAfterEpoch(2)], **SMALL)
+        train(cache, out, epochs=3, callbacks=[RaiseAfterEpoch(2)])
     assert [h["epoch"] for h in json.loads((out / "history.json").read_text())] == [1, 2]
     g_after_2 = (out / "checkpoints/epoch_002/generator.weights.h5").read_bytes()
     with pytest.raises(FaceganError, match="already holds a training run"):
-        train_gan(cache, out, epochs=3, **SMALL)
-    run = train_gan(cache, out, epochs=3, resume=True, **SMALL)
+        train(cache, out, epochs=3)
+    run = train(cache, out, epochs=3, resume=True)
     assert [h["epoch"] for h in run.history] == [1, 2, 3]
     assert [h["epoch"] for h in json.loads((out / "history.json").read_text())] == [1, 2, 3]
     csv_epochs = [r.split(",")[0] for r in (out / "history.csv").read_text().splitlines()[1:]]
@@ -145,7 +156,7 @@ def test_resume_after_kill_loses_no_epoch(cache, tmp_path):
     gan.load_weights(out / "checkpoints/latest.weights.h5")
     assert int(gan.d_optimizer.iterations) == 3 * 2 and int(gan.g_optimizer.iterations) == 3 * 2 * 2
     # asking for no more epochs than finished trains nothing
-    assert len(train_gan(cache, out, epochs=3, resume=True, **SMALL).history) == 3
+    assert len(train(cache, out, epochs=3, resume=True).history) == 3
 
 
 class PoisonG(keras.callbacks.Callback):
@@ -157,7 +168,7 @@ class PoisonG(keras.callbacks.Callback):
 
 def test_nan_stops_and_keeps_last_good_epoch(cache, tmp_path):
     out = tmp_path / "run"
-    run = train_gan(cache, out, epochs=4, callbacks=[PoisonG()], **SMALL)
+    run = train(cache, out, epochs=4, callbacks=[PoisonG()])
     assert run.stopped_on_nan
     assert [h["epoch"] for h in run.history] == [1]
     assert all(np.all(np.isfinite(w)) for w in weights(run.generator) + weights(run.discriminator))
@@ -167,31 +178,31 @@ def test_nan_stops_and_keeps_last_good_epoch(cache, tmp_path):
 
 def test_width_mismatch_gives_a_clear_message(cache, tmp_path):
     out = tmp_path / "run"
-    train_gan(cache, out, epochs=1, **{**SMALL, "swd_n": 0, "memo_n": 0})
+    train(cache, out, epochs=1, swd_n=0, memo_n=0)
     with pytest.raises(FaceganError, match=r"width differs: .*config.json says width 0.125, but width 0.5"):
         load_run(out, width=0.5)
     with pytest.raises(FaceganError, match=r"width differs: .*generator.weights.h5 holds a generator of "
                                            r"width 0.125, but the model was built with width 0.25"):
         load_model_weights(build_generator(0.25), out / "generator.weights.h5")
     with pytest.raises(FaceganError, match=r"width: 0.125 in the run, 0.25 requested"):
-        train_gan(cache, out, epochs=2, resume=True, **{**SMALL, "width": 0.25})
+        train(cache, out, epochs=2, resume=True, width=0.25)
     with pytest.raises(FaceganError, match=r"k_g: 2 in the run, 3 requested"):
-        train_gan(cache, out, epochs=2, resume=True, k_g=3, **SMALL)
+        train(cache, out, epochs=2, resume=True, k_g=3)
 
 
 def test_input_errors(cache, tmp_path):
     with pytest.raises(FaceganError, match="cannot resume.*does not exist"):
-        train_gan(cache, tmp_path / "new", epochs=1, resume=True, **SMALL)
+        train(cache, tmp_path / "new", epochs=1, resume=True)
     empty = tmp_path / "empty"
     write_cache(empty, np.zeros((0, 80, 80, 3), np.uint8), [], [], np.zeros((0, 5, 2)), np.zeros((0, 4)), {})
     with pytest.raises(FaceganError, match="no training images"):
-        train_gan(empty, tmp_path / "r", epochs=1, **SMALL)
-    with pytest.raises(FaceganError, match="fewer than one batch"):
-        train_gan(cache, tmp_path / "r", epochs=1, **{**SMALL, "batch_size": 1000})
+        train(empty, tmp_path / "r", epochs=1)
+    with pytest.raises(FaceganError, match="batch_size 1000 is more than the 40 training images"):
+        train(cache, tmp_path / "r", epochs=1, batch_size=1000)
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("x")
     with pytest.raises(FaceganError, match="not empty"):
-        train_gan(cache, tmp_path / "other", epochs=1, **SMALL)
+        train(cache, tmp_path / "other", epochs=1)
     assert (tmp_path / "other" / "notes.txt").read_text() == "x"
 
 

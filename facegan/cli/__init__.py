@@ -2,7 +2,8 @@
 
 Each module in `facegan.cli` has `register(subparsers)`; heavy imports (TensorFlow) happen
 inside the handlers so `facegan --help` stays instant. A `FaceganError` is printed as one line
-`facegan: error: ...` with exit status 2 — no traceback for mistakes a user can fix.
+`facegan: error: ...` with exit status 2 — no traceback for mistakes a user can fix; an error about
+a setting is worded as the flag that sets it.
 TensorFlow's C++ start-up lines are dropped unless `--verbose` (see `facegan.cli.quiet`).
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 from facegan import __version__
 from facegan.errors import FaceganError
 
-COMMAND_MODULES = ("data", "train", "complete", "book", "info")
+COMMAND_MODULES = ("data", "train", "inpainter", "encoder", "complete", "book", "info")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     from facegan.cli.quiet import StartupFilter, verbose_requested
 
     argv = sys.argv[1:] if argv is None else list(argv)
+    from facegan.records import set_command
+    set_command(["facegan", *argv])           # what a record written by this command names
     # decided before any command module is imported: an import may already load TensorFlow
     if verbose_requested(_verbose_flag(argv)):
         return _run(argv)
@@ -58,12 +61,21 @@ def _run(argv: list[str]) -> int:
     try:
         result = args.func(args)
     except FaceganError as e:
-        print(f"facegan: error: {e}", file=sys.stderr)
+        print(f"facegan: error: {worded(e, args)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("facegan: interrupted", file=sys.stderr)
         return 130
     return int(result or 0)
+
+
+def worded(error: FaceganError, args) -> str:
+    """A library error about a setting, worded as the command's flag for it (`--epochs`, or
+    `--set KEY` where the command takes `--set` and the setting has no flag of its own)."""
+    flag = getattr(args, "setting_flags", {}).get(error.setting)
+    if flag is None and error.setting and hasattr(args, "settings"):
+        flag = f"--set {error.setting}"
+    return error.worded_as(flag) if flag else str(error)
 
 
 if __name__ == "__main__":

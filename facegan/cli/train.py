@@ -1,53 +1,64 @@
-"""`facegan train` (train or resume the DCGAN) and `facegan sample` (a grid from a trained run)."""
+"""`facegan train` (train or resume the DCGAN by a TrainSpec) and `facegan sample` (a grid from a run).
+
+Every setting of `facegan.gan.spec.TrainSpec` (and of its recipe) is an option: the common ones have
+flags of their own, every one of them `--set KEY=VALUE`. The run's config.json records the command
+line that trains it again (`command`).
+"""
 from __future__ import annotations
 
 import sys
 
 from facegan.gan.recipes import DEFAULT, RECIPES
+from facegan.gan.spec import FLAGS, PRECISIONS, TrainSpec
+
+SPEC_DEFAULTS = TrainSpec()
 
 
 def register(sub):
     p = sub.add_parser("train", help="train (or resume) the study's DCGAN on a prepared cache",
                        description="Train the DCGAN on the cache's train partition by a recipe. Writes "
-                                   "RUN/config.json (recipe and its settings), weights (and the EMA "
-                                   "generator for recipes that keep one), history.csv/json, "
-                                   "samples/epoch_NNN.png and checkpoints/ (for --resume). SWD, diversity "
-                                   "and face rate on held-out crops are logged per epoch.")
+                                   "RUN/config.json (every setting, and `command`: the command line "
+                                   "that trains the run again), weights (and the EMA generator for "
+                                   "recipes that keep one), history.csv/json, samples/epoch_NNN.png and "
+                                   "checkpoints/ (for --resume). SWD, diversity and face rate on "
+                                   "held-out crops are logged per epoch.")
     p.add_argument("cache", metavar="CACHE", help="a cache directory written by `facegan data prepare`")
     p.add_argument("--out", required=True, metavar="RUN", help="run directory to create (or resume)")
-    p.add_argument("--epochs", type=int, required=True, help="total epochs (the study: 5)")
-    p.add_argument("--width", type=float, default=1.0,
+    p.add_argument("--epochs", type=int, default=None,
+                   help=f"epochs in all (default {SPEC_DEFAULTS.epochs}, the study's)")
+    p.add_argument("--width", type=float, default=None,
                    help="filter/unit scale: 1.0 = the study's GAN, 0.5 = its half-size GAN (default 1.0)")
-    p.add_argument("--batch", type=int, default=20, help="global batch size (default 20, the authors')")
-    p.add_argument("--resume", action="store_true", help="continue RUN from its last finished epoch")
-    p.add_argument("--recipe", default=DEFAULT, choices=list(RECIPES),
+    p.add_argument("--batch", type=int, default=None, dest="batch_size",
+                   help=f"global batch size (default {SPEC_DEFAULTS.batch_size}, the authors')")
+    p.add_argument("--recipe", default=None, choices=list(RECIPES),
                    help="how G and D are trained (same networks): 'study' = the authors' recipe, "
-                        "'wgan-gp' = Wasserstein loss + gradient penalty, 'stable' = DiffAugment + "
-                        f"EMA of G (default {DEFAULT})")
-    p.add_argument("--k-g", type=int, default=None,
-                   help="generator steps per discriminator step (default: the recipe's)")
-    p.add_argument("--lr", type=float, default=None, help="G's Adam learning rate (default: the recipe's)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--max-batches", type=int, default=None, help="cap on batches per epoch (quick runs)")
-    p.add_argument("--flip", action="store_true", help="random left-right flips of the training crops")
-    p.add_argument("--swd-n", type=int, default=256,
-                   help="held-out crops for the per-epoch SWD (0 disables; default 256)")
+                        "'wgan-gp' = Wasserstein loss + gradient penalty, 'stable' = DiffAugment, R1, "
+                        f"mode seeking and an EMA of G (default {DEFAULT})")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+    p.add_argument("--max-batches", type=int, default=None, help="cap on batches per epoch")
+    p.add_argument("--flip", action="store_true", default=None,
+                   help="random left-right flips of the training crops")
+    p.add_argument("--swd-n", type=int, default=None,
+                   help=f"held-out crops for the per-epoch SWD (0 disables; default {SPEC_DEFAULTS.swd_n})")
+    p.add_argument("--precision", default=None, choices=list(PRECISIONS),
+                   help="compute precision of the training step (Keras mixed precision; weights stay "
+                        "float32). Default float32; mixed_bfloat16 pays on CPUs with AVX512_BF16 "
+                        "or AMX and on recent GPUs, mixed_float16 (with loss scaling) on GPUs")
+    p.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                   help="any other training setting, e.g. --set lr=4e-4 --set r1_share=0.5 (repeatable; "
+                        "values as JSON: 10, 0.5, true, null). The settings: every field of "
+                        "facegan.gan.spec.TrainSpec and facegan.gan.recipes.Recipe")
+    p.add_argument("--resume", action="store_true", help="continue RUN from its last finished epoch")
     p.add_argument("--distribute", action="store_true",
                    help="tf.distribute.MirroredStrategy over local devices "
                         "(MultiWorkerMirroredStrategy when TF_CONFIG is set)")
-    p.add_argument("--precision", default="float32",
-                   choices=["float32", "mixed_bfloat16", "mixed_float16"],
-                   help="compute precision of the training step (Keras mixed precision; weights stay "
-                        "float32): mixed_bfloat16 is faster on CPUs with AVX512_BF16 and recent GPUs, "
-                        "mixed_float16 (with loss scaling) on GPUs. Default float32: on a 2-core "
-                        "AVX512_BF16 CPU bf16 trained the half-size GAN 1.16-1.20x faster, quality within "
-                        "the spread between seeds (3 seeds; see the book's discussion)")
     p.add_argument("--tensorboard", metavar="DIR", default=None,
                    help="write TensorBoard logs (losses, SWD, diversity, face rate per epoch) to DIR")
     p.add_argument("--verbose", type=int, default=None, choices=[0, 1, 2],
                    help="Keras progress output: 1 = bar, 2 = one line per epoch (logs), 0 = silent "
                         "(default: 1 on a terminal, else 2)")
-    p.set_defaults(func=run_train)
+    p.set_defaults(func=run_train, setting_flags={**FLAGS, "out": "--out", "resume": "--resume",
+                                                  "tensorboard": "--tensorboard"})
 
     s = sub.add_parser("sample", help="save a grid of faces generated by a trained run",
                        description="Draw N random z (uniform in (-1, 1)) and save G(z) as one PNG grid.")
@@ -55,7 +66,27 @@ def register(sub):
     s.add_argument("--n", type=int, default=64, help="number of faces (default 64)")
     s.add_argument("--out", required=True, help="PNG file to write")
     s.add_argument("--seed", type=int, default=0, help="random seed for z (default 0)")
-    s.set_defaults(func=run_sample)
+    s.set_defaults(func=run_sample, setting_flags={"n": "--n"})
+
+
+def spec_from_args(args) -> TrainSpec:
+    """The TrainSpec the command line asks for: flags, then `--set` (a setting given both ways is an
+    error); what neither gives keeps its default."""
+    from facegan.errors import FaceganError
+    from facegan.gan.spec import check_value
+    from facegan.report.profiles import parse_value
+
+    settings = {key: getattr(args, key) for key in FLAGS if getattr(args, key, None) is not None}
+    for item in args.settings:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise FaceganError(f"--set {item!r}: write KEY=VALUE, e.g. --set lr=4e-4")
+        if key in settings:
+            raise FaceganError(f"{key} is given twice (by {FLAGS.get(key, '--set')} and --set {item}): "
+                               f"give it once", setting=key)
+        settings[key] = check_value(key, parse_value(text))
+    return TrainSpec.from_settings(**settings)
 
 
 def progress_verbosity(verbose: int | None, stream=None) -> int:
@@ -67,19 +98,15 @@ def progress_verbosity(verbose: int | None, stream=None) -> int:
 
 
 def run_train(args) -> int:
-    from facegan.errors import FaceganError
+    from facegan.gan.speed import choose_kernels
+
+    spec = spec_from_args(args)
+    choose_kernels({"train": spec})                         # before TensorFlow loads
     from facegan.gan.trainer import train_gan
 
-    if args.batch < 1:
-        raise FaceganError(f"--batch must be >= 1, got {args.batch}")
-    if args.max_batches is not None and args.max_batches < 1:
-        raise FaceganError(f"--max-batches must be >= 1, got {args.max_batches}")
-    run = train_gan(args.cache, args.out, epochs=args.epochs, width=args.width, batch_size=args.batch,
-                    recipe=args.recipe, k_g=args.k_g, lr=args.lr, resume=args.resume, seed=args.seed,
+    run = train_gan(args.cache, args.out, spec, resume=args.resume,
                     strategy="mirrored" if args.distribute else None,
-                    max_batches_per_epoch=args.max_batches, flip=args.flip, swd_n=args.swd_n,
-                    verbose=progress_verbosity(args.verbose), tensorboard=args.tensorboard,
-                    precision=args.precision)
+                    verbose=progress_verbosity(args.verbose), tensorboard=args.tensorboard)
     last = run.history[-1] if run.history else {}
     summary = ", ".join(f"{k} {last[k]:.4g}" for k in ("d_loss", "g_loss", "swd", "diversity", "face_rate")
                         if k in last)

@@ -271,20 +271,3 @@ def _align(order: list[str], ids: list[str], path: Path, reference: Path) -> np.
         raise FaceganError(f"{path} has a row for {extra}, which {reference.name} does not list: "
                            f"the annotation files must describe the same images")
     return idx
-
-
-def write_celeba_lists(root: str | os.PathLike, image_ids, landmarks, attributes, partitions,
-                       attribute_names=ATTRIBUTE_NAMES) -> Path:
-    """Write the three annotation lists in the official format (for subsets, fixtures and tests)."""
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    ids = list(image_ids)
-    lm = np.asarray(landmarks, dtype=np.int64).reshape(len(ids), 10)
-    at = np.asarray(attributes, dtype=np.int64).reshape(len(ids), len(attribute_names))
-    parts = np.asarray(partitions, dtype=np.int64).reshape(len(ids))
-    rows = [f"{i} " + " ".join(f"{v:4d}" for v in r) for i, r in zip(ids, lm)]
-    (root / LANDMARKS_FILE).write_text("\n".join([str(len(ids)), " ".join(LANDMARK_COLUMNS), *rows]) + "\n")
-    rows = [f"{i} " + " ".join(f"{v:2d}" for v in r) for i, r in zip(ids, at)]
-    (root / ATTRIBUTES_FILE).write_text("\n".join([str(len(ids)), " ".join(attribute_names) + " ", *rows]) + "\n")
-    (root / PARTITION_FILE).write_text("".join(f"{i} {p}\n" for i, p in zip(ids, parts)))
-    return root

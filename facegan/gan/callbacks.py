@@ -95,9 +95,9 @@ class ExportWeights(keras.callbacks.Callback):
     recipes with a weight average) after each finished epoch, and a copy per epoch under
     RUN/checkpoints/epoch_NNN/ (so the best epoch can be picked later)."""
 
-    def __init__(self, run_dir, keep_epochs: bool = True):
+    def __init__(self, run_dir):
         super().__init__()
-        self.run_dir, self.keep_epochs = Path(run_dir), keep_epochs
+        self.run_dir = Path(run_dir)
 
     def _save(self, model, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -111,9 +111,8 @@ class ExportWeights(keras.callbacks.Callback):
         nets = (self.model.generator, self.model.discriminator, self.model.ema_generator)
         for net in (n for n in nets if n is not None):
             self._save(net, self.run_dir / f"{net.name}.weights.h5")
-            if self.keep_epochs:
-                self._save(net, self.run_dir / "checkpoints" / f"epoch_{epoch + 1:03d}" /
-                           f"{net.name}.weights.h5")
+            self._save(net, self.run_dir / "checkpoints" / f"epoch_{epoch + 1:03d}" /
+                       f"{net.name}.weights.h5")
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -132,8 +131,8 @@ class SampleGrid(keras.callbacks.Callback):
 class SWDMonitor(keras.callbacks.Callback):
     """Adds the Laplacian-pyramid SWD between the sampler (EMA G where kept) on fixed z and fixed
     held-out real crops to the logs (keys swd, swd_80, swd_40, swd_20), the mode-collapse ratio
-    `diversity`, and `face_rate` on the first `face_n` samples (0: not logged; MTCNN costs ~0.1 s
-    per face on 2 CPU cores), every `every` epochs; callbacks after it see the values."""
+    `diversity`, and `face_rate` on the first `face_n` samples (0: not logged; MTCNN is the
+    slowest of these measures), every `every` epochs; callbacks after it see the values."""
 
     def __init__(self, real_uint8: np.ndarray, z: np.ndarray, every: int = 1, seed: int = 0,
                  face_n: int = 100):
@@ -166,13 +165,36 @@ class SWDMonitor(keras.callbacks.Callback):
                 logs["face_rate"] = face_rate(fake[:self.face_n])
 
 
-class RaiseAfterEpoch(keras.callbacks.Callback):
-    """Simulates a kill: raises KeyboardInterrupt after the given (1-based) epoch. For tests."""
+def duration(seconds: float) -> str:
+    """'45 s', '3 min 05 s' or '1 h 02 min': a duration as a person reads it."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
-    def __init__(self, epoch: int):
+
+class EpochProgress(keras.callbacks.Callback):
+    """One line per finished epoch: how long it took (measures included) and about how long the
+    run has left, from the mean of this fit's epochs so far. Put it last, after the measures."""
+
+    def __init__(self, epochs: int, stream=None):
         super().__init__()
-        self.epoch = epoch
+        self.epochs, self.stream, self.times = int(epochs), stream, []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        import time
+
+        self._t0 = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        if epoch + 1 == self.epoch:
-            raise KeyboardInterrupt(f"simulated kill after epoch {self.epoch}")
+        import sys
+        import time
+
+        self.times.append(time.perf_counter() - self._t0)
+        left = self.epochs - (epoch + 1)
+        eta = f"; about {duration(left * sum(self.times) / len(self.times))} left" if left else ""
+        print(f"epoch {epoch + 1}/{self.epochs} took {duration(self.times[-1])}{eta}",
+              file=self.stream or sys.stdout, flush=True)
+

@@ -3,95 +3,26 @@ layers and widths, so comparing recipes is about training alone).
 
 - ``study``: the authors' recipe (PAPER.md §3.1): non-saturating cross-entropy, one D step then
   2 G steps, Adam(2e-4, beta_1 0.5). What the report's reproduction figures use.
-- ``wgan-gp``: the study's own proposed fix, Gulrajani et al. 2017: D becomes a critic (its logit
-  unbounded, no sigmoid: D already ends in a linear `d_logit`), Wasserstein loss, a gradient penalty
+- ``wgan-gp``: the study's own proposed fix (Gulrajani et al. 2017): D becomes a critic (its logit
+  unbounded: D already ends in a linear `d_logit`), Wasserstein loss, a gradient penalty
   lambda * (||grad D(x_hat)|| - 1)^2 on random interpolates of real and fake, n_critic critic steps
-  per G step, Adam with beta_1 0 and beta_2 0.9. The study's D has no BatchNorm (only G has one), so
-  the per-sample gradient penalty is well defined without changing a layer.
-- ``stable``: chosen by measurement for small data and short CPU budgets: DiffAugment of real
-  and fake images for D (translation by up to 1/16 of the size; colour for the first steps only,
-  fading out linearly over 400 steps), an R1 penalty (gamma 1) on D, Adam at
-  2e-4 for G and 6e-4 for D, 2 G steps per D step, the mode-seeking term of MSGAN (Mao et al.
-  2019, weight 1) in G's loss, and an exponential moving average (EMA) of G's weights for
-  sampling, SWD and completion. Measured on the quick profile's data (synthetic faces, width 0.5,
-  200 batches of 20 per epoch, seed 0; SWD / diversity / face rate on 36 samples after epoch 3):
-  study 89.5 / 0.55 / 72 % (two faces repeated); the same recipe without mode seeking and with
-  both rates 2e-4 50 / 0.82 / 64 %, falling to diversity 0.57 after 6 epochs (every sample
-  the same mid-brown skin); with D at 6e-4 50 / 0.67 / 72 %; with mode seeking alone 77 / 1.14 /
-  14 % (faces form slowly); both (this recipe) 72 / 0.91 / 69 %. G's rate and the budget: at
-  4e-4 faces form sooner (`benchmarks/gan_stability.py`, 5 epochs, seeds 0 / 1 / 2, 100 samples
-  for the face rate: 45 / 0.79 / 92 %, 50 / 0.86 / 88 %, 49 / 0.77 / 87 % against 48 / 0.78 / 84 %,
-  70 / 0.84 / 46 %, 56 / 0.76 / 80 % at 2e-4), so the quick profile, whose completion GAN gets
-  1,000 steps, sets G's rate to 4e-4 (`comp_lr`); on the real CelebA sample (20 epochs, seed 0)
-  both rates ended alike (SWD 45 / 46, diversity 0.94 / 0.96, face rate 95 / 97 % at 4e-4 /
-  2e-4) but the default completer's lead over Navier-Stokes on hole L1 shrank (0.0926 against
-  0.0891 for Navier-Stokes' 0.0944; one generator each), so the recipe keeps 2e-4. D's rate at
-  that budget (the quick books' data of seeds 0 / 1 / 2, G at 4e-4, 5 epochs, one core each): D at
-  4e-4 46 / 0.89 / 80 %, 57 / 0.86 / 83 %, 55 / 0.83 / 80 % against the quick books' 49 / 0.74 /
-  86 %, 54 / 0.74 / 83 %, 52 / 0.78 / 92 % at 6e-4 (a second run of seeds 0 and 2 at 4e-4: 43 /
-  0.89 / 86 %, 52 / 0.88 / 79 %: runs differ) -- more varied, faces a little slower -- so the
-  quick profile sets D's rate to 4e-4 too (`comp_d_lr`); longer (seeds 0 and 2, 7 epochs: 40 /
-  0.87 / 88 %, 45 / 0.80 / 88 %; 8 epochs 39 / 0.87 / 87 %, 43 / 0.78 / 85 %) the faces firm up
-  while diversity falls again, and the book would pass 15 minutes. G at 6e-4 with D at 4e-4 (seeds
-  0, 2, 6 epochs: 46 / 0.83 / 81 %, 45 / 0.80 / 82 %) and R1 gamma 3 (seed 1: 61 / 0.77 / 75 %)
-  were not better. Also tried,
-  not better: (seed 0 after 3 epochs) hinge loss (61 / 0.75 / 53 %), Adam beta_1 0
-  (65 / 0.78 / 56 %), one G step with D at 2x (100 / 0.98 / 25 %), cut-out augmentation (G
-  imitated its square holes); (seed 1 after 5 epochs, G at 2e-4) no augmentation
-  (131 / 1.13 / 4 %), mode-seeking weight 0.5 (58 / 0.72 / 87 %: faces sooner, less varied) or 2,
-  both rates 1.5x to 3e-4 / 9e-4 (73 / 0.95 / 48 %), R1 gamma 0.1 or 4, spectral normalisation
-  of D.
+  per G step, Adam with beta_1 0 and beta_2 0.9. The study's D has no BatchNorm, so the
+  per-sample gradient penalty is well defined without changing a layer.
+- ``stable``: for small data and short CPU budgets. Each part answers one failure of the study's
+  recipe: DiffAugment of real and fake images for D (Zhao et al. 2020) so that D does not memorise
+  a few thousand faces -- shifts by up to 1/16 of the size, and colour changes only while G is
+  young, faded out over 400 steps, because DiffAugment's colour range is wider than the faces'
+  and G copied it; an R1 penalty (Mescheder et al. 2018) and D at 3x G's rate to keep D ahead
+  without letting it saturate; the mode-seeking term of MSGAN (Mao et al. 2019) in G's loss against
+  collapse; and an exponential moving average of G's weights, which samples, SWD and completion use.
 
-  The augmentation's reach (the quick books' data of seeds 0 / 1 / 2, G and D at 4e-4, 5 epochs,
-  one core each; SWD and diversity on 512 samples, face rate on 300). All of the above used
-  DiffAugment's colour transform throughout and its translation by 1/8. That colour transform
-  varies colour more than the faces do: G's faces came out about twice as spread in mean colour
-  as the data's (per-image mean colour s.d. 0.14-0.18 against 0.08), and SWD levelled off near
-  50-60 (seeds 0 / 1, 6 epochs: 62 / 0.82 / 84 %, 61 / 0.89 / 87 % with colour alone). Translation
-  alone by 1/16 gave seed 0 the best run yet (26 / 0.86 / 90 %), but on seeds 1 and 2 G saturated
-  in its first epoch (most pixels at +-1, SWD 420 and 240) and recovered only to 42 / 0.86 / 79 %
-  and 36 / 0.88 / 82 %; ramping the mode-seeking term in, warming the rates up over 200 steps or
-  halving the colour transform's reach did not prevent that on every seed. Colour while G is
-  young, faded out over the first 400 steps, then translation by 1/16 alone (this recipe): 30 /
-  0.88 / 94 %, 29 / 0.91 / 88 %, 28 / 0.87 / 90 %, and on seed 3, which played no part in choosing
-  it, 34 / 0.89 / 90 % -- against 46-57 / 0.83-0.89 / 80-83 % for the same budget before.
+The settings were chosen by comparing runs on three seeds at the quick profile's budget, then
+checked on seeds and real faces that played no part in choosing them (CHANGELOG.md, "How the
+stable recipe was chosen", keeps that history). What each recipe gives now is recorded by
+`benchmarks/gan_stability.py` and `benchmarks/quick_quality.py` (benchmarks/results/), and the
+book renders those records.
 
-  R1's cost (the quick books' data of seeds 0 / 1 / 2, G and D at 4e-4, 5 epochs, three runs side
-  by side on 2 cores; face rate on 300 samples after training). R1 differentiates D twice, a tenth
-  or so of a step on 2 cores. On half of each real batch (`r1_share` 0.5, an unbiased estimate of
-  the same mean): 27 / 0.89 / 92 %, 32 / 0.88 / 87 %, 28 / 0.88 / 87 %, against the whole batch's
-  25 / 0.86 / 89 %, 29 / 0.84 / 89 %, 28 / 0.85 / 86 % in the quick books; the quick profile uses
-  half (`comp_r1_share`), the recipe keeps the whole batch. Lazy R1 instead (StyleGAN2: every 8th
-  D update, weighted by 8) slowed the faces: 27 / 0.89 / 89 %, 32 / 0.87 / 87 %, 32 / 0.93 / 78 %.
-
-  The face rate at that budget: with R1 on half the batch the quick book of seed 1 ended at 84 % on
-  256 samples, one point short of 85 %. Tried to raise it (the same data, runs and measures as
-  above), not kept:
-  both rates falling linearly to 0 over the last 400 of the 1,000 steps (26 / 0.95 / 87 %, 34 / 0.90
-  / 83 %, 30 / 0.94 / 84 %: more varied, fewer faces; a schedule tied to the run's length would also
-  break resuming a run for more epochs); mode-seeking weight 0.7 (faces sooner, 85 / 85 / 80 % after
-  3 epochs, then narrower: 24 / 0.82 / 91 %, 28 / 0.81 / 88 %, 38 / 0.78 / 85 %); the colour
-  fade over 250 steps instead of 400 (25 / 0.80 / 90 %, 28 / 0.85 / 84 %, 28 / 0.91 / 86 %; seed 1's
-  last epoch had 92 % on its 100 samples, the same G 84 % on 300). The weight average:
-  its warm-up (1 + t) / (10 + t) averages about the last t / 9 steps (~110 at the end). Longer
-  averages, computed alongside the same runs (the runs repeat exactly), lost faces on every seed:
-  face rate 91 / 85 / 86 % over ~t / 5, 89 / 83 / 86 % over ~t / 3, 86 / 80 / 84 % over ~t / 2,
-  against 92 / 87 / 87 %; shorter ones (~t / 14, ~t / 19, on the mode-seeking-0.7 runs) were within a
-  point either way; G itself, unaveraged: 86 / 87 / 74 %.
-
-  Later tries (the same data, three runs side by side; SWD and diversity on 512 samples, face rate
-  on 300; baseline after 5 epochs 30 / 0.85 / 89 %, 31 / 0.87 / 87 %, 33 / 0.83 / 87 %), not kept:
-  more epochs trade variety for faces (epoch 6: 32 / 0.80 / 89 %, 28 / 0.87 / 91 %, 32 / 0.79 /
-  89 %; epoch 7: 28 / 0.77 / 94 %, 29 / 0.84 / 91 %, 27 / 0.80 / 93 %) and would take the book past
-  15 minutes on a slow day; a mode-seeking weight rising from 0.5 to 1.5 over the first 1,000 steps
-  (32 / 0.84 / 89 %, 30 / 0.86 / 86 %, 35 / 0.88 / 84 %); a shorter average (`ema_warmup` 20 or 30:
-  about the last t / 19 or t / 29 steps) was a little more varied with as many faces on average
-  but not on every seed (k 20: 29 / 0.86 / 85 %, 31 / 0.88 / 90 %, 32 / 0.85 / 88 %; k 30: 29 / 0.85 /
-  87 %, 31 / 0.90 / 89 %, 32 / 0.86 / 88 %); BigGAN's standing statistics (G's BatchNorm statistics
-  recomputed from 4,096 samples of the averaged G; seeds 0 and 2) changed the face rate by a point
-  or less.
-
-A recipe is stored in the run's config.json (`recipe` and its settings); resuming or loading a run
+A recipe is stored in the run's config.json (`recipe` and every setting); resuming or loading a run
 with another recipe fails with a message naming the setting and both values.
 """
 from __future__ import annotations
@@ -110,11 +41,10 @@ def check_policy(policy: str) -> list[str]:
     parts = [p.strip() for p in str(policy or "").split(",") if p.strip()]
     bad = [p for p in parts if p not in POLICIES]
     if bad:
-        raise FaceganError(f"unknown augmentation {', '.join(map(repr, bad))}: the policy is a comma-"
-                           f"separated subset of {', '.join(POLICIES)} (or empty for none)")
+        raise FaceganError(f"augment: unknown augmentation {', '.join(map(repr, bad))}: the policy is "
+                           f"a comma-separated subset of {', '.join(POLICIES)} (or empty for none)",
+                           setting="augment")
     return parts
-
-
 
 
 @dataclass(frozen=True)
@@ -141,33 +71,37 @@ class Recipe:
 
     def __post_init__(self):
         if self.loss not in LOSSES:
-            raise FaceganError(f"recipe {self.name!r}: loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+            raise FaceganError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r} (recipe "
+                               f"{self.name!r})", setting="loss")
         if self.loss == "wgan" and self.gp_weight <= 0:
-            raise FaceganError(f"recipe {self.name!r}: the 'wgan' loss needs gp_weight > 0 (Gulrajani: 10)")
+            raise FaceganError(f"gp_weight must be > 0: the 'wgan' loss needs gp_weight > 0 (Gulrajani "
+                               f"et al.: 10; recipe {self.name!r})", setting="gp_weight")
         for k in ("k_g", "n_critic"):
             v = getattr(self, k)
             if isinstance(v, bool) or int(v) != v or int(v) < 1:
-                raise FaceganError(f"recipe {self.name!r}: {k} must be a whole number >= 1, got {v}")
+                raise FaceganError(f"{k} must be a whole number >= 1, got {v} (recipe {self.name!r})",
+                                   setting=k)
         for k in ("lr", "d_lr"):
             if not float(getattr(self, k)) > 0:
-                raise FaceganError(f"recipe {self.name!r}: {k} must be > 0, got {getattr(self, k)}")
+                raise FaceganError(f"{k} must be > 0, got {getattr(self, k)} (recipe {self.name!r})",
+                                   setting=k)
         if not 0.0 < float(self.r1_share) <= 1.0:
-            raise FaceganError(f"recipe {self.name!r}: r1_share (the share of the real batch R1 is "
-                               f"computed on) must be in (0, 1], got {self.r1_share}")
+            raise FaceganError(f"r1_share (the share of the real batch R1 is computed on) must be in "
+                               f"(0, 1], got {self.r1_share}", setting="r1_share")
         if not float(self.mode_seeking) >= 0:
-            raise FaceganError(f"recipe {self.name!r}: mode_seeking must be >= 0, got {self.mode_seeking}")
+            raise FaceganError(f"mode_seeking must be >= 0, got {self.mode_seeking}", setting="mode_seeking")
         if not 0.0 <= float(self.ema) < 1.0:
-            raise FaceganError(f"recipe {self.name!r}: ema (the average's decay) must be in [0, 1), got {self.ema}")
+            raise FaceganError(f"ema (the average's decay) must be in [0, 1), got {self.ema}", setting="ema")
         if not float(self.ema_warmup) > 1.0:      # k = 1 would keep the initial weights forever
-            raise FaceganError(f"recipe {self.name!r}: ema_warmup (the k of the average's warm-up "
-                               f"(1 + t) / (k + t)) must be > 1, got {self.ema_warmup}")
+            raise FaceganError(f"ema_warmup (the k of the average's warm-up (1 + t) / (k + t)) must "
+                               f"be > 1, got {self.ema_warmup}", setting="ema_warmup")
         check_policy(self.augment)
         if not 0.0 <= float(self.translation) < 0.5:
-            raise FaceganError(f"recipe {self.name!r}: translation (the largest shift, a share of the "
-                               f"size) must be in [0, 0.5), got {self.translation}")
+            raise FaceganError(f"translation (the largest shift, a share of the size) must be in "
+                               f"[0, 0.5), got {self.translation}", setting="translation")
         if int(self.color_fade) < 0 or int(self.color_fade) != self.color_fade:
-            raise FaceganError(f"recipe {self.name!r}: color_fade (steps) must be a whole number >= 0, "
-                               f"got {self.color_fade}")
+            raise FaceganError(f"color_fade (steps) must be a whole number >= 0, got {self.color_fade}",
+                               setting="color_fade")
 
     def color_strength(self, step):
         """How far the colour augmentation reaches at `step` (a number or a tensor): 1 until a
@@ -211,21 +145,22 @@ def get_recipe(recipe: str | Recipe | None = None, **overrides) -> Recipe:
     elif recipe in RECIPES:
         base = RECIPES[recipe]
     else:
-        raise FaceganError(f"unknown recipe {recipe!r}: choose one of {', '.join(RECIPES)}")
+        raise FaceganError(f"recipe: unknown recipe {recipe!r}: choose one of {', '.join(RECIPES)}",
+                           setting="recipe")
     overrides = {k: v for k, v in overrides.items() if v is not None}
     unknown = set(overrides) - {f.name for f in fields(Recipe)} - {"name"}
     if unknown:
         raise FaceganError(f"unknown recipe setting(s) {', '.join(sorted(unknown))}: valid are "
-                           f"{', '.join(f.name for f in fields(Recipe) if f.name != 'name')}")
+                           f"{', '.join(f.name for f in fields(Recipe) if f.name != 'name')}",
+                           setting=sorted(unknown)[0])
     return replace(base, **overrides) if overrides else base
 
 
 def recipe_from_config(config: dict) -> Recipe:
-    """The recipe a run was trained with (runs from before recipes existed were 'study' runs)."""
-    name = config.get("recipe", "study")
-    base = get_recipe(name) if name in RECIPES else Recipe(name)
-    known = {f.name for f in fields(Recipe)} - {"name"}
-    if not any(k in config for k in known):      # a name only: the named recipe as it is now
-        return base
-    # a recorded recipe: a setting it lacks did not exist when it was trained, so it was off
-    return Recipe(name, **{k: config[k] for k in known if k in config})
+    """The recipe a run was trained with, from its config.json (its name and every setting)."""
+    known = [f.name for f in fields(Recipe) if f.name != "name"]
+    missing = [k for k in ["recipe"] + known if k not in config]
+    if missing:
+        raise FaceganError(f"the run's config.json lacks the recipe setting(s) {', '.join(missing)}: it "
+                           f"was written by an earlier facegan; train the run again")
+    return Recipe(config["recipe"], **{k: config[k] for k in known})

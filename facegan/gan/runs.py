@@ -2,7 +2,8 @@
 
 Layout (written by `facegan.gan.trainer.train_gan`)::
 
-    RUN/config.json                    settings (architecture + training), written before training
+    RUN/config.json                    the TrainSpec's settings, the data, and `command`: the
+                                       `facegan train` line that trains the same run again
     RUN/generator.weights.h5           G of the last finished (finite) epoch (the trained weights)
     RUN/generator_ema.weights.h5       the moving average of G's weights (recipes with `ema` only);
                                        this is what `Run.generator` samples from
@@ -22,13 +23,14 @@ from pathlib import Path
 
 from facegan import __version__
 from facegan.errors import FaceganError
-from facegan.gan.recipes import RECIPE_KEYS, RECIPES, recipe_from_config
+from facegan.gan.recipes import RECIPE_KEYS, recipe_from_config
+from facegan.gan.spec import TrainSpec, setting_types
 
 CONFIG = "config.json"
 ARCHITECTURE_KEYS = ("width", "z_dim", "image_size")
-# settings a resumed run must share with the original (epochs and sizes of the logging may change):
-# the recipe (name and every setting) and the data
-# and the precision (a mixed_float16 run's optimizer state holds loss scales the others lack)
+# settings a resumed run must share with the original (its length and what it measures may change):
+# the recipe (name and every setting), the data, and the precision (a mixed_float16 run's
+# optimizer state holds loss scales the others lack)
 TRAINING_KEYS = RECIPE_KEYS + ("batch_size", "seed", "flip", "data", "precision")
 
 
@@ -57,22 +59,26 @@ class Run:
     def recipe(self):
         return recipe_from_config(self.config)
 
+    @property
+    def spec(self) -> TrainSpec:
+        """The TrainSpec the run was trained by (from its config.json)."""
+        types = setting_types()
+        return TrainSpec.from_settings(**{k: v for k, v in self.config.items() if k in types})
+
 
 def make_config(**settings) -> dict:
     return {**settings, "facegan_version": __version__}
 
 
 def read_config(run_dir) -> dict | None:
+    """A run's config.json, or None where there is none."""
     p = Path(run_dir) / CONFIG
     if not p.is_file():
         return None
     try:
-        cfg = json.loads(p.read_text())
+        return json.loads(p.read_text())
     except json.JSONDecodeError as e:
         raise FaceganError(f"{p} is not valid JSON ({e}): the run directory is damaged") from e
-    if "recipe" not in cfg:      # runs from before recipes were trained by the study's recipe
-        cfg = {**RECIPES["study"].settings(), **cfg}
-    return {"precision": "float32", **cfg}    # runs from before --precision trained in float32
 
 
 def write_json(path, obj) -> None:

@@ -34,19 +34,19 @@ from facegan.gan.losses import (discriminator_loss_for, generator_loss_for, grad
                                 mode_seeking_penalty, r1_penalty)
 from facegan.gan.recipes import get_recipe, recipe_from_config
 from facegan.gan.runs import (ARCHITECTURE_KEYS, CONFIG, TRAINING_KEYS, Run, differences, load_run,
-                          make_config, read_config, read_history, write_json)
+                              make_config, read_config, read_history, write_json)
+from facegan.gan.spec import PRECISIONS, TrainSpec
 
-__all__ = ["GAN", "train_gan", "load_run", "Run", "make_strategy", "noisy_dataset", "PRECISIONS",
-           "precision_policy"]
+__all__ = ["GAN", "TrainSpec", "train_gan", "load_run", "Run", "make_strategy", "noisy_dataset",
+           "PRECISIONS", "precision_policy"]
 
 BACKUP = "checkpoints"
-# Keras dtype policies: variables are float32 in all three; mixed_* compute in bfloat16/float16
-PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
 def check_precision(precision: str) -> str:
     if precision not in PRECISIONS:
-        raise FaceganError(f"unknown precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
+        raise FaceganError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}",
+                           setting="precision")
     return precision
 
 
@@ -157,8 +157,6 @@ class GAN(keras.Model):
     def train_step(self, data):
         real, z, u = self._unpack(data)
         r = self.recipe
-        scale = 1.0 / tf.distribute.get_strategy().num_replicas_in_sync
-        g, d = self.generator, self.discriminator
         per_aug = AUG_UNIFORMS if r.augment else 0
         # one colour reach for the whole step (the recipe's fade, by steps taken so far)
         strength = r.color_strength(tf.cast(self.d_optimizer.iterations, tf.float32) / self.n_critic)
@@ -169,46 +167,14 @@ class GAN(keras.Model):
             part, col = u[:, col:col + n], col + n
             return part
 
-        penalty = 0.0
         for i in range(self.n_critic):                 # D (critic) updates, G fixed
-            fake = g(z[:, i], training=True)
             u_real, u_fake = take(per_aug), take(per_aug)
             alpha = take(1) if r.gp_weight else None
-            with tf.GradientTape() as tape:            # one fused D pass over real + fake
-                x_real = self.augment(real, u_real, strength)
-                x_fake = self.augment(fake, u_fake, strength)
-                x_real = tf.cast(x_real, x_fake.dtype)  # G's image dtype (float32 by design)
-                logits = d(tf.concat([x_real, x_fake], axis=0), training=True)
-                real_logits, fake_logits = tf.split(tf.cast(logits, tf.float32), 2, axis=0)
-                d_loss = self._d_loss(real_logits, fake_logits)
-                total = d_loss
-                if r.gp_weight:
-                    penalty = gradient_penalty(d, x_real, x_fake, alpha[:, :, None, None])
-                    total = total + r.gp_weight * penalty
-                if r.r1_gamma:                         # on the recipe's share of the real batch
-                    penalty = r1_penalty(d, x_real[:r1_count(x_real, r.r1_share)])
-                    total = total + 0.5 * r.r1_gamma * penalty
-                # Keras sums gradients over replicas; loss scaling (mixed_float16) is a no-op otherwise
-                scaled = self.d_optimizer.scale_loss(total * scale)
-            grads = tape.gradient(scaled, d.trainable_variables)
-            self.d_optimizer.apply_gradients(zip(grads, d.trainable_variables))
-
+            d_loss, real_logits, fake_logits, penalty = self.d_update(real, z[:, i], u_real, u_fake,
+                                                                      alpha, strength)
         g_loss = 0.0
         for j in range(self.k_g):                      # k_g generator updates, D fixed
-            u_fake = take(per_aug)
-            with tf.GradientTape() as tape:
-                z_j = z[:, self.n_critic + j]
-                generated = g(z_j, training=True)
-                fake = self.augment(generated, u_fake, strength)
-                loss = self._g_loss(tf.cast(d(fake, training=True), tf.float32))
-                total = loss
-                if r.mode_seeking:
-                    total = total + r.mode_seeking * mode_seeking_penalty(generated, z_j)
-                scaled = self.g_optimizer.scale_loss(total * scale)
-            grads = tape.gradient(scaled, g.trainable_variables)
-            self.g_optimizer.apply_gradients(zip(grads, g.trainable_variables))
-            g_loss += loss / self.k_g
-
+            g_loss += self.g_update(z[:, self.n_critic + j], take(per_aug), strength) / self.k_g
         if self.ema_generator is not None:
             self._update_ema()
 
@@ -221,6 +187,49 @@ class GAN(keras.Model):
         for name, value in values.items():
             self.trackers[name].update_state(value)
         return {k: m.result() for k, m in self.trackers.items()}
+
+    def d_update(self, real, z, u_real, u_fake, alpha, strength):
+        """One D update on the real batch and G(z): one fused D pass over both (augmented), the
+        recipe's loss and penalty. Returns (loss, real logits, fake logits, penalty)."""
+        r, g, d = self.recipe, self.generator, self.discriminator
+        scale = 1.0 / tf.distribute.get_strategy().num_replicas_in_sync
+        fake = g(z, training=True)
+        penalty = 0.0
+        with tf.GradientTape() as tape:
+            x_real = self.augment(real, u_real, strength)
+            x_fake = self.augment(fake, u_fake, strength)
+            x_real = tf.cast(x_real, x_fake.dtype)      # G's image dtype (float32 by design)
+            logits = d(tf.concat([x_real, x_fake], axis=0), training=True)
+            real_logits, fake_logits = tf.split(tf.cast(logits, tf.float32), 2, axis=0)
+            d_loss = self._d_loss(real_logits, fake_logits)
+            total = d_loss
+            if r.gp_weight:
+                penalty = gradient_penalty(d, x_real, x_fake, alpha[:, :, None, None])
+                total = total + r.gp_weight * penalty
+            if r.r1_gamma:                             # on the recipe's share of the real batch
+                penalty = r1_penalty(d, x_real[:r1_count(x_real, r.r1_share)])
+                total = total + 0.5 * r.r1_gamma * penalty
+            # Keras sums gradients over replicas; loss scaling (mixed_float16) is a no-op otherwise
+            scaled = self.d_optimizer.scale_loss(total * scale)
+        grads = tape.gradient(scaled, d.trainable_variables)
+        self.d_optimizer.apply_gradients(zip(grads, d.trainable_variables))
+        return d_loss, real_logits, fake_logits, penalty
+
+    def g_update(self, z, u_fake, strength):
+        """One G update against the current D (and the recipe's mode-seeking term); returns G's loss."""
+        r, g, d = self.recipe, self.generator, self.discriminator
+        scale = 1.0 / tf.distribute.get_strategy().num_replicas_in_sync
+        with tf.GradientTape() as tape:
+            generated = g(z, training=True)
+            fake = self.augment(generated, u_fake, strength)
+            loss = self._g_loss(tf.cast(d(fake, training=True), tf.float32))
+            total = loss
+            if r.mode_seeking:
+                total = total + r.mode_seeking * mode_seeking_penalty(generated, z)
+            scaled = self.g_optimizer.scale_loss(total * scale)
+        grads = tape.gradient(scaled, g.trainable_variables)
+        self.g_optimizer.apply_gradients(zip(grads, g.trainable_variables))
+        return loss
 
     def _update_ema(self):
         """ema <- decay * ema + (1 - decay) * G for every weight (BatchNorm statistics included).
@@ -253,18 +262,20 @@ def make_strategy(strategy):
     raise FaceganError(f"unknown strategy {strategy!r}: use 'mirrored' or a tf.distribute.Strategy")
 
 
-def build_gan(width=1.0, z_dim=Z_DIM, k_g=None, lr=None, beta_1=None, seed=0, jit_compile="auto",
-              recipe=None, precision="float32", **recipe_settings):
+def build_gan(width=1.0, recipe=None, *, seed=0, jit_compile="auto", precision="float32",
+              **recipe_settings):
     """G, D and the compiled GAN for a recipe (default 'stable'; settings given here override the
     recipe's), computing in `precision` (one of PRECISIONS; mixed_float16 scales the losses).
-    Call inside `strategy.scope()` to distribute."""
+    `jit_compile` 'auto': XLA on a GPU (a single replica); on a CPU, where this machine's
+    measurement (`facegan.gan.speed`) found it faster for the spec being trained (`train_gan`
+    resolves that), else not. Call inside `strategy.scope()` to distribute."""
     from facegan.gan.models import build_discriminator, build_generator
 
-    recipe = get_recipe(recipe, k_g=k_g, lr=lr, beta_1=beta_1, **recipe_settings)
+    recipe = get_recipe(recipe, **recipe_settings)
     keras.utils.set_random_seed(seed)
     with precision_policy(precision):
-        gan = GAN(build_generator(width, z_dim), build_discriminator(width), seed=seed, recipe=recipe)
-    if jit_compile == "auto":   # XLA pays off on GPUs; on CPUs TF's own kernels were 2x faster here
+        gan = GAN(build_generator(width, Z_DIM), build_discriminator(width), seed=seed, recipe=recipe)
+    if jit_compile == "auto":
         jit_compile = (tf.distribute.get_strategy().num_replicas_in_sync == 1
                        and bool(tf.config.list_logical_devices("GPU")))
     gan.compile(jit_compile=bool(jit_compile))
@@ -311,171 +322,164 @@ def _truncate_csv(path: Path, keep_epochs: int) -> None:
 def _check_run_dir(run_dir: Path, config: dict, resume: bool) -> int:
     """Validate the run directory against the requested settings; return the epoch to start from."""
     saved = read_config(run_dir)
-    if saved is not None and "recipe" in saved:   # settings added since the run was made were off then
-        saved = {**recipe_from_config(saved).settings(), **saved}
+    keys = ARCHITECTURE_KEYS + TRAINING_KEYS
     if not resume:
         if saved is not None:
-            diff = differences(saved, config, ARCHITECTURE_KEYS + TRAINING_KEYS)
+            diff = differences(saved, config, keys)
             detail = f" with different settings ({'; '.join(diff)})" if diff else ""
-            raise FaceganError(f"{run_dir} already holds a training run{detail}: pass --resume to "
-                               f"continue it, or choose a new --out directory")
+            raise FaceganError(f"{run_dir} already holds a training run{detail}: resume it, or choose "
+                               f"a new output directory", setting="out")
         if run_dir.exists() and any(run_dir.iterdir()):
-            raise FaceganError(f"{run_dir} exists and is not empty (and is not a facegan run): "
-                               f"choose a new or empty --out directory")
+            raise FaceganError(f"{run_dir} exists and is not empty (and is not a facegan run): choose "
+                               f"a new or empty output directory", setting="out")
         return 0
     if saved is None:
         raise FaceganError(f"cannot resume: {run_dir / CONFIG} does not exist (nothing was trained "
-                           f"there); run without --resume to start a new run")
-    diff = differences(saved, config, ARCHITECTURE_KEYS + TRAINING_KEYS)
+                           f"there); start a new run instead of resuming", setting="resume")
+    diff = differences(saved, config, keys)
     if diff:
         raise FaceganError(f"cannot resume {run_dir}: settings differ from {run_dir / CONFIG} "
-                           f"({'; '.join(diff)}); use the run's settings or a new --out directory")
+                           f"({'; '.join(diff)}); use the run's settings or a new output directory",
+                           setting="resume")
     epoch = _backup_epoch(run_dir)
     if epoch is None:
         raise FaceganError(f"cannot resume {run_dir}: no checkpoint in {run_dir / BACKUP} (no epoch "
-                           f"finished); delete the directory or run without --resume into a new --out")
+                           f"finished); delete the directory, or start a new run elsewhere",
+                           setting="resume")
     return epoch
 
 
-def train_gan(cache, out_dir, epochs, width=1.0, batch_size=20, k_g=None, lr=None, beta_1=None,
-              resume=False, seed=0, strategy=None, max_batches_per_epoch=None, metrics_every=1,
-              flip=False, verbose=1, swd_n=256, memo_n=256, sample_n=36, keep_epochs=True,
-              jit_compile="auto", callbacks=None, recipe=None, face_n=100, tensorboard=None,
-              precision="float32", face_rate_n=None, **recipe_settings) -> Run:
-    """Train (or resume) the study's DCGAN by a recipe on a cache's train partition; return the Run.
-
-    `recipe`: 'study', 'wgan-gp' or 'stable' (the default) or a `Recipe`; k_g, lr, beta_1 and any
-    other `Recipe` field given here (not None) override the recipe's setting, and config.json
-    records the result. Writes the run directory described in `facegan.gan.runs`. `strategy`:
-    None, 'mirrored' or a tf.distribute.Strategy (batch_size is the global batch). `swd_n` held-out
-    real crops (val, else test partition) are compared with G by SWD every `metrics_every` epochs
-    (0 disables), with the diversity ratio and, on `face_n` samples (0 disables), the face rate;
-    after training RUN/metrics.json checks memorisation and diversity on `memo_n` samples, and the
-    face rate (unless face_n is 0) on `face_rate_n` samples (None: the same `memo_n`), whose first
-    `memo_n` are those samples.
-    `tensorboard`: a directory for Keras' TensorBoard logs. `callbacks` are extra Keras callbacks,
-    run after facegan's own. `precision`: 'float32' (default), 'mixed_bfloat16' or 'mixed_float16'
-    (Keras mixed precision for the training step only: the weights are float32 variables and the
-    run loads back as float32 networks; a resume must use the run's precision).
-    """
+def _training_data(cache, spec: TrainSpec):
+    """The cache's train partition (checked against the batch) and its held-out crops."""
     from facegan.data.cache import Cache, load_cache
-    from facegan.gan.callbacks import (BackupAndRestore, CSVLogger, ExportWeights, JSONHistory,
-                                   SampleGrid, SWDMonitor, TerminateOnNaN)
-    from facegan.gan.models import sample_z
-    from facegan.data.dataset import make_dataset
 
-    if int(epochs) < 1:
-        raise FaceganError(f"--epochs must be >= 1, got {epochs}")
-    if face_rate_n is not None and int(face_rate_n) < 1:
-        raise FaceganError(f"face_rate_n must be >= 1 (or None: the memo_n samples), got {face_rate_n}")
-    check_precision(precision)
-    if tensorboard:
-        import importlib.util
-        if importlib.util.find_spec("tensorboard") is None:
-            raise FaceganError("--tensorboard needs the tensorboard package, which is not installed: "
-                               "pip install tensorboard (or reinstall facegan)")
-    run_dir = Path(out_dir)
     cache = cache if isinstance(cache, Cache) else load_cache(cache)
     train = cache.select("train")
     if len(train) == 0:
         raise FaceganError(f"the cache {cache.path} has no training images (partition 0): "
                            f"prepare it with the train partition included")
-    if len(train) < batch_size:
-        raise FaceganError(f"the cache {cache.path} has {len(train)} training images, fewer than one "
-                           f"batch of {batch_size}: lower --batch or prepare more images")
-    recipe = get_recipe(recipe, k_g=k_g, lr=lr, beta_1=beta_1, **recipe_settings)
-    if recipe.mode_seeking and int(batch_size) < 2:
-        raise FaceganError(f"recipe {recipe.name!r} uses the mode-seeking term, which compares pairs of "
-                           f"samples in a batch: --batch must be at least 2 (got {batch_size})")
-    config = make_config(width=float(width), z_dim=Z_DIM, image_size=IMAGE_SIZE, **recipe.settings(),
-                         batch_size=int(batch_size), epochs=int(epochs),
-                         seed=int(seed), flip=bool(flip), max_batches_per_epoch=max_batches_per_epoch,
-                         data=str(Path(cache.path).resolve()) if cache.path else None,
-                         n_train=len(train), precision=precision)
+    if len(train) < spec.batch_size:
+        raise FaceganError(f"batch_size {spec.batch_size} is more than the {len(train)} training images "
+                           f"of the cache {cache.path}: lower it or prepare more images",
+                           setting="batch_size")
+    heldout = np.concatenate([np.asarray(cache.select(p).crops) for p in ("val", "test")])
+    return cache, train, heldout
+
+
+def _callbacks(run_dir: Path, spec: TrainSpec, heldout, start: int, tensorboard, extra, verbose: int):
+    """facegan's callbacks for a run (the NaN guard first), then Keras' TensorBoard and `extra`."""
+    from facegan.gan.callbacks import (BackupAndRestore, CSVLogger, EpochProgress, ExportWeights,
+                                       JSONHistory, SampleGrid, SWDMonitor, TerminateOnNaN)
+    from facegan.gan.models import sample_z
+
+    nan_guard = TerminateOnNaN()
+    cbs = [nan_guard]
+    if spec.swd_n and len(heldout):
+        n = min(spec.swd_n, len(heldout))
+        pick = np.random.default_rng(spec.seed).choice(len(heldout), n, replace=False)
+        cbs.append(SWDMonitor(heldout[np.sort(pick)], sample_z(n, spec.seed + 2, Z_DIM),
+                              spec.metrics_every, spec.seed, face_n=spec.face_n))
+    elif spec.swd_n:
+        print("no held-out (val/test) crops in the cache: SWD is not logged", file=sys.stderr)
+    history = [h for h in read_history(run_dir) if h["epoch"] <= start]
+    cbs += [SampleGrid(run_dir / "samples", sample_z(spec.sample_n, spec.seed + 1, Z_DIM)),
+            CSVLogger(str(run_dir / "history.csv"), append=start > 0),
+            JSONHistory(run_dir / "history.json", history),
+            ExportWeights(run_dir),
+            BackupAndRestore(str(run_dir / BACKUP), double_checkpoint=True, delete_checkpoint=False)]
+    if verbose:
+        cbs.append(EpochProgress(spec.epochs))
+    if tensorboard:
+        cbs.append(keras.callbacks.TensorBoard(str(tensorboard), histogram_freq=0, write_graph=False,
+                                               update_freq="epoch"))
+    return cbs + list(extra or ()), nan_guard
+
+
+def train_gan(cache, out_dir, spec: TrainSpec | None = None, *, resume: bool = False, strategy=None,
+              callbacks=(), verbose: int = 1, tensorboard=None, jit_compile="auto") -> Run:
+    """Train (or resume) the study's DCGAN by `spec` on a cache's train partition; return the Run.
+
+    `cache`: a cache directory (or a loaded `Cache`); as given, it goes into the `command` that
+    config.json records. Writes the run directory described in `facegan.gan.runs`. `strategy`: None,
+    'mirrored' or a tf.distribute.Strategy (the spec's batch is the global batch). `tensorboard`: a
+    directory for Keras' TensorBoard logs; `callbacks` run after facegan's own.
+    """
+    from facegan.data.dataset import make_dataset
+
+    spec = spec or TrainSpec()
+    if jit_compile == "auto" and not tf.config.list_logical_devices("GPU"):
+        from facegan.gan.speed import use_xla
+        jit_compile = bool(use_xla(spec))
+    if tensorboard:
+        import importlib.util
+        if importlib.util.find_spec("tensorboard") is None:
+            raise FaceganError("tensorboard logs need the tensorboard package, which is not installed: "
+                               "pip install tensorboard (or reinstall facegan)", setting="tensorboard")
+    run_dir = Path(out_dir)
+    data, train, heldout = _training_data(cache, spec)
+    config = make_config(**spec.settings(), z_dim=Z_DIM, image_size=IMAGE_SIZE,
+                         data=str(Path(data.path).resolve()) if data.path else None, n_train=len(train),
+                         command=spec.command(data.path if hasattr(cache, "crops") else cache, out_dir))
     start = _check_run_dir(run_dir, config, resume)
-    if start >= epochs:
-        print(f"{run_dir}: {start} epochs already finished (asked for {epochs}); nothing to train",
+    if start >= spec.epochs:
+        print(f"{run_dir}: {start} epochs already finished (asked for {spec.epochs}); nothing to train",
               file=sys.stderr)
         return load_run(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json(run_dir / CONFIG, config)
-
-    steps = len(train) // batch_size
-    if max_batches_per_epoch:
-        steps = min(steps, int(max_batches_per_epoch))
+    steps = min(len(train) // spec.batch_size, spec.max_batches or len(train))
     strategy = make_strategy(strategy)
-    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
-    with scope:
-        gan = build_gan(width, Z_DIM, seed=seed, jit_compile=jit_compile, recipe=recipe,
-                        precision=precision)
-    images = make_dataset(train, batch_size, partition=None, shuffle=True, flip=flip,
-                          seed=seed + 7919 * start, repeat=True)
-    data = noisy_dataset(images, gan.n_critic + gan.k_g, Z_DIM, seed, start_step=start * steps,
-                         n_uniforms=gan.n_uniforms)
-
-    history = [h for h in read_history(run_dir) if h["epoch"] <= start]
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        gan = build_gan(spec.width, spec.recipe, seed=spec.seed, jit_compile=jit_compile,
+                        precision=spec.precision)
+    images = make_dataset(train, spec.batch_size, partition=None, shuffle=True, flip=spec.flip,
+                          seed=spec.seed + 7919 * start, repeat=True)
+    batches = noisy_dataset(images, gan.n_critic + gan.k_g, Z_DIM, spec.seed, start_step=start * steps,
+                            n_uniforms=gan.n_uniforms)
     _truncate_csv(run_dir / "history.csv", start)
-    nan_guard = TerminateOnNaN()
-    cbs = [nan_guard]
-    heldout = np.concatenate([np.asarray(cache.select("val").crops), np.asarray(cache.select("test").crops)])
-    if swd_n and metrics_every and len(heldout):
-        n = min(int(swd_n), len(heldout))
-        pick = np.random.default_rng(seed).choice(len(heldout), n, replace=False)
-        cbs.append(SWDMonitor(heldout[np.sort(pick)], sample_z(n, seed + 2, Z_DIM), metrics_every, seed,
-                              face_n=face_n))
-    elif swd_n and metrics_every:
-        print("no held-out (val/test) crops in the cache: SWD is not logged", file=sys.stderr)
-    cbs += [SampleGrid(run_dir / "samples", sample_z(sample_n, seed + 1, Z_DIM)),
-            CSVLogger(str(run_dir / "history.csv"), append=start > 0),
-            JSONHistory(run_dir / "history.json", history),
-            ExportWeights(run_dir, keep_epochs),
-            BackupAndRestore(str(run_dir / BACKUP), double_checkpoint=True, delete_checkpoint=False)]
-    if tensorboard:
-        cbs.append(keras.callbacks.TensorBoard(str(tensorboard), histogram_freq=0, write_graph=False,
-                                               update_freq="epoch"))
-    cbs += list(callbacks or [])
-    gan.fit(data, epochs=int(epochs), steps_per_epoch=steps, callbacks=cbs, verbose=verbose,
+    cbs, nan_guard = _callbacks(run_dir, spec, heldout, start, tensorboard, callbacks, verbose)
+    gan.fit(batches, epochs=spec.epochs, steps_per_epoch=steps, callbacks=cbs, verbose=verbose,
             shuffle=False)       # the tf.data pipeline already shuffles
+    return _finish(run_dir, spec, train, heldout, nan_guard.diverged)
 
-    if nan_guard.diverged:
+
+def _finish(run_dir: Path, spec: TrainSpec, train, heldout, diverged: bool) -> Run:
+    """The trained run, loaded back, with its final checks in RUN/metrics.json."""
+    if diverged:
         if not (run_dir / "generator.weights.h5").is_file():
             raise FaceganError(f"training diverged (NaN/Inf loss) in the first epoch of {run_dir}: "
-                               f"try a lower learning rate")
+                               f"try a lower learning rate", setting="lr")
         print(f"training stopped: losses or weights became NaN/Inf; {run_dir} keeps the last good epoch",
               file=sys.stderr)
     run = load_run(run_dir)
-    run.stopped_on_nan = nan_guard.diverged
-    if memo_n:
-        _write_memorisation(run, train, heldout, int(memo_n), seed, with_face_rate=bool(face_n),
-                            face_rate_n=face_rate_n)
+    run.stopped_on_nan = diverged
+    if spec.memo_n:
+        _write_memorisation(run, train, heldout, spec)
     return run
 
 
-def _write_memorisation(run: Run, train, heldout: np.ndarray, n: int, seed: int,
-                        with_face_rate: bool = False, face_rate_n: int | None = None) -> None:
-    """RUN/metrics.json: the memorisation check of the final G (the sampler: EMA G where kept)
-    against (a subset of) the train set, its diversity (mode-collapse) ratio against held-out
-    crops, and (`with_face_rate`) its face rate on `face_rate_n` samples (None: those n; else the
-    same first n and more from the same draw): the final figure, so measured on more samples than
-    the per-epoch `face_n` (near a rate of 87 %, the standard error is 3.4 points on 100 samples,
-    2.1 on 256, 1.05 on 1,024)."""
+def _write_memorisation(run: Run, train, heldout: np.ndarray, spec: TrainSpec) -> None:
+    """RUN/metrics.json: the final G (the sampler: EMA G where kept) checked for memorisation
+    against (a subset of) the train set and for diversity against held-out crops on `memo_n`
+    samples, and (unless `face_n` is 0) its face rate on `face_rate_n` samples of the same draw
+    (the check's samples first): the final figure, so measured on more samples than an epoch's."""
     from facegan.gan.face_rate import face_rate
     from facegan.gan.metrics import diversity, memorisation
     from facegan.gan.models import sample_z
 
     if not len(heldout):
         return
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(spec.seed)
     ref = np.asarray(train.crops[np.sort(rng.choice(len(train), min(len(train), 5000), replace=False))])
-    held = heldout[rng.choice(len(heldout), min(n, len(heldout)), replace=False)]
-    n_faces = len(held) if face_rate_n is None else int(face_rate_n)
-    drawn = run.generator.predict(sample_z(max(len(held), n_faces), seed + 3), batch_size=128, verbose=0)
+    held = heldout[rng.choice(len(heldout), min(spec.memo_n, len(heldout)), replace=False)]
+    n_faces = len(held) if spec.face_rate_n is None else spec.face_rate_n
+    drawn = run.generator.predict(sample_z(max(len(held), n_faces), spec.seed + 3), batch_size=128,
+                                  verbose=0)
     fake = drawn[:len(held)]                     # one draw: the check's samples come first
     result = {**memorisation(fake, ref, held), **diversity(fake, held)}
-    if with_face_rate:
+    if spec.face_n:
         result.update(face_rate=face_rate(drawn[:n_faces]), n_face_rate=n_faces)
-    result.update(n_generated=len(held), n_train_reference=len(ref),
-                  epochs=len(run.history))
+    result.update(n_generated=len(held), n_train_reference=len(ref), epochs=len(run.history))
     write_json(run.path / "metrics.json", result)
 
 
@@ -484,6 +488,6 @@ def sample_images(run_dir, n: int, seed: int = 0) -> np.ndarray:
     from facegan.gan.models import sample_z
 
     if n < 1:
-        raise FaceganError(f"--n must be >= 1, got {n}")
+        raise FaceganError(f"n must be >= 1 (faces to draw), got {n}", setting="n")
     run = load_run(run_dir)
     return run.generator.predict(sample_z(n, seed, run.config.get("z_dim", Z_DIM)), batch_size=64, verbose=0)

@@ -48,6 +48,21 @@ class Edition:
         self.work = (Path(self.workdir).expanduser() if self.workdir else default_workdir(self.profile)).resolve()
         self.work.mkdir(parents=True, exist_ok=True)
 
+    def spec(self, role: str):
+        """The TrainSpec of the edition's `role` GAN ('gen' or 'comp'): its profile entry, at the
+        edition's seed."""
+        from facegan.gan.spec import TrainSpec
+
+        return TrainSpec.from_settings(**self.cfg[role], seed=self.seed)
+
+    def method(self, name: str | None = None):
+        """The completion Method `name` (default: the edition's) with the edition's search settings."""
+        from facegan.completion.methods import get_method
+
+        settings = dict(self.cfg["completion"])
+        default = settings.pop("method")
+        return get_method(name or default, **settings)
+
     @property
     def data_label(self) -> str:
         """The data source in words, for captions (a folder name, never a full path)."""
