@@ -40,5 +40,6 @@ def test_no_face_and_unreadable(tmp_path):
 
 
 def test_face_index_out_of_range(astronaut):
-    with pytest.raises(FaceganError, match="--face 5"):
+    with pytest.raises(FaceganError, match="face 5 requested") as e:
         align_face(astronaut, face=5)
+    assert e.value.setting == "face"                 # the CLI words it as --face

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from facegan.completion.methods import get_method
 from facegan.completion.search import complete
 from facegan.errors import FaceganError
 from facegan.completion.masks import make_mask
@@ -20,7 +21,7 @@ def case(gan):
     z_true = np.random.default_rng(1).uniform(-0.8, 0.8, (3, 100)).astype(np.float32)
     y = g(z_true).numpy()
     k = make_mask("mouth")
-    return y, k, complete(g, d, y, k, candidates=16, iterations=150, snapshot_at=[0, 50], seed=0)
+    return y, k, complete(g, d, y, k, get_method(candidates=16, iterations=150), snapshot_at=[0, 50], seed=0)
 
 
 def test_recovers_hole_of_generated_target(case):
@@ -51,14 +52,14 @@ def test_known_pixels(case):
 
 def test_sgd_runs_and_improves(gan, case):
     y, k, _ = case
-    r = complete(*gan, y[:1], k, candidates=4, iterations=30, optimizer="sgd", blend=False)
+    r = complete(*gan, y[:1], k, get_method(candidates=4, iterations=30, optimizer="sgd"), blend=False)
     assert r.losses[-1, 0] < r.losses[0, 0] and r.blended is None
 
 
 @pytest.mark.parametrize("bad", [np.ones((80, 80)), np.zeros((80, 80)), np.ones((40, 40))])
 def test_bad_masks(gan, case, bad):
     with pytest.raises(FaceganError):
-        complete(*gan, case[0][:1], bad, candidates=2, iterations=1)
+        complete(*gan, case[0][:1], bad, get_method(candidates=2, iterations=1))
 
 
 def test_prefer_onednn_sets_default_before_tensorflow_only():
@@ -77,3 +78,24 @@ def test_prefer_onednn_sets_default_before_tensorflow_only():
     late = "import tensorflow\n" + code
     out = subprocess.run([sys.executable, "-c", late], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["None", "True"]         # too late to matter: left alone
+
+
+def test_a_second_call_of_the_same_shape_traces_nothing(gan, case):
+    """The search's compiled functions are kept per generator: an evaluation's second batch (and a
+    book's second chapter) reuses them instead of tracing again."""
+    from facegan.completion.search import SearchGraphs
+
+    y, k, _ = case
+    m = get_method("finetune-blend", candidates=4, iterations=2, finetune_steps=1)
+    complete(*gan, y, k, m)
+    graphs = SearchGraphs.for_generator(*gan)
+
+    def traces():
+        fns = [graphs.start_loss] + [f for s in graphs.steppers.values() for f in s[2:]]
+        fns += [f for t in graphs.tuners.values() for f in t]
+        return [f.experimental_get_tracing_count() for f in fns]
+
+    before = traces()
+    assert len(before) >= 5 and all(n >= 1 for n in before)     # other tests searched with it too
+    again = complete(*gan, y, k, m, seed=1)
+    assert traces() == before and again.losses.shape == (3, 3)

@@ -9,6 +9,7 @@ import pytest
 from facegan.completion.masks import make_mask
 from facegan.completion.methods import DEFAULT_METHOD, METHODS, get_method
 from facegan.errors import FaceganError
+from helpers import save_run
 
 
 @pytest.fixture(scope="module")
@@ -18,6 +19,14 @@ def gan():
     from facegan.gan.models import build_discriminator, build_generator
     keras.utils.set_random_seed(0)
     return build_generator(0.125), build_discriminator(0.125)
+
+
+@pytest.fixture(scope="module")
+def tiny_encoder():
+    """Methods that start from an encoder get this untrained one (its z is a valid start)."""
+    from facegan.completion.encoder import build_encoder
+
+    return build_encoder(base=4)
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +65,8 @@ def test_known_pixels_unchanged_in_every_method(gan, faces, name):
     from facegan.completion.search import complete
 
     y, k = faces
-    r = complete(*gan, y, k, method=name, candidates=4, iterations=3, finetune_steps=(
-        2 if METHODS[name].finetune_steps else 0))
+    r = complete(*gan, y, k, get_method(name, candidates=4, iterations=3, finetune_steps=(
+        2 if METHODS[name].finetune_steps else 0)), encoder=tiny_encoder)
     for out in (r.completed, r.pasted, r.blended):
         assert np.array_equal(out[:, k == 1], y[:, k == 1])
     assert not np.array_equal(r.completed[:, k == 0], y[:, k == 0])
@@ -92,18 +101,16 @@ def test_finetune_leaves_the_run_bit_identical(gan, faces, tmp_path):
     from facegan.gan.runs import load_run
 
     g, d = gan
-    run = tmp_path / "run"; run.mkdir()
-    g.save_weights(run / "generator.weights.h5"); d.save_weights(run / "discriminator.weights.h5")
-    (run / "config.json").write_text(json.dumps({"width": 0.125, "z_dim": 100, "image_size": 80}))
+    run = save_run(tmp_path / "run", g, d, 0.125)
     digest = lambda: {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(run.iterdir())}
     before = digest()
     loaded = load_run(run)
     weights = [w.copy() for w in loaded.generator.get_weights()]
     y, k = faces
-    plain = complete(loaded.generator, loaded.discriminator, y, k, method="near-blend", candidates=4,
-                     iterations=3)
-    tuned = complete(loaded.generator, loaded.discriminator, y, k, method="near-blend", candidates=4,
-                     iterations=3, finetune_steps=5, finetune_lr=1e-3)
+    plain = complete(loaded.generator, loaded.discriminator, y, k,
+                     get_method("near-blend", candidates=4, iterations=3))
+    tuned = complete(loaded.generator, loaded.discriminator, y, k, get_method(
+        "near-blend", candidates=4, iterations=3, finetune_steps=5, finetune_lr=1e-3))
     assert digest() == before
     assert all(np.array_equal(a, b) for a, b in zip(weights, loaded.generator.get_weights()))
     assert not np.allclose(tuned.generated, plain.generated, atol=1e-4)    # the copy did change
@@ -115,7 +122,7 @@ def test_result_save_and_load_round_trip(gan, faces, tmp_path):
     from facegan.completion.search import complete, load_completion
 
     y, k = faces
-    r = complete(*gan, y, k, method="mean4-blend", candidates=4, iterations=2, snapshot_at=[0, 2])
+    r = complete(*gan, y, k, get_method("mean4-blend", candidates=4, iterations=2), snapshot_at=[0, 2])
     r.image_ids = np.array(["a.jpg", "b.jpg"])
     back = load_completion(r.save(tmp_path / "c.npz"))
     for f in ("generated", "pasted", "blended", "z", "losses", "contextual", "start_losses", "target",
@@ -185,9 +192,7 @@ def test_benchmark_refuses_an_untrained_gan(gan, tmp_path):
     from pathlib import Path
 
     g, d = gan
-    run = tmp_path / "run"; run.mkdir()
-    g.save_weights(run / "generator.weights.h5"); d.save_weights(run / "discriminator.weights.h5")
-    (run / "config.json").write_text(json.dumps({"width": 0.125, "z_dim": 100, "image_size": 80}))
+    run = save_run(tmp_path / "run", g, d, 0.125)
     bench = Path(__file__).resolve().parents[1] / "benchmarks" / "completion.py"
     out = subprocess.run([sys.executable, str(bench), "--run", str(run), "--data", str(tmp_path)],
                          capture_output=True, text=True)

@@ -4,8 +4,10 @@ import json
 import numpy as np
 import pytest
 
+from facegan.completion.evaluate import EvalSpec
 from facegan.data.cache import write_cache
 from facegan.errors import FaceganError
+from helpers import save_run
 
 
 @pytest.fixture(scope="module")
@@ -13,10 +15,7 @@ def run_and_cache(tmp_path_factory):
     from facegan.gan.models import build_discriminator, build_generator
 
     root = tmp_path_factory.mktemp("eval")
-    run = root / "run"; run.mkdir()
-    build_generator(0.125).save_weights(run / "generator.weights.h5")
-    build_discriminator(0.125).save_weights(run / "discriminator.weights.h5")
-    (run / "config.json").write_text(json.dumps({"width": 0.125, "z_dim": 100, "image_size": 80}))
+    run = save_run(root / "run", build_generator(0.125), build_discriminator(0.125), 0.125)
     rng = np.random.default_rng(0)
     crops = rng.integers(0, 256, (5, 80, 80, 3), dtype=np.uint8)
     write_cache(root / "cache", crops, [f"{i:06d}.jpg" for i in range(5)], [0, 0, 1, 1, 1],
@@ -30,8 +29,8 @@ def test_evaluate_writes_rows_and_table(run_and_cache):
     run, cache, root = run_and_cache
     from facegan.completion.methods import METHODS
 
-    summary = evaluate_completion(run, cache, "val", root / "out", limit=2, iterations=3,
-                                  candidates=4, progress=False)
+    summary = evaluate_completion(run, cache, root / "out", EvalSpec(
+        split="val", limit=2, search={"iterations": 3, "candidates": 4}, progress=False))
     rows = list(csv.DictReader(open(root / "out" / "metrics.csv")))
     methods = {r["method"] for r in rows}
     assert methods == set(METHODS) | {"telea", "navier-stokes", "biharmonic", "mean-face"}
@@ -47,7 +46,7 @@ def test_empty_split_names_the_splits(run_and_cache):
 
     run, cache, root = run_and_cache
     with pytest.raises(FaceganError, match=r"no images in split 'test'.*train \(2\), val \(3\)"):
-        evaluate_completion(run, cache, "test", root / "out2")
+        evaluate_completion(run, cache, root / "out2", EvalSpec(split="test"))
 
 
 def test_cli_complete_on_crop_and_bad_input(run_and_cache, tmp_path):
@@ -72,7 +71,8 @@ def test_evaluate_all_faces_by_default_with_se_realism_and_paired(run_and_cache)
     from facegan.completion.methods import METHODS
 
     run, cache, root = run_and_cache
-    s = evaluate_completion(run, cache, "val", root / "all", iterations=2, candidates=4, progress=False)
+    s = evaluate_completion(run, cache, root / "all", EvalSpec(
+        split="val", search={"iterations": 2, "candidates": 4}, progress=False))
     rows = list(csv.DictReader(open(root / "all" / "metrics.csv")))
     everything = set(METHODS) | {"telea", "navier-stokes", "biharmonic", "mean-face"}
     assert s["faces"] == 3 and len(rows) == 3 * len(everything)          # all 3 val faces
@@ -84,14 +84,16 @@ def test_evaluate_all_faces_by_default_with_se_realism_and_paired(run_and_cache)
         assert s["methods"][m]["realism_se"] >= 0
     assert s["realism_floor"] is not None and "real (no hole)" in table
     p = s["paired"]
-    assert p["faces"] == 3 and p["baseline"] in {"telea", "navier-stokes", "biharmonic", "mean-face"}
+    assert p["faces"] == 3 and p["other"] in {"telea", "navier-stokes", "biharmonic", "mean-face"}
     assert p["ours"] in METHODS and "Wilcoxon" in table
     r = p["realism"]                                  # the most realistic of each side, paired over draws
-    assert r["ours"] in METHODS and r["baseline"] in {"telea", "navier-stokes", "biharmonic", "mean-face"}
+    assert r["ours"] in METHODS and r["other"] in {"telea", "navier-stokes", "biharmonic", "mean-face"}
     assert r["draws"] == 8 and 0 <= r["ours_better_draws"] <= 8 and "reference draws" in table
     assert r["difference"] == pytest.approx(s["methods"][r["ours"]]["realism_swd"]
-                                            - s["methods"][r["baseline"]]["realism_swd"])
-    assert json.loads((root / "all" / "summary.json").read_text())["faces"] == 3
+                                            - s["methods"][r["other"]]["realism_swd"])
+    record = json.loads((root / "all" / "summary.json").read_text())
+    assert record["results"]["faces"] == 3 and record["record"] == "evaluation"
+    assert {"command", "commit", "date", "machine"} <= set(record)
 
 
 def test_evaluate_rejects_unknown_method_before_work(run_and_cache):
@@ -99,4 +101,4 @@ def test_evaluate_rejects_unknown_method_before_work(run_and_cache):
 
     run, cache, root = run_and_cache
     with pytest.raises(FaceganError, match="study"):
-        evaluate_completion(run, cache, "val", root / "bad", methods=["nope"])
+        evaluate_completion(run, cache, root / "bad", EvalSpec(split="val", methods=("nope",)))

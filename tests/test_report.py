@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 
 from facegan.errors import FaceganError  # noqa: E402
 from facegan.report import figures, grids  # noqa: E402
-from facegan.report.completion import complete_cached, completion_examples, search_settings  # noqa: E402
+from facegan.report.completion import complete_cached, completion_examples, search_options  # noqa: E402
 from facegan.report.data_stage import eval_split, first_faces, prepared_cache, quality_groups, source  # noqa: E402
 from facegan.report.edition import Edition  # noqa: E402
 from facegan.report.evaluation import evaluation, generator_comparison  # noqa: E402
@@ -55,8 +55,8 @@ def test_caption_records_profile_data_seed_commit(ed):
 
 
 def test_caption_records_overridden_settings(tmp_path):
-    e = Edition("smoke", workdir=str(tmp_path), overrides={"gen_epochs": 2})
-    assert "gen_epochs=2" in caption(e, 1, "x")
+    e = Edition("smoke", workdir=str(tmp_path), overrides={"gen.epochs": 2})
+    assert "gen.epochs=2" in caption(e, 1, "x")
 
 
 def test_md_table_formats_cells():
@@ -67,9 +67,9 @@ def test_md_table_formats_cells():
 
 def test_run_dir_keys_training_settings_not_epochs(tmp_path):
     a = Edition("smoke", workdir=str(tmp_path))
-    b = Edition("smoke", workdir=str(tmp_path), overrides={"gen_epochs": 5})
-    c = Edition("smoke", workdir=str(tmp_path), overrides={"lr": 1e-3})
-    e = Edition("smoke", workdir=str(tmp_path), overrides={"gen_recipe": "wgan-gp"})
+    b = Edition("smoke", workdir=str(tmp_path), overrides={"gen.epochs": 5})
+    c = Edition("smoke", workdir=str(tmp_path), overrides={"gen.lr": 1e-3})
+    e = Edition("smoke", workdir=str(tmp_path), overrides={"gen.recipe": "wgan-gp"})
     d = Edition("smoke", workdir=str(tmp_path), seed=3)
     assert run_dir(a, "gen") == run_dir(b, "gen")          # more epochs resume the same run
     assert run_dir(a, "gen") != run_dir(c, "gen")
@@ -77,39 +77,33 @@ def test_run_dir_keys_training_settings_not_epochs(tmp_path):
     assert run_dir(a, "gen").parent.parent != run_dir(d, "gen").parent.parent   # other synthetic data
 
 
-def test_comp_lr_sets_the_completion_gans_rate_alone(tmp_path):
-    from facegan.report.training import gan_settings
-
+def test_the_quick_profiles_completion_gan_has_its_own_rates(tmp_path):
     q = Edition("quick", workdir=str(tmp_path))
-    assert gan_settings(q, "comp")["lr"] == q.cfg["comp_lr"] == 4e-4     # the quick profile's
-    assert gan_settings(q, "gen")["lr"] is None                           # the study recipe's own
-    both = Edition("smoke", workdir=str(tmp_path), overrides={"lr": 1e-3})
-    only = Edition("smoke", workdir=str(tmp_path), overrides={"lr": 1e-3, "comp_lr": 5e-4})
-    assert gan_settings(both, "comp")["lr"] == 1e-3 and gan_settings(only, "comp")["lr"] == 5e-4
-    assert gan_settings(only, "gen")["lr"] == 1e-3
-    assert run_dir(both, "comp") != run_dir(only, "comp")
+    comp, gen = q.spec("comp").recipe, q.spec("gen").recipe
+    assert (comp.lr, comp.d_lr, comp.r1_share) == (4e-4, 4e-4, 0.5) == tuple(
+        q.cfg["comp"][k] for k in ("lr", "d_lr", "r1_share"))
+    assert (gen.name, gen.lr, gen.d_lr) == ("study", 2e-4, 2e-4)          # the study recipe's own
 
 
-def test_comp_d_lr_sets_the_completion_gans_d_rate_alone(tmp_path):
-    from facegan.report.training import gan_settings
-
-    q = Edition("quick", workdir=str(tmp_path))
-    assert gan_settings(q, "comp")["d_lr"] == q.cfg["comp_d_lr"] is not None   # the quick profile's
-    assert gan_settings(q, "gen")["d_lr"] is None                                # the study recipe's own
-    both = Edition("smoke", workdir=str(tmp_path), overrides={"d_lr": 1e-3})
-    only = Edition("smoke", workdir=str(tmp_path), overrides={"d_lr": 1e-3, "comp_d_lr": 5e-4})
-    assert gan_settings(both, "comp")["d_lr"] == 1e-3 and gan_settings(only, "comp")["d_lr"] == 5e-4
-    assert gan_settings(only, "gen")["d_lr"] == 1e-3 and gan_settings(only, "comp")["lr"] is None
-    assert run_dir(both, "comp") != run_dir(only, "comp")
-    with pytest.raises(FaceganError, match="comp_d_lr"):
-        Edition("smoke", workdir=str(tmp_path), overrides={"comp_d_lr": "fast"})
+@pytest.mark.parametrize("key, value", [("lr", 5e-4), ("d_lr", 1e-3), ("r1_share", 0.25),
+                                        ("ema_warmup", 25.0)])
+def test_a_roles_setting_reaches_that_role_alone(tmp_path, key, value):
+    base = Edition("smoke", workdir=str(tmp_path))
+    only = Edition("smoke", workdir=str(tmp_path), overrides={f"comp.{key}": value})
+    assert getattr(only.spec("comp").recipe, key) == value
+    assert only.spec("gen") == base.spec("gen") and run_dir(only, "gen") == run_dir(base, "gen")
+    assert run_dir(only, "comp") != run_dir(base, "comp")
+    both = Edition("smoke", workdir=str(tmp_path), overrides={f"comp.{key}": value, f"gen.{key}": value})
+    assert getattr(both.spec("gen").recipe, key) == value
+    with pytest.raises(FaceganError, match=f"comp.{key}"):
+        Edition("smoke", workdir=str(tmp_path), overrides={f"comp.{key}": "fast"})
 
 
 def test_the_rates_reach_the_trained_recipe(tmp_path):
     from facegan.report.training import trained_gan
 
-    ed = Edition("smoke", workdir=str(tmp_path), overrides={"comp_lr": 3e-4, "comp_d_lr": 5e-4,
-                                                            "comp_r1_share": 0.5})
+    ed = Edition("smoke", workdir=str(tmp_path), overrides={"comp.lr": 3e-4, "comp.d_lr": 5e-4,
+                                                            "comp.r1_share": 0.5})
     run = trained_gan(ed, "comp")
     assert (run.recipe.lr, run.recipe.d_lr, run.recipe.r1_share) == (3e-4, 5e-4, 0.5)
     config = json.loads((run.path / "config.json").read_text())
@@ -117,36 +111,40 @@ def test_the_rates_reach_the_trained_recipe(tmp_path):
 
 
 def test_comp_ema_warmup_reaches_the_completion_gans_recipe_alone(tmp_path):
-    from facegan.report.training import gan_settings, trained_gan
+    from facegan.report.training import trained_gan
 
-    ed = Edition("smoke", workdir=str(tmp_path), overrides={"comp_ema_warmup": 25})
-    assert gan_settings(ed, "comp")["ema_warmup"] == 25.0 and gan_settings(ed, "gen")["ema_warmup"] is None
-    assert run_dir(ed, "comp") != run_dir(Edition("smoke", workdir=str(tmp_path)), "comp")
+    ed = Edition("smoke", workdir=str(tmp_path), overrides={"comp.ema_warmup": 25})
     run = trained_gan(ed, "comp")
     assert run.recipe.ema_warmup == 25.0
     assert json.loads((run.path / "config.json").read_text())["ema_warmup"] == 25.0
-    with pytest.raises(FaceganError, match="comp_ema_warmup"):
-        Edition("smoke", workdir=str(tmp_path), overrides={"comp_ema_warmup": "long"})
 
 
 def test_the_profiles_face_rate_n_reaches_the_final_face_rate(tmp_path):
     from facegan.report.training import trained_gan
 
-    run = trained_gan(Edition("smoke", workdir=str(tmp_path), overrides={"face_rate_n": 6}), "comp")
+    run = trained_gan(Edition("smoke", workdir=str(tmp_path), overrides={"comp.face_rate_n": 6}), "comp")
     final = json.loads((run.path / "metrics.json").read_text())
     assert final["n_face_rate"] == 6 and final["n_generated"] > 6
 
 
-def test_comp_r1_share_sets_the_completion_gans_r1_share_alone(tmp_path):
-    from facegan.report.training import gan_settings
+def test_the_runs_command_trains_the_same_run_again(tmp_path):
+    """config.json's `command`, run with a new --out, gives a run with the same settings."""
+    from facegan.cli import main
+    from facegan.report.training import command, trained_gan
 
-    only = Edition("smoke", workdir=str(tmp_path), overrides={"comp_r1_share": 0.5})
-    assert gan_settings(only, "comp")["r1_share"] == 0.5 and gan_settings(only, "gen")["r1_share"] is None
-    both = Edition("smoke", workdir=str(tmp_path), overrides={"r1_share": 0.25})
-    assert gan_settings(both, "comp")["r1_share"] == gan_settings(both, "gen")["r1_share"] == 0.25
-    assert run_dir(both, "comp") != run_dir(only, "comp")
-    with pytest.raises(FaceganError, match="comp_r1_share"):
-        Edition("smoke", workdir=str(tmp_path), overrides={"comp_r1_share": "half"})
+    ed = Edition("smoke", workdir=str(tmp_path), overrides={"comp.lr": 3e-4, "comp.r1_share": 0.5})
+    run = trained_gan(ed, "comp")
+    line = run.config["command"]
+    assert line.startswith("facegan train ") and "--set lr=0.0003" in line and "--set r1_share=0.5" in line
+    assert command(ed, run).startswith(f"facegan train WORK/") and str(ed.work) not in command(ed, run)
+    import shlex
+    argv = shlex.split(line)[1:]
+    argv[argv.index("--out") + 1] = str(tmp_path / "again")
+    assert main(argv + ["--verbose", "0"]) == 0
+    again = json.loads((tmp_path / "again" / "config.json").read_text())
+    skip = ("command", "facegan_version")
+    assert {k: v for k, v in again.items() if k not in skip} == {k: v for k, v in run.config.items()
+                                                                 if k not in skip}
 
 
 def test_stages_are_reused_not_recomputed(ed):
@@ -179,7 +177,7 @@ def test_completion_examples_keep_known_pixels_and_record_snapshots(ed, monkeypa
     np.testing.assert_array_equal(np.where(known, res.pasted, 0), np.where(known, faces.images, 0))
     assert (faces.known == 0).sum(axis=(1, 2)).tolist() == [30 * 30] * n
     assert sorted(res.snapshots) == ed.cfg["snapshots"]
-    assert res.losses.shape == (ed.cfg["iterations"] + 1, n)
+    assert res.losses.shape == (ed.cfg["completion"]["iterations"] + 1, n)
 
     import facegan.completion.search
 
@@ -197,10 +195,13 @@ def test_complete_cached_recomputes_when_a_setting_changes(ed):
     _, res = completion_examples(ed)
     run = trained_gan(ed, "comp")
     faces, _ = completion_examples(ed)
-    settings = {**search_settings(ed), "iterations": 3, "snapshot_at": []}
-    other = complete_cached(ed, run.generator, run.discriminator, faces.images, faces.known, **settings)
+    from facegan.completion.methods import get_method
+
+    options = {**search_options(ed), "snapshot_at": []}
+    other = complete_cached(ed, run.generator, run.discriminator, faces.images, faces.known,
+                            get_method(ed.method(), iterations=3), **options)
     assert other.losses.shape == (4, len(faces.images))
-    assert res.losses.shape[0] == ed.cfg["iterations"] + 1
+    assert res.losses.shape[0] == ed.cfg["completion"]["iterations"] + 1
 
 
 def test_evaluation_table_says_which_split(ed):
@@ -262,8 +263,8 @@ def test_masked_paints_only_the_hole_grey():
 
 def test_completion_uses_the_completion_epochs_of_a_longer_shared_run(tmp_path, monkeypatch):
     # same recipe, width and schedule for both roles -> one run; generation trains 2 epochs, completion wants 1
-    e = Edition("smoke", workdir=str(tmp_path), overrides={"gen_epochs": 2, "comp_epochs": 1,
-                                                           "comp_recipe": "study"})
+    e = Edition("smoke", workdir=str(tmp_path), overrides={"gen.epochs": 2, "comp.epochs": 1,
+                                                           "comp.recipe": "study"})
     assert run_dir(e, "gen") == run_dir(e, "comp")
     gen = trained_gan(e, "gen")
     comp = trained_gan(e, "comp")
@@ -275,10 +276,10 @@ def test_completion_uses_the_completion_epochs_of_a_longer_shared_run(tmp_path, 
 
     seen = {}
 
-    def fake_evaluate(run_dir, cache_dir, **kw):
-        seen.update(kw)
-        kw["out_dir"].mkdir(parents=True)
-        (kw["out_dir"] / "metrics.md").write_text("table\n")
+    def fake_evaluate(run_dir, cache_dir, out_dir, spec):
+        seen["epoch"] = spec.epoch
+        out_dir.mkdir(parents=True)
+        (out_dir / "metrics.md").write_text("table\n")
 
     import facegan.completion.evaluate
     monkeypatch.setattr(facegan.completion.evaluate, "evaluate_completion", fake_evaluate)
@@ -289,41 +290,7 @@ def test_completion_uses_the_completion_epochs_of_a_longer_shared_run(tmp_path, 
 def test_generator_comparison_runs_the_completion_method_with_the_generation_gan(ed):
     ev = generator_comparison(ed)
     methods = {r["method"] for r in ev.per_image()}
-    assert ed.cfg["comp_method"] in methods and "study" not in methods    # one GAN method, plus baselines
-    assert json.loads((ev.directory / "summary.json").read_text())["run"].endswith(run_dir(ed, "gen").name)
+    assert ed.cfg["completion"]["method"] in methods and "study" not in methods   # one GAN method, plus baselines
+    summary = json.loads((ev.directory / "summary.json").read_text())["results"]
+    assert summary["run"].endswith(run_dir(ed, "gen").name)
     assert generator_comparison(ed).directory == ev.directory              # computed once, then reused
-
-
-def test_stability_table_reads_the_benchmark_json(tmp_path):
-    from facegan.report.training import STABILITY_RESULTS, stability_benchmark
-
-    for f in ("_config.yml", "_toc.yml"):
-        (tmp_path / f).write_text("")
-    (tmp_path / "notebooks").mkdir()
-    assert stability_benchmark(tmp_path) is None                    # no results: the book says so
-    run = {"data": "synthetic", "recipe": "stable", "seed": 2, "swd": [120.5, 60.25],
-           "diversity": [1.3, 0.84], "face_rate": [0.1, 0.9], "images_per_s": 40.0, "swd_2x": 50.0}
-    path = tmp_path / STABILITY_RESULTS
-    path.parent.mkdir(parents=True)
-    path.write_text(json.dumps({"machine": {"cpu": "X", "cores": 2}, "settings": {"epochs": 2},
-                                "runs": [run, {**run, "recipe": "study", "seed": 0}]}))
-    b = stability_benchmark(tmp_path)
-    assert b["machine"]["cpu"] == "X" and b["settings"]["epochs"] == 2
-    assert len(b["rows"]) == 2 and len(b["header"]) == len(b["rows"][0])
-    row = dict(zip(b["header"], b["rows"][0]))
-    assert row["recipe"] == "stable" and row["seed"] == 2 and row["SWD per epoch"] == "120 → 60"
-    assert row["final SWD"] == 60.25 and row["diversity ratio"] == 0.84 and row["face rate"] == 0.9
-    assert row["SWD at 2x epochs"] == 50.0
-
-
-def test_stability_rows_name_the_settings_a_run_changed():
-    from facegan.gan.recipes import RECIPES
-    from facegan.report.training import recipe_label
-
-    stable = RECIPES["stable"].settings()
-    assert recipe_label("stable", stable) == "stable"
-    assert recipe_label("stable", {**stable, "lr": 4e-4}) == "stable (lr 0.0004)"
-    assert recipe_label("stable", {}) == "stable"                  # rows from before settings were kept
-    # a row from before a setting existed ran with it off: the label says how it differs from now
-    before = {k: v for k, v in stable.items() if k not in ("translation", "color_fade")}
-    assert recipe_label("stable", before) == "stable (translation 0.125, color_fade 0)"

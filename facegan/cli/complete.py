@@ -7,15 +7,14 @@ from __future__ import annotations
 from facegan.completion.methods import DEFAULT_METHOD, method_names
 
 
-PRECISION_CHOICES = ("float32", "mixed_bfloat16", "mixed_float16")   # facegan.gan.trainer.PRECISIONS
+from facegan.gan.spec import PRECISIONS
 
 
 def _add_precision(parser) -> None:
-    parser.add_argument("--precision", default="float32", choices=PRECISION_CHOICES,
+    parser.add_argument("--precision", default="float32", choices=PRECISIONS,
                         help="compute precision of G and D during the z search (Keras mixed precision; "
-                             "G's image and D's logit stay float32). Default float32: on a 2-core "
-                             "AVX512_BF16 CPU bf16 was ~1.2x faster on 64 faces and reached a "
-                             "slightly higher loss (0.1575 vs 0.1573)")
+                             "G's image and D's logit stay float32). Default float32; mixed_bfloat16 "
+                             "pays on CPUs with AVX512_BF16 or AMX and on recent GPUs")
 
 
 def register(sub):
@@ -39,13 +38,19 @@ def register(sub):
     p.add_argument("--face", type=int, default=0, help="which face in a photo (0 = largest)")
     p.add_argument("--seed", type=int, default=0)
     _add_precision(p)
-    p.set_defaults(func=run_complete)
+    p.set_defaults(func=run_complete, setting_flags={"method": "--method", "optimizer": "--optimizer",
+                                                     "iterations": "--iterations", "lr": "--lr",
+                                                     "candidates": "--candidates", "fill": "--blend",
+                                                     "face": "--face"})
 
-    e = sub.add_parser("evaluate", help="every completion method vs classical baselines on a split",
-                       description="Complete every face of a cache split with every facegan method and "
-                                   "the classical baselines; write metrics.csv, metrics.md (mean ± SE of "
-                                   "hole L1/PSNR/SSIM, realism SWD, seconds, paired test), summary.json "
-                                   "and examples.png.")
+    e = sub.add_parser("evaluate", help="every completion method vs supervised and classical inpainting",
+                       description="Complete every face of a cache split with every GAN method, the "
+                                   "supervised inpainters given with --inpainter and the classical "
+                                   "baselines; write metrics.csv, metrics.md (mean ± SE of hole "
+                                   "L1/PSNR/SSIM, realism SWD, seconds per face, paired tests), "
+                                   "summary.json (a record: numbers, command, commit, date, machine) "
+                                   "and examples.png. Methods that start from a z encoder train one "
+                                   "for the run first if it has none (as `facegan train-encoder`).")
     e.add_argument("run")
     e.add_argument("cache")
     e.add_argument("--split", default="test", choices=("train", "val", "test"))
@@ -57,14 +62,20 @@ def register(sub):
     e.add_argument("--iterations", type=int, default=None, help="override every facegan method's")
     e.add_argument("--candidates", type=int, default=None, help="override every facegan method's")
     e.add_argument("--offset", type=int, default=0, help="skip the split's first N faces (default 0)")
+    e.add_argument("--inpainter", action="append", default=[], dest="inpainters", metavar="DIR",
+                   help="a supervised inpainter trained by `facegan train-inpainter` (repeatable: one "
+                        "row each)")
     e.add_argument("--seed", type=int, default=0)
     _add_precision(e)
-    e.set_defaults(func=run_evaluate)
+    e.set_defaults(func=run_evaluate, setting_flags={"limit": "--limit", "offset": "--offset",
+                                                     "split": "--split", "method": "--method",
+                                                     "iterations": "--iterations",
+                                                     "candidates": "--candidates"})
 
 
 def run_complete(args) -> int:
-    from facegan.completion.search import prefer_onednn
-    prefer_onednn()
+    from facegan.gan.speed import apply_measured
+    apply_measured()                                        # before TensorFlow loads
     from pathlib import Path
 
     import numpy as np
@@ -77,25 +88,28 @@ def run_complete(args) -> int:
     from facegan.gan.runs import load_run
 
     from facegan.completion.methods import get_method
-    method = args.method or DEFAULT_METHOD
-    settings = {"optimizer": args.optimizer, "iterations": args.iterations,
-                "candidates": args.candidates, "lr": args.lr, "fill": args.blend}
-    get_method(method, **settings)                          # a bad name or setting fails first
     from facegan.gan.trainer import precision_policy
+
+    method = get_method(args.method or DEFAULT_METHOD, optimizer=args.optimizer, iterations=args.iterations,
+                        candidates=args.candidates, lr=args.lr, fill=args.blend)   # bad settings fail first
     with precision_policy(args.precision):                  # the networks keep the policy
         run = load_run(args.run)
     known = make_mask(args.mask, seed=args.seed)
     prepared = [prepare_input(p, face=args.face) for p in args.inputs]   # fail before any work
+    encoder = None
+    if method.start != "random":
+        from facegan.completion.encoder import load_encoder
+        encoder = load_encoder(run.path)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     crops = np.stack([pi.crop for pi in prepared]).astype(np.float32) / 127.5 - 1.0
-    r = complete(run.generator, run.discriminator, crops, known, method=method, seed=args.seed,
-                 progress=True, **settings)
+    r = complete(run.generator, run.discriminator, crops, known, method, seed=args.seed, progress=True,
+                 encoder=encoder)
     r.image_ids = np.array([Path(pi.path).name for pi in prepared])
     r.save(out / "completion.npz")
     fills = r.completed
     to8 = lambda x: np.clip(np.rint((x + 1) * 127.5), 0, 255).astype(np.uint8)
-    print(f"method {method}: {r.settings['description'] or 'settings overridden'}")
+    print(f"method {method.name}: {r.settings['description'] or 'settings overridden'}")
     for i, pi in enumerate(prepared):
         stem = Path(pi.path).stem
         crop8 = to8(fills[i])
@@ -113,14 +127,19 @@ def run_complete(args) -> int:
 
 
 def run_evaluate(args) -> int:
-    from facegan.completion.search import prefer_onednn
-    prefer_onednn()
-    from facegan.completion.evaluate import evaluate_completion
+    from facegan.gan.speed import apply_measured
+    apply_measured()                                        # before TensorFlow loads
+    from pathlib import Path
+
+    from facegan.completion.evaluate import EvalSpec, evaluate_completion
     from facegan.gan.trainer import precision_policy
 
+    search = {k: v for k, v in (("iterations", args.iterations), ("candidates", args.candidates))
+              if v is not None}
+    spec = EvalSpec(split=args.split, limit=args.limit, offset=args.offset,
+                    methods=tuple(args.methods) if args.methods else None, search=search,
+                    inpainters=tuple(args.inpainters), seed=args.seed)
     with precision_policy(args.precision):                  # G and D are loaded in it
-        evaluate_completion(args.run, args.cache, args.split, args.out, args.limit, args.iterations,
-                            args.candidates, args.seed, methods=args.methods,
-                            offset=args.offset)
-    print((__import__("pathlib").Path(args.out) / "metrics.md").read_text())
+        evaluate_completion(args.run, args.cache, args.out, spec)
+    print((Path(args.out) / "metrics.md").read_text())
     return 0

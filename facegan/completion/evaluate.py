@@ -1,10 +1,14 @@
-"""Held-out evaluation: every completion method (the study's, ours, classical baselines) on a cache split.
+"""Held-out evaluation: every completion method on the same faces of a cache split.
 
-Writes to OUT:
+Three families of rows: the GAN's z-search methods (`facegan.completion.methods`: the study's and
+ours), supervised inpainters trained for the job (`facegan.completion.inpainter`), and classical
+inpainting (`facegan.completion.baselines`). Writes to OUT:
+
   metrics.csv    one row per image x method (hole_l1, hole_psnr, hole_ssim, l1, psnr, ssim)
-  metrics.md     mean ± standard error per method, the realism SWD, seconds taken, the paired test
-  summary.json   the same numbers, machine-readable (the report reads this)
+  metrics.md     mean ± standard error per method, the realism SWD, seconds per face, paired tests
+  summary.json   the same numbers, machine-readable, as a record (command, commit, date, machine)
   examples.png   the first faces: original, masked, then one row per method (labelled)
+
 Masks are each image's own 30x30 mouth box from the cache. Realism compares each method's filled
 holes with the mouths of the cache's TRAIN faces (other faces than the evaluated ones).
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 import csv
 import json
 import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,120 +29,217 @@ from facegan.tables import md_table
 METRICS = ("hole_l1", "hole_psnr", "hole_ssim", "l1", "psnr", "ssim")
 BASELINES = ("telea", "navier-stokes", "biharmonic", "mean-face")
 REAL = "real (no hole)"
+FAMILIES = ("gan", "supervised", "classical")
 
 
-def evaluate_completion(run_dir, cache_dir, split: str = "test", out_dir="eval", limit: int | None = None,
-                        iterations: int | None = None, candidates: int | None = None, seed: int = 0,
-                        progress: bool = True, epoch: int | None = None, methods=None,
-                        batch: int = 64, offset: int = 0) -> dict:
-    """Complete all (or `limit`) faces of `split` with every method and write the outputs above.
+@dataclass(frozen=True)
+class EvalSpec:
+    """What an evaluation runs: which faces, which rows, and the search settings they share."""
 
-    `offset` skips the split's first faces (a second, disjoint subset for checking a choice).
-    `methods`: facegan method names (default: all of `METHODS`); `iterations`/`candidates`, when
-    given, override every facegan method's (quick editions); `epoch` picks a finished epoch's weights.
-    Returns the summary dict written to summary.json.
-    """
+    split: str = "test"
+    limit: int | None = None          # the first N faces of the split (None: all)
+    offset: int = 0                   # skip the split's first N faces (a disjoint second subset)
+    methods: tuple | None = None      # GAN method names (None: every registered method)
+    search: dict = field(default_factory=dict)   # Method settings every GAN method takes (e.g. iterations)
+    inpainters: tuple = ()            # supervised inpainter run directories, one row each
+    seed: int = 0
+    epoch: int | None = None          # the GAN run's epoch to load (None: its last)
+    batch: int = 64                   # faces per complete() call
+    progress: bool = True
+
+    def __post_init__(self):
+        if self.limit is not None and (isinstance(self.limit, bool) or int(self.limit) < 1):
+            raise FaceganError(f"limit must be >= 1 (faces), got {self.limit}", setting="limit")
+        if int(self.offset) < 0:
+            raise FaceganError(f"offset must be >= 0, got {self.offset}", setting="offset")
+        if int(self.batch) < 1:
+            raise FaceganError(f"batch must be >= 1, got {self.batch}", setting="batch")
+
+
+@dataclass
+class Faces:
+    """The evaluated faces: ids, images in [-1, 1] and their masks (1 = known)."""
+
+    ids: np.ndarray
+    images: np.ndarray
+    known: np.ndarray
+
+
+def evaluate_completion(run_dir, cache_dir, out_dir="eval", spec: EvalSpec | None = None) -> dict:
+    """Complete the split's faces with every row of `spec` and write the outputs above; returns
+    the summary written to summary.json."""
     from facegan.completion.baselines import baseline_methods
-    from facegan.completion.masks import mouth_masks
-    from facegan.completion.methods import METHODS, get_method
-    from facegan.completion.metrics import batch_metrics
-    from facegan.completion.realism import hole_patches, paired_difference, realism as realism_scores
-    from facegan.completion.search import complete
-    from facegan.data.cache import PARTITIONS, load_cache
+    from facegan.data.cache import load_cache
     from facegan.gan.runs import load_run
 
-    names = list(METHODS) if methods is None else list(methods)
-    for name in names:
-        get_method(name)                                   # an unknown name fails before any work
+    spec = spec or EvalSpec()
+    methods = _gan_methods(spec)
+    inpainters = [_load_inpainter(p) for p in spec.inpainters]   # a bad directory fails before any work
     full = load_cache(cache_dir)
-    data = full.select(split)
+    faces = _faces(full, cache_dir, spec)
+    run = load_run(run_dir, epoch=spec.epoch)
+    train = full.select("train")
+    results, seconds, family, evaluations = {}, {}, {}, {}
+    encoder = _encoder_for(run, methods, spec.progress)
+    for m in methods:
+        (results[m.name], evaluations[m.name]), seconds[m.name] = _timed(
+            lambda: _complete_all(run, faces, m, spec, encoder))
+        family[m.name] = "gan"
+    for name, model in inpainters:
+        from facegan.completion.inpainter import inpaint
+        results[name], seconds[name] = _timed(lambda: inpaint(model, faces.images, faces.known))
+        family[name] = "supervised"
+    for name, fill in baseline_methods(train.mean_image() if len(train) else None).items():
+        results[name], seconds[name] = _timed(
+            lambda: np.stack([fill(x, k) for x, k in zip(faces.images, faces.known)]))
+        family[name] = "classical"
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = _write_rows(out / "metrics.csv", results, faces)
+    summary = _summarise(run_dir, spec, faces, rows, results, (seconds, evaluations), family, train,
+                         methods)
+    _write_summary(out, summary)
+    _write_examples(out / "examples.png", faces, results)
+    return summary
+
+
+def _gan_methods(spec: EvalSpec) -> list:
+    """The GAN rows' Methods, each with the spec's shared search settings (unknown names fail here)."""
+    from facegan.completion.methods import METHODS, get_method
+
+    names = list(METHODS) if spec.methods is None else list(spec.methods)
+    return [get_method(name, **spec.search) for name in names]
+
+
+def _faces(full, cache_dir, spec: EvalSpec) -> Faces:
+    from facegan.completion.masks import mouth_masks
+    from facegan.data.cache import PARTITIONS
+
+    data = full.select(spec.split)
     if len(data) == 0:
         have = {name: int((full.partitions == v).sum()) for name, v in PARTITIONS.items()}
         have = ", ".join(f"{k} ({n})" for k, n in have.items() if n)
-        raise FaceganError(f"cache {cache_dir} has no images in split {split!r}; it has: {have}")
-    if limit is not None and limit < 1:
-        raise FaceganError(f"--limit must be >= 1, got {limit}")
-    if not 0 <= offset < len(data):
-        raise FaceganError(f"--offset {offset} is outside split {split!r} ({len(data)} faces)")
-    pick = np.arange(offset, len(data) if limit is None else min(offset + int(limit), len(data)))
-    n = len(pick)
-    ids = np.asarray(data.image_ids)[pick]
-    images = np.asarray(data.crops[offset:offset + n], np.float32) / 127.5 - 1.0
-    known = mouth_masks(data.mouth_boxes[offset:offset + n])
-    run = load_run(run_dir, epoch=epoch)
-    train = full.select("train")
-    mean_img = train.mean_image() if len(train) else None
-    overrides = {"iterations": iterations, "candidates": candidates}
+        raise FaceganError(f"split: cache {cache_dir} has no images in split {spec.split!r}; it has: "
+                           f"{have}", setting="split")
+    if spec.offset >= len(data):
+        raise FaceganError(f"offset {spec.offset} is outside split {spec.split!r} ({len(data)} faces)",
+                           setting="offset")
+    end = len(data) if spec.limit is None else min(spec.offset + int(spec.limit), len(data))
+    pick = slice(spec.offset, end)
+    return Faces(np.asarray(data.image_ids)[pick], np.asarray(data.crops[pick], np.float32) / 127.5 - 1.0,
+                 mouth_masks(data.mouth_boxes[pick]))
 
-    results: dict[str, np.ndarray] = {}
-    seconds: dict[str, float] = {}
-    for name in names:
-        t0 = time.perf_counter()
-        parts = []
-        chunks = range(0, n, batch)
-        if progress:
-            from tqdm import tqdm
-            chunks = tqdm(chunks, desc=name, unit="batch")
-        for s in chunks:
-            r = complete(run.generator, run.discriminator, images[s:s + batch], known[s:s + batch],
-                         method=name, seed=seed + s, **overrides)
-            parts.append(r.completed)
-        results[name] = np.concatenate(parts)
-        seconds[name] = time.perf_counter() - t0
-    for name, method in baseline_methods(mean_img).items():
-        t0 = time.perf_counter()
-        results[name] = np.stack([method(x, k) for x, k in zip(images, known)])
-        seconds[name] = time.perf_counter() - t0
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for name, res in results.items():
-        for i, m in enumerate(batch_metrics(res, images, known)):
-            rows.append({"image_id": str(ids[i]), "method": name, **m})
-    with open(out / "metrics.csv", "w", newline="") as f:
+def _encoder_for(run, methods, progress: bool):
+    """The run's z encoder where a method starts from one: loaded, or trained once (and kept in
+    the run directory, as `facegan train-encoder RUN` would) when the run has none yet."""
+    if all(m.start == "random" for m in methods):
+        return None
+    from facegan.completion.encoder import has_encoder, load_encoder, train_encoder
+
+    if not has_encoder(run.path):
+        print(f"the run {run.path} has no z encoder yet: training one (facegan train-encoder RUN)",
+              flush=True)
+        train_encoder(run.path, verbose=1 if progress else 0)
+    return load_encoder(run.path)
+
+
+def _load_inpainter(path):
+    from facegan.completion.inpainter import load_inpainter
+
+    loaded = load_inpainter(path)
+    return inpainter_label(loaded.config), loaded.model
+
+
+def inpainter_label(config: dict) -> str:
+    """A supervised inpainter's row name: 'inpainter (L1)' or 'inpainter (L1 + adversarial)'."""
+    kind = config.get("loss", "l1").upper()
+    return f"inpainter ({kind}" + (" + adversarial)" if config.get("adv_weight") else ")")
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
+def _complete_all(run, faces: Faces, method, spec: EvalSpec, encoder) -> tuple[np.ndarray, int]:
+    """Every face completed by a GAN method, in batches; and the G evaluations that took."""
+    from facegan.completion.search import complete
+
+    chunks = range(0, len(faces.images), spec.batch)
+    if spec.progress:
+        from tqdm import tqdm
+        chunks = tqdm(chunks, desc=method.name, unit="batch")
+    done = [complete(run.generator, run.discriminator, faces.images[s:s + spec.batch],
+                     faces.known[s:s + spec.batch], method, seed=spec.seed + s, encoder=encoder)
+            for s in chunks]
+    return np.concatenate([r.completed for r in done]), sum(r.evaluations for r in done)
+
+
+def _write_rows(path: Path, results: dict, faces: Faces) -> list[dict]:
+    from facegan.completion.metrics import batch_metrics
+
+    rows = [{"image_id": str(faces.ids[i]), "method": name, **m}
+            for name, res in results.items()
+            for i, m in enumerate(batch_metrics(res, faces.images, faces.known))]
+    with open(path, "w", newline="") as f:
         wr = csv.DictWriter(f, fieldnames=["image_id", "method", *METRICS])
         wr.writeheader()
         wr.writerows(rows)
+    return rows
+
+
+def _summarise(run_dir, spec: EvalSpec, faces: Faces, rows, results, costs, family, train,
+               methods) -> dict:
+    """Mean ± SE per method, realism, seconds (and G evaluations) per face and the paired tests, as
+    summary.json holds them; `costs` is (seconds, G evaluations) per method."""
+    seconds, evaluations = costs
+    from facegan.completion.realism import hole_patches, realism as realism_scores
+    from facegan.completion.masks import mouth_masks
 
     realism = {}
     if len(train):
-        holes = {k: hole_patches(_uint8(v), known) for k, v in {REAL: images, **results}.items()}
-        realism = realism_scores(holes, np.asarray(train.crops), mouth_masks(train.mouth_boxes), seed=seed)
-
+        holes = {k: hole_patches(_uint8(v), faces.known) for k, v in {REAL: faces.images, **results}.items()}
+        realism = realism_scores(holes, np.asarray(train.crops), mouth_masks(train.mouth_boxes),
+                                 seed=spec.seed)
+    n = len(faces.images)
     per_method = {}
     for name in results:
         vals = {k: np.array([r[k] for r in rows if r["method"] == name], np.float64) for k in METRICS}
-        per_method[name] = {k: [float(v.mean()), _se(v)] for k, v in vals.items()}
-        per_method[name]["seconds"] = seconds[name]
         score = realism.get(name, {})
-        per_method[name]["realism_swd"], per_method[name]["realism_se"] = score.get("mean"), score.get("se")
-    ours = [m for m in names if m in results]
-    base = [m for m in BASELINES if m in results]
-    paired = _paired(rows, min(ours, key=lambda m: per_method[m]["hole_l1"][0]),
-                     min(base, key=lambda m: per_method[m]["hole_l1"][0])) if ours and base else None
-    if paired and realism:        # the same two methods' realism, paired over the reference draws
-        ours_best = min(ours, key=lambda m: per_method[m]["realism_swd"])
-        base_best = min(base, key=lambda m: per_method[m]["realism_swd"])
-        diff, se = paired_difference(realism[ours_best], realism[base_best])
-        paired["realism"] = {"ours": ours_best, "baseline": base_best, "difference": diff, "se": se,
-                             "draws": len(realism[ours_best]["draws"]),
-                             "ours_better_draws": int(sum(a < b for a, b in zip(realism[ours_best]["draws"],
-                                                                                 realism[base_best]["draws"])))}
-    summary = {"run": str(Path(run_dir).resolve()), "split": split, "faces": n, "offset": offset, "seed": seed, "overrides": {k: v for k, v in overrides.items()
-                                                                        if v is not None},
-               "methods": per_method, "realism_floor": realism.get(REAL, {}).get("mean"),
-               "realism_floor_se": realism.get(REAL, {}).get("se"), "paired": paired,
-               "settings": {m: {k: v for k, v in vars(get_method(m, **overrides)).items()} for m in ours}}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (out / "metrics.md").write_text(_markdown(summary))
-    from facegan.images import save_grid
-    show = min(n, 8)
-    masked = np.where(known[:show, ..., None] == 1, images[:show], 0.0)   # the hole in grey, as in the book
-    save_grid(out / "examples.png", np.concatenate([images[:show], masked] +
-              [results[k][:show] for k in results]), ncols=show, scale=2,
-              row_labels=["original", "masked", *results])
-    return summary
+        per_method[name] = {**{k: [float(v.mean()), _se(v)] for k, v in vals.items()},
+                            "family": family[name], "seconds": seconds[name],
+                            "seconds_per_face": seconds[name] / n,
+                            "evaluations_per_face": evaluations[name] / n if name in evaluations else None,
+                            "realism_swd": score.get("mean"), "realism_se": score.get("se")}
+    return {"run": str(Path(run_dir).resolve()), "split": spec.split, "faces": n, "offset": spec.offset,
+            "seed": spec.seed, "search": dict(spec.search), "methods": per_method,
+            "realism_floor": realism.get(REAL, {}).get("mean"),
+            "realism_floor_se": realism.get(REAL, {}).get("se"),
+            "paired": _paired_tests(rows, per_method, realism),
+            "settings": {m.name: asdict(m) for m in methods}}
+
+
+def _paired_tests(rows, per_method: dict, realism: dict) -> dict | None:
+    """The best GAN method against the best of all other rows: per face on hole L1, and per
+    reference draw on realism."""
+    gan = [m for m, v in per_method.items() if v["family"] == "gan"]
+    other = [m for m, v in per_method.items() if v["family"] != "gan"]
+    if not gan or not other:
+        return None
+    best = lambda names, key: min(names, key=lambda m: per_method[m][key][0] if key == "hole_l1"
+                                  else per_method[m][key])
+    paired = _paired(rows, best(gan, "hole_l1"), best(other, "hole_l1"))
+    if realism:
+        from facegan.completion.realism import paired_difference
+
+        ours, base = best(gan, "realism_swd"), best(other, "realism_swd")
+        diff, se = paired_difference(realism[ours], realism[base])
+        draws = list(zip(realism[ours]["draws"], realism[base]["draws"]))
+        paired["realism"] = {"ours": ours, "other": base, "difference": diff, "se": se,
+                             "draws": len(draws), "ours_better_draws": int(sum(a < b for a, b in draws))}
+    return paired
 
 
 def _uint8(x):
@@ -148,48 +250,75 @@ def _se(v) -> float:
     return float(v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else float("nan")
 
 
-def _paired(rows, ours: str, base: str) -> dict:
-    """Per-face hole L1 of `ours` vs `base`: win fraction and the Wilcoxon signed-rank test."""
+def _paired(rows, ours: str, other: str) -> dict:
+    """Per-face hole L1 of `ours` vs `other`: win fraction and the Wilcoxon signed-rank test."""
     from scipy.stats import wilcoxon
 
     a = {r["image_id"]: r["hole_l1"] for r in rows if r["method"] == ours}
-    b = {r["image_id"]: r["hole_l1"] for r in rows if r["method"] == base}
+    b = {r["image_id"]: r["hole_l1"] for r in rows if r["method"] == other}
     d = np.array([a[i] - b[i] for i in a], np.float64)
     p = float(wilcoxon(d).pvalue) if np.count_nonzero(d) > 0 else float("nan")
-    return {"ours": ours, "baseline": base, "faces": int(len(d)), "wins": int((d < 0).sum()),
+    return {"ours": ours, "other": other, "faces": int(len(d)), "wins": int((d < 0).sum()),
             "ties": int((d == 0).sum()), "win_fraction": float((d < 0).mean()),
             "mean_difference": float(d.mean()), "wilcoxon_p": p}
 
 
-def _markdown(s: dict) -> str:
-    ov = s["overrides"]
+def _write_summary(out: Path, summary: dict) -> None:
+    from facegan.records import provenance
+
+    record = {"record": "evaluation", **provenance(), "results": summary}
+    (out / "summary.json").write_text(json.dumps(record, indent=1) + "\n")
+    (out / "metrics.md").write_text(markdown(summary))
+
+
+def _write_examples(path: Path, faces: Faces, results: dict) -> None:
+    from facegan.images import save_grid
+
+    show = min(len(faces.images), 8)
+    masked = np.where(faces.known[:show, ..., None] == 1, faces.images[:show], 0.0)   # the hole in grey
+    save_grid(path, np.concatenate([faces.images[:show], masked] + [results[k][:show] for k in results]),
+              ncols=show, scale=2, row_labels=["original", "masked", *results])
+
+
+def markdown(s: dict) -> str:
+    """metrics.md: the summary as a table and the paired tests in words."""
+    search = s["search"]
     lines = [f"Hole metrics on split `{s['split']}` ({s['faces']} faces, each face's 30x30 mouth box; "
-             f"starting at face {s['offset']}; seed {s['seed']}" + (f"; every facegan method with {ov}" if ov else "") + "). "
+             f"starting at face {s['offset']}; seed {s['seed']}" +
+             (f"; every GAN method with {search}" if search else "") + "). "
              "Mean ± standard error over faces; L1 on the [0,1] scale (lower is better), PSNR in dB "
              "and SSIM (higher is better). Realism: SWD x 10^3 of the filled 30x30 holes to the mouths "
              "of training faces (lower = more like real mouths), mean ± standard error over "
              f"{REPEATS} draws of those reference mouths.", ""]
-    rows = [[name, f"{m['hole_l1'][0]:.4f} ± {m['hole_l1'][1]:.4f}",
+    rows = [[name, m["family"], f"{m['hole_l1'][0]:.4f} ± {m['hole_l1'][1]:.4f}",
              f"{m['hole_psnr'][0]:.2f} ± {m['hole_psnr'][1]:.2f}",
              f"{m['hole_ssim'][0]:.3f} ± {m['hole_ssim'][1]:.3f}",
              "n/a" if m["realism_swd"] is None else f"{m['realism_swd']:.1f} ± {m['realism_se']:.1f}",
-             f"{m['seconds']:.1f}"]
+             f"{m['seconds_per_face']:.3g}"]
             for name, m in s["methods"].items()]
     if s["realism_floor"] is not None:
-        rows.append([REAL, "0", "inf", "1", f"{s['realism_floor']:.1f} ± {s.get('realism_floor_se') or 0:.1f}", None])
-    lines.append(md_table(["method", "hole L1", "hole PSNR", "hole SSIM", "realism SWD", "seconds"], rows))
+        rows.append([REAL, "", "0", "inf", "1",
+                     f"{s['realism_floor']:.1f} ± {s.get('realism_floor_se') or 0:.1f}", None])
+    lines.append(md_table(["method", "family", "hole L1", "hole PSNR", "hole SSIM", "realism SWD",
+                           "seconds per face"], rows))
     if s["realism_floor"] is None:
         lines += ["", "Realism not computed: the cache has no train partition to draw reference mouths from."]
-    p = s["paired"]
-    if p:
-        lines += ["", f"Paired, per face (hole L1): `{p['ours']}` (best facegan method) beats "
-                      f"`{p['baseline']}` (best baseline) on {p['wins']} of {p['faces']} faces "
-                      f"({100 * p['win_fraction']:.0f} %; {p['ties']} ties); mean difference "
-                      f"{p['mean_difference']:+.4f}; Wilcoxon signed-rank p = {p['wilcoxon_p']:.2g}."]
-        r = p.get("realism")
-        if r:
-            lines += ["", f"Realism, paired over the {r['draws']} reference draws: `{r['ours']}` (most realistic "
-                          f"facegan method) minus `{r['baseline']}` (most realistic baseline) = "
-                          f"{r['difference']:+.1f} ± {r['se']:.1f} (lower = ours more like real mouths; "
-                          f"ours lower on {r['ours_better_draws']} of {r['draws']} draws)."]
+    lines += paired_sentences(s["paired"])
     return "\n".join(lines) + "\n"
+
+
+def paired_sentences(p: dict | None) -> list[str]:
+    """The paired tests in words (the best GAN method against the best other row)."""
+    if not p:
+        return []
+    out = ["", f"Paired, per face (hole L1): `{p['ours']}` (best GAN method) beats `{p['other']}` (best "
+               f"other row) on {p['wins']} of {p['faces']} faces ({100 * p['win_fraction']:.0f} %; "
+               f"{p['ties']} ties); mean difference {p['mean_difference']:+.4f}; Wilcoxon signed-rank "
+               f"p = {p['wilcoxon_p']:.2g}."]
+    r = p.get("realism")
+    if r:
+        out += ["", f"Realism, paired over the {r['draws']} reference draws: `{r['ours']}` (most realistic "
+                    f"GAN method) minus `{r['other']}` (most realistic other row) = {r['difference']:+.1f} "
+                    f"± {r['se']:.1f} (lower = the GAN method more like real mouths; lower on "
+                    f"{r['ours_better_draws']} of {r['draws']} draws)."]
+    return out

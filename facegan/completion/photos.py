@@ -58,8 +58,8 @@ def align_face(photo: np.ndarray, face: int = 0, where: str = "photo") -> Aligne
         raise FaceganError(f"no face found in {where}: give a photo with a clearly visible, "
                            f"roughly frontal face (or an 80x80 / 178x218 CelebA-aligned image)")
     if not 0 <= face < len(faces):
-        raise FaceganError(f"--face {face} requested but {where} has {len(faces)} face(s) "
-                           f"(0 = largest ... {len(faces) - 1})")
+        raise FaceganError(f"face {face} requested but {where} has {len(faces)} face(s) "
+                           f"(0 = largest ... {len(faces) - 1})", setting="face")
     f = faces[face]
     lm = np.array([f["keypoints"][k] for k in KEYPOINTS], np.float64)
     left, top = template_crop_box()

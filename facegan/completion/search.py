@@ -1,18 +1,20 @@
 """Semantic completion by optimising the generator's input z (paper §3.2, Eq. 1).
 
-For each image: draw `candidates` random z, keep the `keep` with the lowest completion loss
-(contextual L1 + lam * perceptual), then optimise them; the fill is G(z) of the best final z, or the
-mean of the `average` best (an approximate posterior mean), optionally after briefly fine-tuning a
-copy of G on the face's known pixels (Deep Generative Prior). The settings come from a named
-method (`facegan.completion.methods`). z is parametrised as z = tanh(w) and w is
+For each image: draw `candidates` starting z (random, or an encoder's guess), keep the `keep` with
+the lowest completion loss (contextual L1 + lam * perceptual), then optimise them; the fill is G(z)
+of the best final z, or the mean of the `average` best (an approximate posterior mean), optionally
+after briefly fine-tuning a copy of G on the face's known pixels (Deep Generative Prior). The
+settings are a `Method` (`facegan.completion.methods`). z is parametrised as z = tanh(w) and w is
 optimised unconstrained: z then stays strictly inside (-1, 1) (the prior's support) without the
 zero gradients and sticking-at-the-bound that clipping causes, and Adam/SGD steps stay smooth.
 All images (and, for the multi-start, all candidates) go through G and D as one batch; each
-iteration is one compiled `tf.function` step - there is no Python loop over images.
+iteration is one compiled `tf.function` step - there is no Python loop over images. The compiled
+functions are kept per generator (`SearchGraphs`), so a second call of the same shape traces nothing.
 """
 from __future__ import annotations
 
 import json
+import weakref
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -23,23 +25,6 @@ from facegan.completion.masks import check_known
 from facegan.completion.methods import Method, get_method
 
 Z_LIMIT = 1.0 - 1e-6          # arctanh of a start point is finite
-ONEDNN_ENV = {"TF_ENABLE_ONEDNN_OPTS": "1"}
-
-
-def prefer_onednn() -> None:
-    """Turn on TensorFlow's oneDNN kernels for a completion process, if TensorFlow is not loaded yet.
-
-    TF 2.21 leaves oneDNN off on non-Intel CPUs. On a 2-core AMD EPYC it made completion's batched
-    G+D backward pass 2.1x faster (64 faces: 160 s -> 72 s, same final loss to 3 decimals), while
-    training did not gain (width 1.0 got slower), so only completion commands ask for it. A value
-    the user set wins; GPUs are unaffected.
-    """
-    import os
-    import sys
-
-    if "tensorflow" not in sys.modules:
-        for k, v in ONEDNN_ENV.items():
-            os.environ.setdefault(k, v)
 
 
 @dataclass
@@ -104,16 +89,6 @@ def load_completion(path) -> CompletionResult:
                             meta["settings"], a.get("image_ids"))
 
 
-def _optimizer(name: str, lr: float, momentum: float):
-    import keras
-
-    if name == "adam":
-        return keras.optimizers.Adam(learning_rate=lr)
-    if name == "sgd":
-        return keras.optimizers.SGD(learning_rate=lr, momentum=momentum)
-    raise FaceganError(f"unknown optimiser {name!r}: use 'adam' (default) or 'sgd' (the paper's)")
-
-
 def context_weights(known, near_weight: float = 0.0, window: int = 7) -> np.ndarray:
     """(B, H, W) weights of the contextual loss: 0 in the hole, 1 on known pixels, plus
     `near_weight` x (fraction of hole pixels in the `window` x `window` neighbourhood), so known
@@ -136,136 +111,100 @@ def average_fills(fills, losses, average: int) -> tuple[np.ndarray, np.ndarray]:
     return best.mean(axis=1).astype(np.float32), order
 
 
-def complete(generator, discriminator, images, known, method: str | Method | None = None, *,
-             snapshot_at=(), blend: bool = True, seed: int = 0, start_batch: int = 1024,
-             jit_compile: bool = False, progress: bool = False, **settings) -> CompletionResult:
-    """Complete `images` (B, H, W, 3) in [-1, 1] whose holes are given by `known` ((H, W) or (B, H, W)).
+class SearchGraphs:
+    """The compiled pieces of the z search for one generator and discriminator, traced once and
+    reused: a multi-start loss, and per (solutions, optimiser) a variable w with its optimiser and
+    compiled step; per fine-tuning setting a copy of G with its own optimiser. Kept per generator
+    (`for_generator`), so repeated `complete()` calls (an evaluation's batches) do not retrace."""
 
-    `method`: a name from `facegan.completion.methods.METHODS` (or a `Method`); None keeps the
-    pre-registry defaults (64 starts, Adam, 300 iterations). `settings` (candidates, iterations,
-    optimizer, lr, momentum, lam, near_weight, keep, average, finetune_steps, ...) override the
-    method's. A pure function: G and D are not changed (fine-tuning works on a copy), nothing is
-    written. `blend=False` skips the Poisson blend (then `completed` is the pasted fill).
-    """
-    import tensorflow as tf
+    _cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
-    from facegan.completion.losses import contextual_loss, perceptual_loss
+    def __init__(self, generator, discriminator):
+        import tensorflow as tf
 
-    m = method if isinstance(method, Method) else get_method(method, **settings)
-    if isinstance(method, Method) and settings:
-        m = get_method(None, **{**asdict(method), **settings})
-    images = np.asarray(images, np.float32)
-    if images.ndim != 4 or images.shape[-1] != 3:
-        raise FaceganError(f"images must be (B, H, W, 3) floats in [-1, 1], got shape {images.shape}")
-    b, h, w_, _ = images.shape
-    k = np.broadcast_to(check_known(known, size=h), (b, h, w_)).astype(np.float32)
-    lr = float(m.lr if m.lr is not None else (0.05 if m.optimizer == "adam" else 0.01))
-    z_dim = int(generator.input_shape[-1])
-    kk, nk = m.keep, b * m.keep
-    rep = np.repeat(np.arange(b), kk)                       # kept solution -> its face
-    target = tf.constant(images)
-    known_t = tf.constant(k[..., None])
-    weight_t = tf.constant(context_weights(k, m.near_weight, m.near_window)[..., None])
-    use_d = m.lam != 0
+        self.generator, self.discriminator = generator, discriminator
+        self.steppers, self.tuners = {}, {}
+        self.start_loss = tf.function(self._start_loss, reduce_retracing=True)
 
-    def loss_parts(g, tgt, wt, kn):
-        total = contextual_loss(g, tgt, wt)
-        if use_d:
-            total = total + m.lam * perceptual_loss(discriminator(g, training=False))
-        return total, contextual_loss(g, tgt, kn)
+    @classmethod
+    def for_generator(cls, generator, discriminator) -> "SearchGraphs":
+        graphs = cls._cache.get(generator)
+        if graphs is None or graphs.discriminator is not discriminator:
+            graphs = cls._cache[generator] = cls(generator, discriminator)
+        return graphs
 
-    # 1. multi-start: every candidate of every image in large batches, keep the per-image best `keep`
-    rng = np.random.default_rng(seed)
-    starts = rng.uniform(-1.0, 1.0, (b, m.candidates, z_dim)).astype(np.float32)
+    def losses(self, g, target, weights, known, lam):
+        """(B,) completion loss (weighted contextual + lam * perceptual) and (B,) plain contextual L1."""
+        from facegan.completion.losses import contextual_loss, perceptual_loss
 
-    @tf.function(jit_compile=jit_compile, reduce_retracing=True)
-    def start_loss(z, tgt, wt, kn):
-        return loss_parts(generator(z, training=False), tgt, wt, kn)[0]
+        total = contextual_loss(g, target, weights)
+        if lam:                                      # lam 0: D is not evaluated at all
+            total = total + lam * perceptual_loss(self.discriminator(g, training=False))
+        return total, contextual_loss(g, target, known)
 
-    flat = starts.reshape(-1, z_dim)
-    rep_c = np.repeat(np.arange(b), m.candidates)
-    losses0 = []
-    for s in range(0, len(flat), start_batch):
-        sl = slice(s, s + start_batch)
-        losses0.append(start_loss(tf.constant(flat[sl]), tf.gather(target, rep_c[sl]),
-                                  tf.gather(weight_t, rep_c[sl]), tf.gather(known_t, rep_c[sl])).numpy())
-    start_losses = np.concatenate(losses0).reshape(b, m.candidates)
-    chosen = np.argsort(start_losses, axis=1, kind="stable")[:, :kk]
-    best = np.take_along_axis(starts, chosen[..., None], axis=1).reshape(nk, z_dim)
+    def _start_loss(self, z, target, weights, known, lam):
+        return self.losses(self.generator(z, training=False), target, weights, known, lam)[0]
 
-    # 2. optimise w (z = tanh w), one compiled step per iteration for all kept starts of all faces
+    def stepper(self, n: int, m: Method):
+        """(w, step, evaluate) for `n` solutions searched by `m`'s optimiser (built once per key)."""
+        key = (n, m.optimizer, _lr(m), m.momentum, m.lam)
+        if key not in self.steppers:
+            self.steppers[key] = self._make_stepper(n, m)
+        return self.steppers[key]
+
+    def _make_stepper(self, n: int, m: Method):
+        import keras
+        import tensorflow as tf
+
+        z_dim = int(self.generator.input_shape[-1])
+        w = keras.Variable(np.zeros((n, z_dim), np.float32), dtype="float32", name="w")
+        opt = _optimizer(m.optimizer, _lr(m), m.momentum)
+        opt.build([w])
+        lam = float(m.lam)
+
+        @tf.function
+        def step(target, weights, known):
+            """Losses and G(z) at the current z, then one update of w (one G forward+backward)."""
+            with tf.GradientTape() as tape:
+                g = self.generator(tf.tanh(w.value), training=False)
+                total, ctx = self.losses(g, target, weights, known, lam)
+                objective = tf.reduce_sum(total)   # solutions are independent: sum = their own grads
+            opt.apply_gradients([(tape.gradient(objective, w.value), w)])
+            return g, total, ctx
+
+        @tf.function
+        def evaluate(target, weights, known):
+            g = self.generator(tf.tanh(w.value), training=False)
+            return (g,) + self.losses(g, target, weights, known, lam)
+
+        return w, _resettable(opt), step, evaluate
+
+    def tuner(self, steps: int, lr: float):
+        """(reset, fit) fine-tuning a copy of G for `steps` Adam steps at `lr` (built once per key)."""
+        key = (int(steps), float(lr))
+        if key not in self.tuners:
+            self.tuners[key] = _make_tuner(self.generator, steps, lr)
+        return self.tuners[key]
+
+
+def _lr(m: Method) -> float:
+    return float(m.lr if m.lr is not None else (0.05 if m.optimizer == "adam" else 0.01))
+
+
+def _optimizer(name: str, lr: float, momentum: float):
     import keras
 
-    tgt_k, wt_k, kn_k = (tf.gather(t, rep) for t in (target, weight_t, known_t))
-    w = keras.Variable(np.arctanh(np.clip(best, -Z_LIMIT, Z_LIMIT)), dtype="float32", name="w")
-    opt = _optimizer(m.optimizer, lr, m.momentum)
-    opt.build([w])
-
-    def losses_of(z):
-        g = generator(z, training=False)
-        return (g,) + loss_parts(g, tgt_k, wt_k, kn_k)
-
-    @tf.function(jit_compile=jit_compile)
-    def step():
-        """Losses and G(z) at the current z, then one update of w (one G forward+backward)."""
-        with tf.GradientTape() as tape:
-            g, total, ctx = losses_of(tf.tanh(w.value))
-            objective = tf.reduce_sum(total)       # solutions are independent: sum = their own grads
-        opt.apply_gradients([(tape.gradient(objective, w.value), w)])
-        return g, total, ctx
-
-    @tf.function
-    def evaluate():
-        return losses_of(tf.tanh(w.value))
-
-    def per_face(x):                               # (B*K,) -> (B,): the best kept solution's value
-        return np.asarray(x).reshape(b, kk).min(1)
-
-    snapshot_at = sorted({int(i) for i in snapshot_at if 0 <= int(i) <= m.iterations})
-    snapshots, hist, ctx_hist = {}, [], []
-    it = range(m.iterations)
-    if progress:
-        from tqdm import tqdm
-        it = tqdm(it, desc=f"completing ({method if isinstance(method, str) else 'z search'})", unit="it")
-    for i in it:
-        g, l, c = step()                          # row i = loss of the i-th iterate
-        hist.append(per_face(l)); ctx_hist.append(per_face(c))
-        if i in snapshot_at:
-            snapshots[i] = average_fills(g.numpy().reshape(b, kk, h, w_, 3), l.numpy().reshape(b, kk),
-                                         m.average)[0]
-    g, l, c = evaluate()                          # row `iterations` = the final z
-    hist.append(per_face(l)); ctx_hist.append(per_face(c))
-    final_losses = l.numpy().reshape(b, kk)
-    z_all = np.tanh(np.asarray(w.numpy(), np.float64)).astype(np.float32)
-    fills = g.numpy().reshape(b, kk, h, w_, 3)
-    evaluations = b * m.candidates + nk * (m.iterations + 1)
-
-    # 3. optional Deep Generative Prior: a copy of G fine-tuned per face on its known pixels
-    if m.finetune_steps > 0:
-        fills = finetune_fills(generator, z_all.reshape(b, kk, z_dim), images,
-                               context_weights(k, m.near_weight, m.near_window), m.finetune_steps,
-                               m.finetune_lr, progress=progress)
-        evaluations += nk * (m.finetune_steps + 1)
-    generated, order = average_fills(fills, final_losses, m.average)
-    if m.iterations in snapshot_at:
-        snapshots[m.iterations] = generated
-    z = z_all.reshape(b, kk, z_dim)[np.arange(b), order[:, 0]]
-    pasted = np.where(k[..., None] == 1, images, generated).astype(np.float32)
-    blended = None
-    if blend:
-        from facegan.completion.blend import poisson_blend
-        blended = poisson_blend(generated, images, k)
-    return CompletionResult(generated, pasted, blended, z, np.array(hist), np.array(ctx_hist),
-                            start_losses, snapshots, evaluations, images, k,
-                            method if isinstance(method, str) else "", asdict(m))
+    if name == "adam":
+        return keras.optimizers.Adam(learning_rate=lr)
+    return keras.optimizers.SGD(learning_rate=lr, momentum=momentum)
 
 
-def finetune_fills(generator, z, images, weights, steps: int, lr: float, progress: bool = False):
-    """(B, K, H, W, 3) G'(z) where G' is a copy of G fine-tuned for `steps` Adam steps on face i's
-    weighted known pixels, from the same starting weights for every face (Pan et al. 2020).
+def _resettable(opt):
+    """The optimiser's state (moments, step count), which a new search starts from zero."""
+    return [v for v in opt.variables if not v.path.endswith("learning_rate")]
 
-    The caller's generator (and so the run on disk) is never modified: the copy's weights are reset
-    from G before each face, and its optimiser state is cleared."""
+
+def _make_tuner(generator, steps: int, lr: float):
     import keras
     import tensorflow as tf
 
@@ -276,7 +215,7 @@ def finetune_fills(generator, z, images, weights, steps: int, lr: float, progres
     originals = [tf.constant(v.numpy()) for v in copy.trainable_variables]
     opt = keras.optimizers.Adam(learning_rate=lr)
     opt.build(copy.trainable_variables)
-    state = [v for v in opt.variables if not v.path.endswith("learning_rate")]   # moments, step count
+    state = _resettable(opt)
 
     @tf.function
     def reset():
@@ -294,15 +233,144 @@ def finetune_fills(generator, z, images, weights, steps: int, lr: float, progres
             opt.apply_gradients(zip(grads, copy.trainable_variables))
         return copy(zs, training=False)
 
-    b, kk = z.shape[:2]
-    out = []
-    faces = range(b)
+    return reset, fit
+
+
+@dataclass
+class _Faces:
+    """One call's faces as the search sees them: targets, masks and contextual weights."""
+
+    images: np.ndarray       # (B, H, W, 3)
+    known: np.ndarray        # (B, H, W)
+    weights: np.ndarray      # (B, H, W) contextual weights
+
+    def tensors(self, rep):
+        """(target, weights, known) tensors, one row per solution (`rep`: solution -> face)."""
+        import tensorflow as tf
+
+        return (tf.constant(self.images[rep]), tf.constant(self.weights[rep][..., None]),
+                tf.constant(self.known[rep][..., None]))
+
+
+def start_points(faces: _Faces, m: Method, graphs: SearchGraphs, seed: int, encoder=None,
+                 batch: int = 1024):
+    """(B, S, z_dim) starting z of each face and (B, S) their losses: `m.candidates` random draws,
+    an encoder's guess alone (S = 1, `m.start` 'encoder'), or the guess and `m.candidates` - 1 draws."""
+    import tensorflow as tf
+
+    b, z_dim = len(faces.images), int(graphs.generator.input_shape[-1])
+    n = 1 if m.start == "encoder" else m.candidates
+    starts = np.random.default_rng(seed).uniform(-1.0, 1.0, (b, n, z_dim)).astype(np.float32)
+    if m.start != "random":
+        if encoder is None:
+            raise FaceganError(f"method {m.name!r} starts from an encoder's guess of z, and none was "
+                               f"given: train one for this run with `facegan train-encoder RUN`",
+                               setting="encoder")
+        from facegan.completion.encoder import encode
+        starts[:, 0] = encode(encoder, faces.images, faces.known)
+    flat, rep = starts.reshape(-1, z_dim), np.repeat(np.arange(b), n)
+    losses = [graphs.start_loss(tf.constant(flat[s:s + batch]), *faces.tensors(rep[s:s + batch]),
+                                float(m.lam)).numpy() for s in range(0, len(flat), batch)]
+    return starts, np.concatenate(losses).reshape(b, n)
+
+
+def search(faces: _Faces, best: np.ndarray, m: Method, graphs: SearchGraphs, snapshot_at=(),
+           progress: bool = False, average: int = 1):
+    """Optimise the kept starts `best` (B, K, z_dim) by `m`'s optimiser for `m.iterations` steps.
+    Returns (z (B, K, z_dim), fills (B, K, H, W, 3), final losses (B, K), loss and contextual
+    histories (iterations + 1, B) of the best solution, snapshots {iteration: (B, H, W, 3)})."""
+    b, kk, z_dim = best.shape
+    h, w_ = faces.images.shape[1:3]
+    w, state, step, evaluate = graphs.stepper(b * kk, m)
+    for v in state:
+        v.assign(np.zeros(v.shape, v.dtype))
+    w.assign(np.arctanh(np.clip(best.reshape(-1, z_dim), -Z_LIMIT, Z_LIMIT)))
+    tensors = faces.tensors(np.repeat(np.arange(b), kk))
+
+    def per_face(x):                               # (B*K,) -> (B,): the best kept solution's value
+        return np.asarray(x).reshape(b, kk).min(1)
+
+    snapshots, hist, ctx_hist = {}, [], []
+    it = range(m.iterations)
     if progress:
         from tqdm import tqdm
-        faces = tqdm(faces, desc="fine-tuning G copies", unit="face")
-    for i in faces:
+        it = tqdm(it, desc=f"completing ({m.name})", unit="it")
+    for i in it:
+        g, loss, ctx = step(*tensors)              # row i = loss of the i-th iterate
+        hist.append(per_face(loss)); ctx_hist.append(per_face(ctx))
+        if i in snapshot_at:
+            snapshots[i] = average_fills(g.numpy().reshape(b, kk, h, w_, 3), loss.numpy().reshape(b, kk),
+                                         average)[0]
+    g, loss, ctx = evaluate(*tensors)              # row `iterations` = the final z
+    hist.append(per_face(loss)); ctx_hist.append(per_face(ctx))
+    z = np.tanh(np.asarray(w.numpy(), np.float64)).astype(np.float32).reshape(b, kk, z_dim)
+    return (z, g.numpy().reshape(b, kk, h, w_, 3), loss.numpy().reshape(b, kk), np.array(hist),
+            np.array(ctx_hist), snapshots)
+
+
+def complete(generator, discriminator, images, known, method: "str | Method | None" = None, *,
+             seed: int = 0, snapshot_at=(), blend: bool = True, progress: bool = False,
+             encoder=None) -> CompletionResult:
+    """Complete `images` (B, H, W, 3) in [-1, 1] whose holes are given by `known` ((H, W) or (B, H, W)).
+
+    `method`: a `Method` (`get_method(name, **settings)` changes a registered one's settings), a
+    registered name, or None for `Method()`'s defaults. `encoder`: the z encoder of
+    `facegan.completion.encoder`, needed by methods that start from it. A pure function: G and D
+    are not changed (fine-tuning works on a copy), nothing is written. `blend=False` skips the
+    Poisson blend (then `completed` is the pasted fill).
+    """
+    m = get_method(method)
+    images = np.asarray(images, np.float32)
+    if images.ndim != 4 or images.shape[-1] != 3:
+        raise FaceganError(f"images must be (B, H, W, 3) floats in [-1, 1], got shape {images.shape}")
+    b, h, w_, _ = images.shape
+    k = np.broadcast_to(check_known(known, size=h), (b, h, w_)).astype(np.float32)
+    faces = _Faces(images, k, context_weights(k, m.near_weight, m.near_window))
+    graphs = SearchGraphs.for_generator(generator, discriminator)
+    snapshot_at = sorted({int(i) for i in snapshot_at if 0 <= int(i) <= m.iterations})
+
+    starts, start_losses = start_points(faces, m, graphs, seed, encoder)
+    keep = min(m.keep, starts.shape[1])              # an encoder's guess alone is one start
+    average = min(m.average, keep)
+    chosen = np.argsort(start_losses, axis=1, kind="stable")[:, :keep]
+    best = np.take_along_axis(starts, chosen[..., None], axis=1)
+    z_all, fills, final_losses, hist, ctx_hist, snapshots = search(faces, best, m, graphs, snapshot_at,
+                                                                   progress, average)
+    evaluations = start_losses.size + b * keep * (m.iterations + 1)
+    if m.finetune_steps > 0:         # Deep Generative Prior: a copy of G fine-tuned per face
+        fills = finetune_fills(graphs, z_all, faces, m.finetune_steps, m.finetune_lr, progress)
+        evaluations += b * keep * (m.finetune_steps + 1)
+    generated, order = average_fills(fills, final_losses, average)
+    if m.iterations in snapshot_at:
+        snapshots[m.iterations] = generated
+    pasted = np.where(k[..., None] == 1, images, generated).astype(np.float32)
+    blended = None
+    if blend:
+        from facegan.completion.blend import poisson_blend
+        blended = poisson_blend(generated, images, k)
+    return CompletionResult(generated, pasted, blended, z_all[np.arange(b), order[:, 0]], hist, ctx_hist,
+                            start_losses, snapshots, evaluations, images, k, m.name, asdict(m))
+
+
+def finetune_fills(graphs: SearchGraphs, z, faces: _Faces, steps: int, lr: float,
+                   progress: bool = False) -> np.ndarray:
+    """(B, K, H, W, 3) G'(z) where G' is a copy of G fine-tuned for `steps` Adam steps on face i's
+    weighted known pixels, from the same starting weights for every face (Pan et al. 2020).
+
+    The caller's generator (and so the run on disk) is never modified: the copy's weights are reset
+    from G before each face, and its optimiser state is cleared."""
+    import tensorflow as tf
+
+    reset, fit = graphs.tuner(steps, lr)
+    b, kk = z.shape[:2]
+    out = []
+    faces_it = range(b)
+    if progress:
+        from tqdm import tqdm
+        faces_it = tqdm(faces_it, desc="fine-tuning G copies", unit="face")
+    for i in faces_it:
         reset()
-        tgt = tf.constant(np.repeat(images[i:i + 1], kk, axis=0))
-        wt = tf.constant(np.repeat(weights[i:i + 1, ..., None], kk, axis=0))
+        tgt = tf.constant(np.repeat(faces.images[i:i + 1], kk, axis=0))
+        wt = tf.constant(np.repeat(faces.weights[i:i + 1, ..., None], kk, axis=0))
         out.append(fit(tf.constant(z[i]), tgt, wt).numpy())
     return np.stack(out).astype(np.float32)

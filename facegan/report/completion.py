@@ -1,9 +1,9 @@
 """The completion stage: held-out faces with their mouth masks, and `complete()` reused from disk.
 
-`complete_cached(ed, G, D, y, M, **settings)` is `facegan.completion.search.complete(G, D, y, M,
-**settings)` whose result is saved under the edition's data directory, named by a hash of G's and
-D's weights, y, M and the settings: change any of them (in a notebook, say) and it is computed
-afresh; change nothing and a second notebook or build loads it.
+`complete_cached(ed, G, D, y, M, method, **options)` is `facegan.completion.search.complete(G, D, y,
+M, method, **options)` whose result is saved under the edition's data directory, named by a hash of
+G's and D's weights, y, M, the method's settings and the options: change any of them (in a notebook,
+say) and it is computed afresh; change nothing and a second notebook or build loads it.
 """
 from __future__ import annotations
 
@@ -41,22 +41,25 @@ def held_out_faces(ed: Edition, n: int | None = None) -> Faces:
                  mouth_masks(data.mouth_boxes[:n]))
 
 
-def search_settings(ed: Edition) -> dict:
-    """The profile's completion method and its overrides, as keyword arguments of `complete()`."""
-    c = ed.cfg
-    out = {"method": c["comp_method"], "snapshot_at": list(c["snapshots"]), "seed": ed.seed}
-    out.update({k: int(c[k]) for k in ("candidates", "iterations") if c[k] is not None})
-    return out
+def search_options(ed: Edition) -> dict:
+    """The options of the edition's `complete()` call besides its method: snapshots and seed."""
+    return {"snapshot_at": list(ed.cfg["snapshots"]), "seed": ed.seed}
 
 
-def complete_cached(ed: Edition, generator, discriminator, images, known, **settings):
-    """`complete(generator, discriminator, images, known, **settings)`, saved once and then loaded."""
+def complete_cached(ed: Edition, generator, discriminator, images, known, method, **options):
+    """`complete(generator, discriminator, images, known, method, **options)`, saved once and then
+    loaded; `method` is a `Method` (e.g. `ed.method()`) or a registered name."""
+    from dataclasses import asdict
+
+    from facegan.completion.methods import get_method
     from facegan.completion.search import complete, load_completion
 
-    path = ed.data_dir / f"completion-{_key(generator, discriminator, images, known, settings)}.npz"
+    method = get_method(method)
+    key = _key(generator, discriminator, images, known, {"method": asdict(method), **options})
+    path = ed.data_dir / f"completion-{key}.npz"
     if path.is_file():
         return load_completion(path)
-    result = complete(generator, discriminator, images, known, **settings)
+    result = complete(generator, discriminator, images, known, method, **options)
     path.parent.mkdir(parents=True, exist_ok=True)
     result.save(path)
     return result
@@ -74,7 +77,7 @@ def completion_examples(ed: Edition) -> Completed:
     faces = held_out_faces(ed)
     run = trained_gan(ed, "comp")
     return Completed(faces, complete_cached(ed, run.generator, run.discriminator, faces.images,
-                                            faces.known, **search_settings(ed)))
+                                            faces.known, ed.method(), **search_options(ed)))
 
 
 def _key(generator, discriminator, images, known, settings) -> str:

@@ -34,40 +34,39 @@ class Evaluation:
                     for r in csv.DictReader(f)]
 
 
-def evaluation(ed: Edition) -> Evaluation:
-    """Hole metrics of every completion method on the evaluation split (at most eval_limit faces)."""
-    from facegan.completion.evaluate import evaluate_completion
+def _evaluate(ed: Edition, role: str, methods, prefix: str, inpainters=()) -> Evaluation:
+    """The role's GAN at the profile's epochs, evaluated once on the edition's split by `methods`
+    (None: all) with the edition's search settings, beside the `inpainters` (directories) and the
+    classical methods; later calls read what it wrote."""
+    from facegan.completion.evaluate import EvalSpec, evaluate_completion
 
     c = ed.cfg
     split = eval_split(ed)
-    methods = None if c["eval_methods"] == "all" else [m.strip() for m in c["eval_methods"].split(",")]
-    key = short_hash(repr((run_dir(ed, "comp").name, c["comp_epochs"], c["candidates"], c["iterations"],
-                           ed.seed, split, c["eval_limit"], methods)))
-    out = ed.data_dir / f"eval-{split}-{key}"
+    spec = ed.spec(role)
+    search = {k: v for k, v in c["completion"].items() if k != "method"}
+    key = short_hash(repr((run_dir(ed, role).name, spec.epochs, sorted(search.items()), ed.seed, split,
+                           c["eval_limit"], methods, [Path(p).name for p in inpainters])))
+    out = ed.data_dir / f"{prefix}-{split}-{key}"
     if not (out / "metrics.md").is_file():
-        run = trained_gan(ed, "comp")
-        evaluate_completion(run.path, ed.data_dir / "cache", split=split, out_dir=out,
-                            limit=c["eval_limit"], iterations=c["iterations"],
-                            candidates=c["candidates"], seed=ed.seed, progress=False, methods=methods,
-                            epoch=c["comp_epochs"] if len(run.history) > c["comp_epochs"] else None)
+        run = trained_gan(ed, role)
+        evaluate_completion(run.path, ed.data_dir / "cache", out, EvalSpec(
+            split=split, limit=c["eval_limit"], methods=methods, search=search, seed=ed.seed,
+            progress=False, epoch=spec.epochs if len(run.history) > spec.epochs else None,
+            inpainters=tuple(str(p) for p in inpainters)))
     return Evaluation(split, c["eval_split"], out)
+
+
+def evaluation(ed: Edition) -> Evaluation:
+    """Hole metrics of every completion method on the evaluation split (at most eval_limit faces):
+    the completion GAN's methods, the edition's supervised inpainter and the classical ones."""
+    from facegan.report.inpainting import trained_inpainter
+
+    names = ed.cfg["eval_methods"]
+    methods = None if names == "all" else tuple(m.strip() for m in names.split(","))
+    return _evaluate(ed, "comp", methods, "eval", inpainters=(trained_inpainter(ed).path,))
 
 
 def generator_comparison(ed: Edition) -> Evaluation:
-    """The profile's completion method with the generation GAN (the study's recipe) instead of the
+    """The edition's completion method with the generation GAN (the study's recipe) instead of the
     completion GAN, on the same faces: does the way G was trained matter for completion?"""
-    from facegan.completion.evaluate import evaluate_completion
-
-    c = ed.cfg
-    split = eval_split(ed)
-    key = short_hash(repr((run_dir(ed, "gen").name, c["gen_epochs"], c["candidates"], c["iterations"],
-                           ed.seed, split, c["eval_limit"], c["comp_method"])))
-    out = ed.data_dir / f"eval-gen-{split}-{key}"
-    if not (out / "metrics.md").is_file():
-        run = trained_gan(ed, "gen")
-        evaluate_completion(run.path, ed.data_dir / "cache", split=split, out_dir=out,
-                            limit=c["eval_limit"], iterations=c["iterations"],
-                            candidates=c["candidates"], seed=ed.seed, progress=False,
-                            methods=[c["comp_method"]],
-                            epoch=c["gen_epochs"] if len(run.history) > c["gen_epochs"] else None)
-    return Evaluation(split, c["eval_split"], out)
+    return _evaluate(ed, "gen", (ed.cfg["completion"]["method"],), "eval-gen")
