@@ -132,3 +132,30 @@ def test_building_the_parser_does_not_import_tensorflow():
             "print('tensorflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_library_error_about_a_setting_is_worded_as_the_commands_flag():
+    from types import SimpleNamespace
+
+    from facegan.cli import worded
+    from facegan.errors import FaceganError
+
+    e = FaceganError("epochs must be a whole number >= 1, got 0", setting="epochs")
+    assert worded(e, SimpleNamespace(setting_flags={"epochs": "--epochs"})) == \
+        "--epochs must be a whole number >= 1, got 0"
+    lr = FaceganError("lr must be > 0, got -1.0", setting="lr")
+    assert worded(lr, SimpleNamespace(setting_flags={}, settings=[])) == "--set lr must be > 0, got -1.0"
+    assert worded(lr, SimpleNamespace()) == str(lr)              # a command without flags for it
+    assert worded(FaceganError("no such file"), SimpleNamespace(settings=[])) == "no such file"
+
+
+def test_train_words_a_bad_setting_as_its_flag(tmp_path, capsys):
+    from facegan.cli import main
+
+    assert main(["train", str(tmp_path), "--out", str(tmp_path / "r"), "--epochs", "0"]) == 2
+    assert "facegan: error: --epochs must be a whole number >= 1, got 0" in capsys.readouterr().err
+    assert main(["train", str(tmp_path), "--out", str(tmp_path / "r"), "--set", "lr=-1"]) == 2
+    assert "facegan: error: --set lr must be > 0" in capsys.readouterr().err
+    assert main(["train", str(tmp_path), "--out", str(tmp_path / "r"), "--width", "0.5",
+                 "--set", "width=0.25"]) == 2
+    assert "width is given twice" in capsys.readouterr().err

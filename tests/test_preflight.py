@@ -6,11 +6,13 @@ import io
 import pytest
 
 from facegan import device
-from facegan.device import DeviceInfo, estimate_training, preflight
+from facegan.device import DeviceInfo
 from facegan.errors import FaceganError
+from facegan.report import preflight as pre
+from facegan.report.preflight import estimate_training, preflight
 from facegan.report.profiles import get_profile
 
-STEP = {1.0: 1.656, 0.5: 0.858}      # seconds per batch of 20 (measured on the project's 2-core CPU)
+STEP = {"gen": 1.656, "comp": 0.858}      # seconds per batch of 20, per GAN (example figures)
 
 
 def cpu_only(nvidia=False) -> DeviceInfo:
@@ -26,14 +28,14 @@ def with_gpu() -> DeviceInfo:
 def test_estimate_is_the_paper_schedule_times_the_measured_step():
     cfg = get_profile("paper")
     est = estimate_training(cfg, STEP)
-    batches = round(device.PAPER_KEPT * device.TRAIN_FRACTION) // 20
+    batches = round(pre.PAPER_KEPT * pre.TRAIN_FRACTION) // 20
     assert batches == 3413
     assert est.hours == pytest.approx(5 * batches * (1.656 + 0.858) / 3600)
     assert "5 epochs x 3,413 batches of 20 x 1,656 ms" in est.detail
 
 
 def test_no_gpu_stops_with_one_clear_message(monkeypatch):
-    monkeypatch.setattr(device, "time_training_step", lambda *a, **k: pytest.fail("should not time"))
+    monkeypatch.setattr(pre, "time_training_step", lambda *a, **k: pytest.fail("should not time"))
     out = io.StringIO()
     with pytest.raises(FaceganError) as e:
         preflight(get_profile("paper"), info=cpu_only(), step_seconds=STEP, out=out)
@@ -51,11 +53,11 @@ def test_driver_present_but_unused_says_so():
 
 def test_no_gpu_times_this_machine_when_no_figure_is_given(monkeypatch):
     timed = []
-    monkeypatch.setattr(device, "time_training_step",
-                        lambda width, batch_size=20, recipe=None: timed.append((width, batch_size)) or 2.0)
+    monkeypatch.setattr(pre, "time_training_step",
+                        lambda spec: timed.append((spec.width, spec.batch_size, spec.recipe.name)) or 2.0)
     with pytest.raises(FaceganError, match=r"about 19\.0 h"):     # 5 x 3413 x (2 + 2) s
         preflight(get_profile("paper"), info=cpu_only(), out=io.StringIO())
-    assert timed == [(1.0, 20), (0.5, 20)]
+    assert timed == [(1.0, 20, "study"), (0.5, 20, "stable")]
 
 
 def test_allow_cpu_goes_past_the_preflight():
@@ -70,7 +72,7 @@ def test_estimate_counts_the_listed_train_images():
     with pytest.raises(FaceganError) as e:
         preflight(get_profile("paper"), info=cpu_only(), step_seconds=STEP, listed_train=4533,
                   out=io.StringIO())
-    batches = round(4533 * device.KEPT_FRACTION) // 20                  # 1,901 crops -> 95 batches
+    batches = round(4533 * pre.KEPT_FRACTION) // 20                     # 1,901 crops -> 95 batches
     assert f"5 epochs x {batches:,} batches of 20" in str(e.value) and batches == 95
     assert "4,533 train-partition images listed" in str(e.value)
 
@@ -100,8 +102,8 @@ def no_gpu(monkeypatch):
     """A machine where TensorFlow sees no GPU; the build itself must never start."""
     from facegan.report import build
 
-    monkeypatch.setattr(device, "device_info", cpu_only)
-    monkeypatch.setattr(device, "time_training_step", lambda width, batch_size=20, recipe=None: STEP[width])
+    monkeypatch.setattr(pre, "device_info", cpu_only)
+    monkeypatch.setattr(pre, "time_training_step", lambda spec: STEP["gen" if spec.width == 1.0 else "comp"])
     calls = []
     monkeypatch.setattr(build, "build_book", lambda **kw: calls.append(kw))
     return calls
@@ -140,9 +142,9 @@ def test_book_paper_allow_cpu_checks_images_then_builds(no_gpu, celeba_ok, capsy
 
     data, seen = celeba_ok
     assert main(["book", "--profile", "paper", "--data", str(data), "--allow-cpu",
-                 "--set", "candidates=100"]) == 0
+                 "--set", "completion.candidates=100"]) == 0
     assert seen == [(str(data), False), (str(data), True)]
-    assert no_gpu[0]["overrides"] == {"candidates": 100}
+    assert no_gpu[0]["overrides"] == {"completion.candidates": 100}
     assert "--allow-cpu: going on" in capsys.readouterr().err
 
 
@@ -156,16 +158,16 @@ def test_book_paper_needs_data_before_anything(no_gpu, capsys):
 def test_book_bad_set_stops_before_the_build(no_gpu, capsys):
     from facegan.cli import main
 
-    assert main(["book", "--profile", "quick", "--set", "gen_epochs=many"]) == 2
-    assert "'gen_epochs' expects an integer" in capsys.readouterr().err and no_gpu == []
+    assert main(["book", "--profile", "quick", "--set", "gen.epochs=many"]) == 2
+    assert "'gen.epochs' expects a whole number" in capsys.readouterr().err and no_gpu == []
 
 
 def test_book_set_reaches_build_book(no_gpu):
     from facegan.cli import main
 
-    assert main(["book", "--profile", "smoke", "--set", "gen_epochs=2", "--set", "seed=5",
-                 "--set", "lam=0.1"]) == 0
-    assert no_gpu[0]["overrides"] == {"gen_epochs": 2, "lam": 0.1}
+    assert main(["book", "--profile", "smoke", "--set", "gen.epochs=2", "--set", "seed=5",
+                 "--set", "comp.lr=0.001"]) == 0
+    assert no_gpu[0]["overrides"] == {"gen.epochs": 2, "comp.lr": 0.001}
     assert no_gpu[0]["seed"] == 5 and no_gpu[0]["profile"] == "smoke"
 
 
@@ -174,11 +176,11 @@ def test_book_paper_allow_cpu_checks_the_data_then_builds(no_gpu, celeba_sample,
     from facegan.cli import main
 
     assert main(["book", "--profile", "paper", "--data", str(celeba_sample), "--allow-cpu",
-                 "--set", "gen_epochs=1"]) == 0
+                 "--set", "gen.epochs=1"]) == 0
     out = capsys.readouterr()
     assert "--allow-cpu: going on" in out.err
     assert "verdict:" in out.out and "subset" in out.out.lower()
-    assert no_gpu[0]["overrides"] == {"gen_epochs": 1} and no_gpu[0]["data"] == str(celeba_sample)
+    assert no_gpu[0]["overrides"] == {"gen.epochs": 1} and no_gpu[0]["data"] == str(celeba_sample)
 
 
 def test_book_paper_stops_on_a_directory_that_is_not_celeba(no_gpu, tmp_path, capsys):
@@ -210,17 +212,19 @@ def test_book_paper_stops_on_missing_images(no_gpu, celeba_sample, tmp_path, cap
 
 
 def test_estimate_follows_set_values():
-    """--set gen_epochs=1 --set prepare_limit=20000 shrink the estimate accordingly."""
-    cfg = get_profile("paper", gen_epochs=1, prepare_limit=20_000)
+    """--set gen.epochs=1 --set prepare_limit=20000 shrink the estimate accordingly."""
+    cfg = get_profile("paper", **{"gen.epochs": 1, "prepare_limit": 20_000})
     with pytest.raises(FaceganError) as e:
         preflight(cfg, info=cpu_only(), step_seconds=STEP, out=io.StringIO())
-    batches = round(20_000 * device.KEPT_FRACTION * device.TRAIN_FRACTION) // 20      # 337
-    assert f"width 1.0: 1 epochs x {batches:,} batches" in str(e.value)
-    assert f"width 0.5: 5 epochs x {batches:,} batches" in str(e.value)
+    batches = round(20_000 * pre.KEPT_FRACTION * pre.TRAIN_FRACTION) // 20      # 337
+    assert f"gen (width 1.0, study): 1 epochs x {batches:,} batches" in str(e.value)
+    assert f"comp (width 0.5, stable): 5 epochs x {batches:,} batches" in str(e.value)
 
 
 @pytest.mark.slow
 def test_time_training_step_runs_the_real_step():
     """The timing the preflight uses on a machine without a GPU (half width, one batch)."""
-    seconds = device.time_training_step(0.5, batch_size=4, steps=1)
+    from facegan.gan.spec import TrainSpec
+
+    seconds = pre.time_training_step(TrainSpec.from_settings(width=0.5, batch_size=4), steps=1)
     assert 0 < seconds < 60

@@ -59,7 +59,7 @@ def test_every_reason_is_listed_in_rule_order():
 @pytest.mark.parametrize("kw, message", [
     ({"min_luminance": 200, "max_luminance": 50}, "luminance band"),
     ({"max_luminance": 300}, "luminance band"),
-    ({"max_yaw": 0}, "--max-yaw must be > 0"),
+    ({"max_yaw": 0}, "max_yaw must be > 0"),          # the CLI words it as --max-yaw (test_prepare)
 ])
 def test_bad_thresholds(kw, message):
     with pytest.raises(FaceganError, match=message):

@@ -1,6 +1,9 @@
-"""benchmarks/gan_stability.py --update: rerunning one recipe replaces only its rows, and a table
-measured differently (other settings or machine) is refused rather than mixed."""
+"""benchmarks/gan_stability.py: a fast run writes a record that names what measured it, and a bad
+--set is one clear error."""
 import importlib.util
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,38 +19,24 @@ def bench():
     return mod
 
 
-def table(date, runs, epochs=5, cpu="AMD EPYC"):
-    return {"machine": {"cpu": cpu, "cores": 1, "gpus": [], "date": date},
-            "settings": {"width": 0.5, "epochs": epochs}, "runs": runs}
+def test_set_is_parsed_per_recipe_and_checked(bench):
+    assert bench.parse_sets(["stable.k_g=2", "wgan-gp.n_critic=5", "stable.augment=translation"]) == {
+        "stable": {"k_g": 2, "augment": "translation"}, "wgan-gp": {"n_critic": 5}}
+    with pytest.raises(SystemExit, match="RECIPE.SETTING=VALUE"):
+        bench.parse_sets(["k_g=2"])
 
 
-def row(recipe, seed, swd, date=None):
-    r = {"data": "synthetic", "recipe": recipe, "seed": seed, "swd": [swd]}
-    return {**r, "date": date} if date else r
-
-
-def test_update_replaces_only_the_rerun_recipe(bench):
-    old = table("2026-12-01", [row("study", 0, 80.0), row("stable", 0, 60.0), row("stable", 1, 70.0)])
-    new = table("2026-12-02", [row("stable", 0, 45.0, "2026-12-02")])
-    merged = bench.merge_tables(old, new)
-    assert [(r["recipe"], r["seed"], r["swd"][0]) for r in merged["runs"]] == [("study", 0, 80.0), ("stable", 0, 45.0)]
-    assert merged["runs"][0]["date"] == "2026-12-01"          # a kept row keeps when it was measured
-    assert merged["machine"]["date"] == "2026-12-01 to 2026-12-02"
-
-
-@pytest.mark.parametrize("change, named", [({"epochs": 3}, "epochs: 5 in the file, 3 now"),
-                                           ({"cpu": "Intel Xeon"}, "machine cpu")])
-def test_update_refuses_a_table_measured_differently(bench, change, named):
-    old = table("2026-12-01", [row("study", 0, 80.0)])
-    new = table("2026-12-02", [row("stable", 0, 45.0)], epochs=change.get("epochs", 5),
-                cpu=change.get("cpu", "AMD EPYC"))
-    with pytest.raises(SystemExit, match=named):
-        bench.merge_tables(old, new)
-
-
-def test_update_without_json_is_one_clear_error():
-    import subprocess
-    import sys
-
-    out = subprocess.run([sys.executable, str(BENCH), "--update"], capture_output=True, text=True)
-    assert out.returncode == 1 and "--update needs --json FILE" in out.stderr
+@pytest.mark.slow
+def test_a_limited_run_writes_a_record(tmp_path):
+    record = tmp_path / "r.json"
+    out = subprocess.run([sys.executable, str(BENCH), "--limit", "--recipes", "study", "--synth-n", "240",
+                          "--face-n", "4", "--record", str(record)], capture_output=True, text=True,
+                         timeout=900)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1].startswith("stable vs study")   # the headline is last
+    body = json.loads(record.read_text())
+    assert body["record"] == "gan_stability" and body["command"].startswith("python ")
+    assert {"cpu", "cpu_class", "cores", "tensorflow"} <= set(body["machine"])
+    (run,) = body["results"]["runs"]
+    assert run["recipe"] == "study" and run["seed"] == 0 and len(run["swd"]) == 1
+    assert run["command"].startswith("facegan train ") and 0 <= run["final_face_rate"] <= 1

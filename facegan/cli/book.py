@@ -16,7 +16,7 @@ def register(sub):
     p.add_argument("--data", default=None,
                    help="a CelebA directory, official or Kaggle layout (default: synthetic CelebA)")
     p.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
-                   help="change one profile setting, e.g. --set gen_epochs=10 --set lam=0.1 "
+                   help="change one profile setting, e.g. --set gen.epochs=10 --set comp.lr=4e-4 "
                         "(repeatable; values as JSON: 10, 0.5, true, null, [0, 100]); recorded "
                         "in every caption")
     p.add_argument("--workdir", default=None, help="where data, runs and results go (default: work/PROFILE)")
@@ -25,7 +25,7 @@ def register(sub):
     p.add_argument("--allow-cpu", action="store_true",
                    help="build a GPU profile (paper) even though TensorFlow sees no GPU")
     p.add_argument("--no-strict", action="store_true", help="do not treat Sphinx warnings as errors")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, setting_flags={"data": "--data"})
 
 
 def run(args) -> int:
@@ -52,7 +52,7 @@ def check_before_paper_build(cfg: dict, data: str | None, allow_cpu: bool) -> No
     reads every file; the estimate there counts the train images the lists name), then the CelebA
     directory; a modified or incomplete CelebA stops the build."""
     from facegan.data.check import check_celeba
-    from facegan.device import preflight
+    from facegan.report.preflight import preflight
     from facegan.errors import FaceganError
 
     if data is None and cfg["requires_real_data"]:

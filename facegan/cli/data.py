@@ -32,7 +32,9 @@ def register(sub):
                     help="keep every readable image (reasons are still recorded in quality.csv)")
     pr.add_argument("--force", action="store_true", help="rebuild even if the cache is up to date")
     pr.add_argument("--quiet", action="store_true", help="no progress bar")
-    pr.set_defaults(func=run_prepare)
+    pr.set_defaults(func=run_prepare, setting_flags={"limit": "--limit", "workers": "--workers",
+                                                     "partition": "--partition", "out": "--out",
+                                                     "max_yaw": "--max-yaw"})
 
     ck = dsub.add_parser(
         "check", help="is a CelebA directory the official release, a subset of it, or modified?",

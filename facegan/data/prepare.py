@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -111,15 +112,17 @@ def fingerprint(root: Path, image_ids: list[str]) -> str:
 def _check_out_dir(out: Path, source: Path) -> None:
     """Refuse to write a cache over something that is not one (never destroy the user's files)."""
     if out.resolve() == source.resolve():
-        raise FaceganError(f"--out {out} is the CelebA directory itself: choose a separate cache directory")
+        raise FaceganError(f"out {out} is the CelebA directory itself: choose a separate cache directory",
+                           setting="out")
     if out.exists() and not out.is_dir():
-        raise FaceganError(f"--out {out} exists and is not a directory: choose a cache directory")
+        raise FaceganError(f"out {out} exists and is not a directory: choose a cache directory",
+                           setting="out")
     if out.is_dir():
         foreign = sorted(p.name for p in out.iterdir() if p.name not in CACHE_FILES)
         if foreign:
-            raise FaceganError(f"--out {out} already holds files that are not a facegan cache "
+            raise FaceganError(f"out {out} already holds files that are not a facegan cache "
                                f"({', '.join(foreign[:3])}{'...' if len(foreign) > 3 else ''}): "
-                               "choose an empty or new directory")
+                               "choose an empty or new directory", setting="out")
 
 
 def _reusable(out: Path, settings: dict) -> dict | None:
@@ -134,6 +137,20 @@ def _reusable(out: Path, settings: dict) -> dict | None:
 
 
 # ---------------------------------------------------------------------------- prepare
+@dataclass
+class _Screened:
+    """What decoding, cropping and the quality rules made of every source image."""
+
+    crops: np.ndarray            # the kept crops, in source order
+    index: np.ndarray            # their positions in the source
+    lums: np.ndarray
+    yaws: np.ndarray
+    eyeglasses: np.ndarray
+    kept: np.ndarray
+    status: list                 # None, or why an image could not be read
+    rule_flags: dict
+
+
 def prepare(source, out, partition: str = "all", limit: int | None = None, workers: int | None = None,
             thresholds: Thresholds | None = None, filter: bool = True, progress: bool = True,
             force: bool = False) -> dict:
@@ -143,17 +160,17 @@ def prepare(source, out, partition: str = "all", limit: int | None = None, worke
     """
     source, out = Path(source).expanduser(), Path(out).expanduser()
     if partition not in (*PARTITIONS, "all"):
-        raise FaceganError(f"unknown partition {partition!r}: use one of train, val, test, all")
+        raise FaceganError(f"partition: unknown partition {partition!r}: use one of train, val, test, all",
+                           setting="partition")
     if limit is not None and limit < 1:
-        raise FaceganError(f"--limit must be >= 1, got {limit}")
+        raise FaceganError(f"limit must be >= 1, got {limit}", setting="limit")
     if workers is not None and workers < 1:
-        raise FaceganError(f"--workers must be >= 1, got {workers}")
+        raise FaceganError(f"workers must be >= 1, got {workers}", setting="workers")
     thresholds = thresholds or Thresholds()
     data = read_celeba(source, partition)
     if limit is not None:
         data = data.take(slice(0, limit))
-    n = len(data)
-    if n == 0:
+    if len(data) == 0:
         raise FaceganError(f"{source}: no images in partition {partition!r}")
     _check_out_dir(out, source)
 
@@ -164,9 +181,24 @@ def prepare(source, out, partition: str = "all", limit: int | None = None, worke
         old = _reusable(out, settings)
         if old is not None:
             return {**old, "reused": True}
-
     t0 = time.perf_counter()
     boxes = crop_boxes(data.landmarks)
+    screened = _screen(data, boxes, thresholds, filter, workers, progress)
+    manifest = _manifest(source, data, screened, settings, thresholds, time.perf_counter() - t0)
+    idx = screened.index
+    crop_lm = to_crop_coordinates(data.landmarks, boxes)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "manifest.json").unlink(missing_ok=True)      # the cache is incomplete until the end
+    _write_quality_csv(out / "quality.csv", data, screened.lums, screened.yaws, screened.eyeglasses,
+                       screened.kept, screened.status, screened.rule_flags)
+    write_cache(out, screened.crops, [data.image_ids[i] for i in idx], data.partitions[idx],
+                crop_lm[idx], mouth_boxes(crop_lm[idx]), manifest)
+    return {**manifest, "reused": False}
+
+
+def _screen(data, boxes, thresholds: Thresholds, filter: bool, workers, progress) -> _Screened:
+    """Decode and crop every image (in a process pool) and apply the quality rules."""
+    n = len(data)
     paths = [str(data.image_path(i)) for i in data.image_ids]
     eyeglasses = data.attribute("Eyeglasses")
     yaws = yaw(data.landmarks)
@@ -193,45 +225,44 @@ def prepare(source, out, partition: str = "all", limit: int | None = None, worke
         out_crops[n_kept:n_kept + k] = crops[keep]
         kept_index.append(np.flatnonzero(keep) + start)
         n_kept += k
-    idx = np.concatenate(kept_index)
+    return _Screened(out_crops[:n_kept], np.concatenate(kept_index), lums, yaws, eyeglasses, kept,
+                     status, rule_flags)
 
-    crop_lm = to_crop_coordinates(data.landmarks, boxes)
-    corrupt = {data.image_ids[i]: s for i, s in enumerate(status) if s is not None}
+
+def _manifest(source: Path, data, s: _Screened, settings: dict, thresholds: Thresholds,
+              seconds: float) -> dict:
+    """manifest.json: what was kept, removed (each image once, under its first rule) and unreadable."""
+    corrupt = {data.image_ids[i]: st for i, st in enumerate(s.status) if st is not None}
     removed = {r: 0 for r in RULES}
-    if filter:
-        for i in np.flatnonzero(~kept):
-            if status[i] is None:
-                removed[next(r for r in RULES if rule_flags[r][i])] += 1
-    manifest = {
+    if settings["filter"]:
+        for i in np.flatnonzero(~s.kept):
+            if s.status[i] is None:
+                removed[next(r for r in RULES if s.rule_flags[r][i])] += 1
+    n, n_kept = len(data), len(s.crops)
+    assert n == n_kept + sum(removed.values()) + len(corrupt)
+    return {
         "facegan_version": __version__,
         "source": str(source.resolve()),
-        "partition": partition,
-        "limit": limit,
-        "filter": bool(filter),
+        "partition": settings["partition"],
+        "limit": settings["limit"],
+        "filter": settings["filter"],
         "thresholds": thresholds.as_dict(),
         "fingerprint": settings["fingerprint"],
         "settings": settings,
         "n_source": n,
         "n_kept": n_kept,
         "removed": removed,
-        "flagged": {r: int(rule_flags[r].sum()) for r in RULES},
+        "flagged": {r: int(s.rule_flags[r].sum()) for r in RULES},
         "n_corrupt": len(corrupt),
-        "n_missing": sum(1 for s in corrupt.values() if s == MISSING),
+        "n_missing": sum(1 for st in corrupt.values() if st == MISSING),
         "corrupt": corrupt,
-        "kept_per_partition": {name: int(np.sum(data.partitions[idx] == p)) for name, p in PARTITIONS.items()},
+        "kept_per_partition": {name: int(np.sum(data.partitions[s.index] == p))
+                               for name, p in PARTITIONS.items()},
         "counting": ("n_source = n_kept + sum(removed) + n_corrupt; removed counts each rejected image once "
                      f"under its first reason in the order {', '.join(RULES)}; flagged counts every reason "
                      "(decodable images only)"),
-        "seconds": round(time.perf_counter() - t0, 2),
+        "seconds": round(seconds, 2),
     }
-    assert n == n_kept + sum(removed.values()) + len(corrupt)
-
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "manifest.json").unlink(missing_ok=True)      # the cache is incomplete until the end
-    _write_quality_csv(out / "quality.csv", data, lums, yaws, eyeglasses, kept, status, rule_flags)
-    write_cache(out, out_crops[:n_kept], [data.image_ids[i] for i in idx], data.partitions[idx],
-                crop_lm[idx], mouth_boxes(crop_lm[idx]), manifest)
-    return {**manifest, "reused": False}
 
 
 def _write_quality_csv(path: Path, data, lums, yaws, eyeglasses, kept, status, rule_flags) -> None:

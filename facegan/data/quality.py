@@ -31,7 +31,7 @@ class Thresholds:
             raise FaceganError(f"luminance band must satisfy 0 <= min < max <= 255, got "
                                f"min {self.min_luminance}, max {self.max_luminance}")
         if not self.max_yaw > 0:
-            raise FaceganError(f"--max-yaw must be > 0, got {self.max_yaw}")
+            raise FaceganError(f"max_yaw must be > 0, got {self.max_yaw}", setting="max_yaw")
 
     def as_dict(self) -> dict:
         return asdict(self)

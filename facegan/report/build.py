@@ -1,8 +1,10 @@
 """`facegan book`: execute the notebooks with papermill at a profile, then build the Jupyter Book.
 
 The notebooks in notebooks/ are committed without outputs. They are executed into a staging
-copy of the book (``_build/src``) next to book/, _config.yml and _toc.yml, and Jupyter Book 1.x
-(Sphinx, warnings as errors) renders that copy; the HTML is then at ``_build/html``.
+copy of the book (``_build/src``) next to book/, _config.yml and _toc.yml, together with the tables
+rendered from the committed records (book/_generated/, `facegan.report.records`), and Jupyter Book
+1.x (Sphinx, warnings as errors) renders that copy; the HTML is then at ``_build/html``. Before the
+notebooks run, TensorFlow's kernels are chosen for this machine and the build's time is estimated.
 
 Papermill is given only the parameters that differ from the notebooks' defaults (usually just
 `profile`); the defaults (work directory, seed) resolve at run time inside the package, so an
@@ -10,7 +12,6 @@ executed notebook, rendered or downloaded, carries no path of the machine that b
 """
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -18,11 +19,12 @@ import time
 from pathlib import Path
 
 from facegan.errors import FaceganError
+from facegan.gan.spec import TrainSpec
+from facegan.report.records import write_generated
 from facegan.report.edition import default_workdir, find_root  # noqa: F401  (re-exported)
 from facegan.report.profiles import get_profile
 
 NOTEBOOKS = ("01_data", "02_models", "03_training", "04_completion", "05_evaluation")
-COMPLETION_NOTEBOOKS = ("04_completion", "05_evaluation")     # their kernels get ONEDNN_ENV
 
 
 def _stage(root: Path, stage: Path) -> None:
@@ -89,29 +91,46 @@ def tidy_executed(path: Path, name: str) -> None:
     nbformat.write(nb, str(path))
 
 
+def start_kernels(profile: str, overrides: dict | None) -> None:
+    """Before any notebook runs: TensorFlow's kernels chosen for this machine (measured once, see
+    `facegan.gan.speed`; the notebooks' kernels inherit the setting), and how long the build
+    should take here."""
+    from facegan.gan.speed import choose_kernels, load_choice
+    from facegan.report.estimate import estimate_book
+
+    cfg = get_profile(profile, **(overrides or {}))
+    specs = {role: TrainSpec.from_settings(**cfg[role]) for role in ("gen", "comp")}
+    choice = choose_kernels(specs) or load_choice()
+    text = estimate_book(cfg, specs, choice)
+    if text:
+        print(text, flush=True)
+
+
 def build_book(profile: str = "quick", data: str | None = None, workdir: str | None = None,
                seed: int | None = None, output: str | None = None, notebooks=NOTEBOOKS,
                strict: bool = True, root: str | None = None, overrides: dict | None = None) -> Path:
     """Execute `notebooks` at `profile` and build the HTML book; returns the path of index.html.
 
-    `overrides` (profile settings, e.g. {"gen_epochs": 4}) reach the notebooks' `overrides` parameter.
+    `overrides` (profile settings, e.g. {"gen.epochs": 4}) reach the notebooks' `overrides` parameter.
     """
     get_profile(profile, **(overrides or {}))      # an unknown profile or setting fails here, not in a kernel
     repo = find_root(root)
     if data is not None:
         data = str(Path(data).expanduser().resolve())
         if not Path(data).is_dir():
-            raise FaceganError(f"--data {data}: no such directory (expected CelebA's layout: "
-                               "img_align_celeba/ and the list_*.txt files)")
+            raise FaceganError(f"data {data}: no such directory (expected CelebA's layout: "
+                               "img_align_celeba/ and the list_*.txt files)", setting="data")
     elif get_profile(profile)["requires_real_data"]:
-        raise FaceganError(f"profile {profile!r} needs real CelebA: pass --data /path/to/celeba "
-                           "(see book/reproduce.md)")
+        raise FaceganError(f"profile {profile!r} needs real CelebA: give the CelebA directory as data "
+                           "(`facegan book --data /path/to/celeba`; see book/reproduce.md)")
     out = Path(output).resolve() if output else repo / "_build"
     stage = out / "src"
     _stage(repo, stage)
+    write_generated(stage / "book" / "_generated", repo)     # the tables of records the book includes
     wanted = {"profile": profile, "data": data,
               "workdir": str(Path(workdir).expanduser().resolve()) if workdir else None,
               "seed": None if seed is None else int(seed), "overrides": dict(overrides or {})}
+    start_kernels(profile, overrides)
     t0 = time.time()
     for i, name in enumerate(notebooks, 1):
         src = repo / "notebooks" / f"{name}.ipynb"
@@ -120,16 +139,7 @@ def build_book(profile: str = "quick", data: str | None = None, workdir: str | N
         print(f"[{i}/{len(notebooks)}] executing {src.relative_to(repo)} (profile {profile})",
               flush=True)
         t = time.time()
-        extra = {}
-        if name in COMPLETION_NOTEBOOKS:      # see facegan.completion.search.prefer_onednn
-            from facegan.completion.search import ONEDNN_ENV
-            extra = {k: v for k, v in ONEDNN_ENV.items() if k not in os.environ}
-        os.environ.update(extra)               # the kernel papermill starts inherits it
-        try:
-            execute_notebook(src, stage / "notebooks" / src.name, notebook_parameters(src, **wanted), repo)
-        finally:
-            for k in extra:
-                os.environ.pop(k, None)
+        execute_notebook(src, stage / "notebooks" / src.name, notebook_parameters(src, **wanted), repo)
         print(f"      done in {time.time() - t:.0f} s", flush=True)
     print("building the HTML with jupyter-book", flush=True)
     jb = Path(sys.executable).parent / "jupyter-book"

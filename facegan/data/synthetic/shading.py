@@ -26,6 +26,42 @@ def _window(centre, r, h, w):
     return (slice(i0, i1), slice(j0, j1)) if i0 < i1 and j0 < j1 else None
 
 
+def _bump_slopes(head, ident, expression, u, y0, size):
+    """The slopes (d/du, d/dy) of the face's Gaussian bumps and dips (nose, brows, eye sockets,
+    cheekbones, lips, chin; cheeks when smiling), which tilt the surface normals."""
+    h, w = size
+    s = head.s
+    # bumps: (x0, y0, extra, sx, sy, height)
+    e, ny_, my = ident["e"], ident["nose_y"], ident["mouth_y"]
+    bumps = [(0, ny_ - 9, 8, 3.4, 9, 1.0),        # nose ridge
+             (0, ny_ - 0.5, ident["nose_p"], 4.0, 3.4, 1.3),  # nose tip
+             (-e, -7, 1, 7, 3.5, 0.7), (e, -7, 1, 7, 3.5, 0.7),       # brow ridges
+             (-e, 0.5, 0, 6.5, 4.5, -0.7), (e, 0.5, 0, 6.5, 4.5, -0.7),  # eye sockets
+             (-e * 1.35, 18, 0, 8, 6, 0.5), (e * 1.35, 18, 0, 8, 6, 0.5),  # cheekbones
+             (0, my - 2.5, 2.5, 9, 2.8, 0.5), (0, my + 4, 2.5, 8, 3.0, 0.8),  # lips
+             (0, ident["chin_y"] - 8, 3, 8, 5, 0.6)]                        # chin
+    if expression in ("smile", "grin"):
+        bumps += [(-e * 1.15, 26, 0, 7, 5, 0.5), (e * 1.15, 26, 0, 7, 5, 0.5)]
+    ax = np.array([b[0] for b in bumps], np.float64)
+    ay = np.array([b[1] for b in bumps], np.float64)
+    bu, _ = head.surface(ax, ay, np.array([b[2] for b in bumps], np.float64))
+    fore = np.maximum(head.visibility(ax, ay), 0.2)
+    centres = head.to_image(bu, ay)
+    gx = np.zeros_like(u)
+    gy = np.zeros_like(u)
+    for k, (_, by, _, sx, sy, amp) in enumerate(bumps):
+        sxk = sx * fore[k]
+        win = _window(centres[k], 3.0 * max(sxk, sy) * s + 3.0, h, w)
+        if win is None:
+            continue
+        du = (u[win] - bu[k]) * (1 / sxk)
+        dv = (y0[win] - by) * (1 / sy)
+        g = np.exp(-0.5 * (du * du + dv * dv)) * amp
+        gx[win] -= g * du * (3.5 / sxk)
+        gy[win] -= g * dv * (3.5 / sy)
+    return gx, gy
+
+
 def shading(head, ident, img):
     """Half-resolution multiplicative light map (RGB) and additive specular map (grey).
 
@@ -47,34 +83,8 @@ def shading(head, ident, img):
     tc = clip(t, -1, 1)
     nz = np.sqrt(clip(1 - tc * tc, 0.02, 1))
     ny = clip((-y0 - 35) * (-0.9 / 50), -0.9, 0) + clip((y0 - 45) * (0.7 / 25), 0, 0.7)
-    # bumps: (x0, y0, extra, sx, sy, height)
-    e, ny_, my = ident["e"], ident["nose_y"], ident["mouth_y"]
-    bumps = [(0, ny_ - 9, 8, 3.4, 9, 1.0),        # nose ridge
-             (0, ny_ - 0.5, ident["nose_p"], 4.0, 3.4, 1.3),  # nose tip
-             (-e, -7, 1, 7, 3.5, 0.7), (e, -7, 1, 7, 3.5, 0.7),       # brow ridges
-             (-e, 0.5, 0, 6.5, 4.5, -0.7), (e, 0.5, 0, 6.5, 4.5, -0.7),  # eye sockets
-             (-e * 1.35, 18, 0, 8, 6, 0.5), (e * 1.35, 18, 0, 8, 6, 0.5),  # cheekbones
-             (0, my - 2.5, 2.5, 9, 2.8, 0.5), (0, my + 4, 2.5, 8, 3.0, 0.8),  # lips
-             (0, ident["chin_y"] - 8, 3, 8, 5, 0.6)]                        # chin
-    if img["expression"] in ("smile", "grin"):
-        bumps += [(-e * 1.15, 26, 0, 7, 5, 0.5), (e * 1.15, 26, 0, 7, 5, 0.5)]
-    ax = np.array([b[0] for b in bumps], np.float64)
-    ay = np.array([b[1] for b in bumps], np.float64)
-    bu, _ = head.surface(ax, ay, np.array([b[2] for b in bumps], np.float64))
-    fore = np.maximum(head.visibility(ax, ay), 0.2)
-    centres = head.to_image(bu, ay)
-    gx = np.zeros_like(u)
-    gy = np.zeros_like(u)
-    for k, (_, by, _, sx, sy, amp) in enumerate(bumps):
-        sxk = sx * fore[k]
-        win = _window(centres[k], 3.0 * max(sxk, sy) * s + 3.0, h, w)
-        if win is None:
-            continue
-        du = (u[win] - bu[k]) * (1 / sxk)
-        dv = (y0[win] - by) * (1 / sy)
-        g = np.exp(-0.5 * (du * du + dv * dv)) * amp
-        gx[win] -= g * du * (3.5 / sxk)
-        gy[win] -= g * dv * (3.5 / sy)
+    gx, gy = _bump_slopes(head, ident, img["expression"], u, y0, (h, w))
+    e, ny_ = ident["e"], ident["nose_y"]
     k = nz * inside
     nx = tc - gx * k
     ny = ny - gy * k

@@ -1,0 +1,259 @@
+"""Where a training step's time goes, as a share of the step and of this machine's measured peak.
+
+For each recipe and width: milliseconds per step for each part of `GAN.train_step` -- G's forward
+pass for D's fakes, the augmentation, D's update (and, within it, the R1 or gradient penalty), each
+G update (and, within it, the mode-seeking term), the EMA update -- and the data pipeline; the whole
+step as `fit()` runs it; the step's floating-point work (counted from its graph) and so its GFLOP/s
+as a fraction of the machine's measured fp32 peak (the best of a large matmul and a convolution in
+TensorFlow). Then per epoch, the measures the callbacks add (SWD and diversity, face rate, sample
+grid, weights and checkpoint), and for completion the milliseconds per generator evaluation of the
+default method, with the tracing counts of a second call (0: nothing retraced). Each part is timed
+on its own, compiled, after a warm-up, as the median of interleaved repeats; a part's share is its
+time over the whole step's, so the shares need not sum to 1 (fit() overlaps the pipeline).
+
+    python benchmarks/train_profile.py                             # stable and study, width 0.5
+    python benchmarks/train_profile.py --recipes stable study wgan-gp --widths 0.5 1.0
+    python benchmarks/train_profile.py --record /tmp/profile.json  # elsewhere than benchmarks/results
+
+Writes the record benchmarks/results/train_profile-<CPU class>.json; the last line printed is the
+stable recipe's step as a fraction of peak.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from facegan.gan.recipes import RECIPES  # noqa: E402
+from facegan.records import record_name, write_record  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+
+
+def median_ms(fn, repeats: int, n: int) -> float:
+    """Median over `repeats` blocks of milliseconds per call of `fn` (n calls per block)."""
+    fn()                                            # trace / warm up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            out = fn()
+        _block(out)
+        times.append((time.perf_counter() - t0) * 1000 / n)
+    return statistics.median(times)
+
+
+def _block(out):
+    for t in tf.nest.flatten(out):
+        if hasattr(t, "numpy"):
+            t.numpy()
+
+
+def graph_gflop(fn, *args) -> float:
+    """Floating-point work of one call of tf.function `fn`, counted from its graph."""
+    from tensorflow.python.profiler import model_analyzer, option_builder
+
+    opts = option_builder.ProfileOptionBuilder.float_operation()
+    opts["output"] = "none"
+    graph = fn.get_concrete_function(*args).graph
+    return model_analyzer.profile(graph, options=opts).total_float_ops / 1e9
+
+
+def peak_gflops(repeats: int) -> dict:
+    """This machine's measured fp32 throughput: a 2048^3 matmul and a 3x3 convolution (64 -> 64
+    channels on 20 images of 80x80), in GFLOP/s."""
+    a = tf.random.uniform((2048, 2048))
+    mm = tf.function(lambda: tf.linalg.matmul(a, a), autograph=False)
+    x, k = tf.random.uniform((20, 80, 80, 64)), tf.random.uniform((3, 3, 64, 64))
+    conv = tf.function(lambda: tf.nn.conv2d(x, k, 1, "SAME"), autograph=False)
+    out = {}
+    for name, fn, gflop in (("matmul", mm, 2 * 2048 ** 3 / 1e9),
+                            ("conv", conv, 2 * 20 * 80 * 80 * 9 * 64 * 64 / 1e9)):
+        out[name] = gflop / (median_ms(fn, repeats, 5) / 1000)
+    out["peak"] = max(out.values())
+    return out
+
+
+def step_inputs(gan, batch: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    real = tf.constant(rng.uniform(-1, 1, (batch, 80, 80, 3)).astype(np.float32))
+    z = tf.constant(rng.uniform(-1, 1, (batch, gan.n_critic + gan.k_g, 100)).astype(np.float32))
+    u = tf.constant(rng.uniform(0, 1, (batch, gan.n_uniforms)).astype(np.float32))
+    return real, z, u
+
+
+def part_functions(gan, real, z, u) -> dict:
+    """The parts of one step as compiled functions of fixed inputs (one update each)."""
+    from facegan.gan.augment import AUG_UNIFORMS
+
+    per = AUG_UNIFORMS if gan.recipe.augment else 0
+    alpha = u[:, 2 * per:2 * per + 1] if gan.recipe.gp_weight else None
+    strength = tf.constant(1.0)
+    parts = {
+        "G forward (D's fakes)": lambda: gan.generator(z[:, 0], training=True),
+        "D update": lambda: gan.d_update(real, z[:, 0], u[:, :per], u[:, per:2 * per], alpha, strength),
+        "G update": lambda: gan.g_update(z[:, gan.n_critic], u[:, :per], strength),
+    }
+    if per:
+        parts["augmentation (real + fake)"] = lambda: (gan.augment(real, u[:, :per], strength),
+                                                       gan.augment(real, u[:, per:2 * per], strength))
+    if gan.ema_generator is not None:
+        parts["EMA update"] = lambda: gan._update_ema()
+    return {name: tf.function(fn, autograph=False) for name, fn in parts.items()}
+
+
+def profile_recipe(recipe: str, width: float, batch: int, args) -> dict:
+    """The parts' milliseconds, the whole step's and its GFLOP, for one recipe and width."""
+    from facegan.gan.trainer import build_gan
+
+    gan = build_gan(width, recipe, seed=0, jit_compile=False)
+    real, z, u = step_inputs(gan, batch)
+    ms = {name: median_ms(fn, args.repeats, args.steps)
+          for name, fn in part_functions(gan, real, z, u).items()}
+    for key, name, off in (("r1_gamma", "R1 penalty (in D update)", {"r1_gamma": 0.0}),
+                           ("gp_weight", "gradient penalty (in D update)", {"gp_weight": 0.0,
+                                                                             "loss": "hinge"}),
+                           ("mode_seeking", "mode seeking (in G update)", {"mode_seeking": 0.0})):
+        if getattr(gan.recipe, key):
+            plain = build_gan(width, recipe, seed=0, jit_compile=False, **off)
+            fns = part_functions(plain, *step_inputs(plain, batch))
+            part = "D update" if "D update" in name else "G update"
+            ms[name] = ms[part] - median_ms(fns[part], args.repeats, args.steps)
+    ms["data pipeline (per batch)"] = pipeline_ms(gan, batch, args)
+    step_fn = tf.function(lambda: gan.train_step((real, z, u)), autograph=False)
+    gflop = graph_gflop(step_fn)
+    data = tf.data.Dataset.from_tensors((real, z, u)).repeat()
+    gan.fit(data, steps_per_epoch=2, epochs=1, verbose=0)               # trace
+    whole = []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        gan.fit(data, steps_per_epoch=args.steps, epochs=1, verbose=0)
+        whole.append((time.perf_counter() - t0) * 1000 / args.steps)
+    step = statistics.median(whole)
+    return {"recipe": recipe, "width": width, "batch": batch, "k_g": gan.k_g, "n_critic": gan.n_critic,
+            "step_ms": step, "step_gflop": gflop, "gflops": gflop / (step / 1000), "parts_ms": ms,
+            "per_epoch_s": callbacks_seconds(gan, args), "gan": gan}
+
+
+def pipeline_ms(gan, batch: int, args) -> float:
+    """Milliseconds to draw one batch (crops, z, uniforms) from the training pipeline alone."""
+    from facegan.data.cache import Cache
+    from facegan.data.dataset import make_dataset
+    from facegan.gan.trainer import noisy_dataset
+
+    n = 2000
+    crops = np.random.default_rng(0).integers(0, 256, (n, 80, 80, 3), dtype=np.uint8)
+    cache = Cache(crops, np.array([str(i) for i in range(n)]), np.zeros(n, np.int8),
+                  np.zeros((n, 5, 2), np.float32), np.zeros((n, 4), np.int32))
+    images = make_dataset(cache, batch, partition=None, shuffle=True, repeat=True)
+    it = iter(noisy_dataset(images, gan.n_critic + gan.k_g, 100, 0, n_uniforms=gan.n_uniforms))
+    return median_ms(lambda: next(it), args.repeats, args.steps * 5)
+
+
+def callbacks_seconds(gan, args) -> dict:
+    """Seconds each per-epoch measure takes at the quick profile's sizes."""
+    import tempfile
+
+    from facegan.gan.callbacks import BackupAndRestore, ExportWeights, SampleGrid, SWDMonitor
+    from facegan.gan.face_rate import face_rate
+    from facegan.gan.models import sample_z
+
+    real = np.random.default_rng(0).integers(0, 256, (args.swd_n, 80, 80, 3), dtype=np.uint8)
+    faces = gan.sampler.predict(sample_z(args.face_n, 3), verbose=0)
+    face_rate(faces[:2])                                  # MTCNN's own start-up, not an epoch's cost
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        cbs = {"SWD and diversity": SWDMonitor(real, sample_z(args.swd_n, 2), face_n=0),
+               "sample grid": SampleGrid(Path(tmp) / "samples", sample_z(36, 1)),
+               "weights and per-epoch copy": ExportWeights(tmp),
+               "checkpoint (resume)": BackupAndRestore(str(Path(tmp) / "ckpt"),
+                                                       double_checkpoint=True, delete_checkpoint=False)}
+        for name, cb in cbs.items():
+            cb.set_model(gan)
+            cb.on_train_begin()
+            t0 = time.perf_counter()
+            cb.on_epoch_end(0, {"d_loss": 0.5})
+            out[name] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    face_rate(faces)
+    out[f"face rate ({args.face_n} samples)"] = time.perf_counter() - t0
+    return out
+
+
+def completion_ms(gan, args) -> dict:
+    """The default method on 64 faces: ms per generator evaluation; what a second call retraces."""
+    from facegan.completion.masks import make_mask
+    from facegan.completion.methods import DEFAULT_METHOD, get_method
+    from facegan.completion.search import SearchGraphs, complete
+
+    faces = np.random.default_rng(1).uniform(-1, 1, (64, 80, 80, 3)).astype(np.float32)
+    known, method = make_mask("mouth"), get_method(DEFAULT_METHOD)
+    g, d = gan.sampler, gan.discriminator
+    complete(g, d, faces, known, method)           # first call: traces
+    graphs = SearchGraphs.for_generator(g, d)
+
+    def traces():
+        fns = [graphs.start_loss] + [f for s in graphs.steppers.values() for f in s[2:]]
+        return sum(f.experimental_get_tracing_count() for f in fns + [
+            f for t in graphs.tuners.values() for f in t])
+
+    before = traces()
+    t0 = time.perf_counter()
+    r = complete(g, d, faces, known, method, seed=1)
+    seconds = time.perf_counter() - t0
+    return {"method": DEFAULT_METHOD, "faces": 64, "seconds": seconds, "evaluations": r.evaluations,
+            "ms_per_evaluation": 1000 * seconds / r.evaluations, "retraced_on_second_call": traces() - before}
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--recipes", nargs="+", default=["stable", "study"], choices=list(RECIPES))
+    p.add_argument("--widths", nargs="+", type=float, default=[0.5])
+    p.add_argument("--batch", type=int, default=20)
+    p.add_argument("--steps", type=int, default=10, help="calls per timed block")
+    p.add_argument("--repeats", type=int, default=3, help="timed blocks (the median is kept)")
+    p.add_argument("--swd-n", type=int, default=512, help="SWD samples per epoch (the quick profile's)")
+    p.add_argument("--face-n", type=int, default=100, help="face-rate samples per epoch")
+    p.add_argument("--record", type=Path, default=None,
+                   help="where the record goes (default benchmarks/results/train_profile-<CPU class>.json)")
+    args = p.parse_args(argv)
+    peak = peak_gflops(args.repeats)
+    print(f"measured fp32 peak: {peak['peak']:.0f} GFLOP/s (matmul {peak['matmul']:.0f}, conv {peak['conv']:.0f})")
+    rows, completion = [], None
+    for width in args.widths:
+        for recipe in args.recipes:
+            row = profile_recipe(recipe, width, args.batch, args)
+            gan = row.pop("gan")
+            if completion is None and recipe == "stable":
+                completion = completion_ms(gan, args)
+            row["fraction_of_peak"] = row["gflops"] / peak["peak"]
+            rows.append(row)
+            print(f"\n{recipe}, width {width:g}, batch {args.batch}: {row['step_ms']:.0f} ms per step, "
+                  f"{row['step_gflop']:.1f} GFLOP, {row['gflops']:.0f} GFLOP/s = "
+                  f"{100 * row['fraction_of_peak']:.0f} % of peak")
+            for name, ms in row["parts_ms"].items():
+                print(f"  {name:<34}{ms:8.1f} ms  {100 * ms / row['step_ms']:5.1f} %")
+            for name, s in row["per_epoch_s"].items():
+                print(f"  per epoch: {name:<28}{s:8.2f} s")
+    if completion:
+        print(f"\ncompletion ({completion['method']}, 64 faces): {completion['ms_per_evaluation']:.2f} ms "
+              f"per G evaluation; retraced on a second call: {completion['retraced_on_second_call']}")
+    record = args.record or RESULTS / record_name("train_profile")
+    write_record(record, "train_profile", {"peak_gflops": peak, "steps": rows, "completion": completion,
+                                           "settings": {k: getattr(args, k) for k in
+                                                        ("batch", "steps", "repeats", "swd_n", "face_n")}})
+    print(f"record: {record}")
+    head = next((r for r in rows if r["recipe"] == "stable"), rows[0])
+    print(f"{head['recipe']} step at width {head['width']:g}: {100 * head['fraction_of_peak']:.0f} % of "
+          f"this machine's fp32 peak ({head['step_ms']:.0f} ms per step)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""`facegan train-encoder RUN`: train the encoder that gives the z search its start."""
+from __future__ import annotations
+
+from facegan.errors import FaceganError
+
+
+def register(sub):
+    from facegan.completion.encoder_training import EncoderSpec
+
+    d = EncoderSpec()
+    p = sub.add_parser(
+        "train-encoder", help="train an encoder (masked face -> z) for a trained run's generator",
+        description="Train an encoder E(masked face, mask) -> z on the generator's own samples, "
+                    "whose z is known, so that completion can start its z search from E's z "
+                    "instead of many random starts. Writes RUN/encoder/encoder.weights.h5, "
+                    "config.json (settings, the generator it inverts and the command that trains "
+                    "it again) and history.json.")
+    p.add_argument("run", metavar="RUN", help="a run directory written by `facegan train`")
+    p.add_argument("--steps", type=int, default=None, metavar="N",
+                   help=f"training steps, each a batch of the generator's samples (more: a closer z; "
+                        f"default {d.steps})")
+    p.add_argument("--batch", type=int, default=None, dest="batch_size", metavar="N",
+                   help=f"samples per step (default {d.batch_size})")
+    p.add_argument("--seed", type=int, default=None, metavar="S",
+                   help=f"seed of E's initial weights and of every z and hole drawn (reproducible; "
+                        f"default {d.seed})")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
+                   help=f"any other encoder setting: base (E's first filters, default {d.base}), lr "
+                        f"(Adam's rate, default {d.lr:g}), hole (where the training holes go: mouth, "
+                        f"random or mixed; default {d.hole}), pixel_weight (weight of the known-pixel "
+                        f"L1 of G(E(x)) beside the z error, default {d.pixel_weight:g}); repeatable")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="where to write the encoder (default RUN/encoder, where completion finds it)")
+    p.add_argument("--verbose", type=int, default=None, choices=[0, 1, 2],
+                   help="Keras progress output: 1 = bar, 2 = one line at the end, 0 = silent "
+                        "(default: 1 on a terminal, else 2)")
+    p.set_defaults(func=run_train_encoder)
+
+
+def spec_from_args(args):
+    """The EncoderSpec the parsed arguments ask for (flags and `--set` items; a setting given twice
+    is an error)."""
+    from facegan.completion.encoder_training import FLAGS, EncoderSpec
+
+    settings = {}
+    for item in args.settings:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise FaceganError(f"--set {item!r}: write KEY=VALUE, e.g. --set lr=0.0005")
+        if key in settings:
+            raise FaceganError(f"--set {key}= is given twice", setting=key)
+        settings[key] = EncoderSpec.parse(key, text.strip())
+    for key, flag in FLAGS.items():
+        value = getattr(args, key)
+        if value is None:
+            continue
+        if key in settings:
+            raise FaceganError(f"{key} is given twice: by {flag} and by --set {key}=", setting=key)
+        settings[key] = value
+    return EncoderSpec.from_settings(**settings)
+
+
+def run_train_encoder(args) -> int:
+    import json
+    from pathlib import Path
+
+    from facegan.cli.train import progress_verbosity
+    from facegan.completion.encoder import HISTORY, encoder_dir
+    from facegan.completion.encoder_training import FLAGS, train_encoder
+
+    try:
+        spec = spec_from_args(args)
+    except FaceganError as e:          # word a flagged setting as the flag the user typed
+        raise FaceganError(e.worded_as(FLAGS.get(e.setting, e.setting or "")), e.setting) from None
+    out = Path(args.out) if args.out else encoder_dir(args.run)
+    train_encoder(args.run, spec, out_dir=args.out, verbose=progress_verbosity(args.verbose))
+    last = (json.loads((out / HISTORY).read_text()) or [{}])[-1]
+    summary = ", ".join(f"{k} {last[k]:.4g}" for k in ("z_mse", "pixel_l1") if k in last)
+    print(f"{out}: encoder trained for {spec.steps} steps" + (f" (last {summary})" if summary else ""))
+    return 0

@@ -1,0 +1,164 @@
+"""Records: measured numbers kept as small JSON files, each saying how and where it was measured.
+
+A record holds the numbers (`results`), the exact command line that measured them, the commit, the
+date and the machine (CPU model and instruction-set class, cores, GPU, TensorFlow version). The
+benchmarks and `facegan evaluate` write them; the book renders its tables from them
+(`facegan.report.records`), so a new measurement is a new record, not an edit of prose. Records
+of real-CelebA runs hold numbers only: no pixels, no weights.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from facegan import __version__
+from facegan.errors import FaceganError
+
+RECORD_FORMAT = 1
+# instruction sets that decide how fast TensorFlow's CPU kernels run here
+ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16")
+_COMMAND: list[str] | None = None
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity where the OS tells, else all of them)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags (Linux /proc/cpuinfo; empty elsewhere)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def cpu_class(flags: set[str] | None = None) -> str:
+    """The CPU's class as speed depends on it: 'AVX-512 (VNNI, BF16)', 'AVX-512', 'AVX2', or the
+    architecture's name."""
+    flags = cpu_flags() if flags is None else flags
+    if "avx512f" in flags:
+        extra = [name for flag, name in (("avx512_vnni", "VNNI"), ("avx512_bf16", "BF16"),
+                                         ("amx_tile", "AMX")) if flag in flags]
+        return "AVX-512" + (f" ({', '.join(extra)})" if extra else "")
+    if "avx2" in flags:
+        return "AVX2"
+    return platform.machine() or "unknown"
+
+
+def machine() -> dict:
+    """The machine a measurement ran on, as a record keeps it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        tf_version = version("tensorflow")
+    except PackageNotFoundError:
+        tf_version = None
+    flags = cpu_flags()
+    return {"cpu": cpu_model(), "cpu_class": cpu_class(flags),
+            "isa": sorted(f for f in ISA_FLAGS if f in flags), "cores": usable_cores(),
+            "gpu": gpu_names(), "tensorflow": tf_version, "python": platform.python_version(),
+            "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default")}
+
+
+def gpu_names() -> list[str]:
+    """The GPUs TensorFlow sees, where TensorFlow is already loaded (else those nvidia-smi lists)."""
+    if "tensorflow" in sys.modules:
+        import tensorflow as tf
+
+        return [d.name for d in tf.config.list_physical_devices("GPU")]
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [line.split(" (")[0] for line in out.stdout.splitlines() if line.startswith("GPU")]
+
+
+def commit() -> str:
+    """Short git commit of the checkout the package runs from (+dirty with local changes)."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                             text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True).stdout.strip()
+        return sha + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return os.environ.get("FACEGAN_COMMIT", "unknown")
+
+
+def set_command(argv: list[str]) -> None:
+    """The command line of this process as a record names it (the CLI calls this with `facegan ...`)."""
+    global _COMMAND
+    _COMMAND = list(argv)
+
+
+def this_command() -> str:
+    """This process's command line: `facegan ...` from the CLI, else `python SCRIPT ARGS`."""
+    if _COMMAND is not None:
+        return shlex.join(_COMMAND)
+    return shlex.join(["python", *sys.argv])
+
+
+def provenance(command: str | None = None) -> dict:
+    """command, commit, date and machine: what every record carries beside its numbers."""
+    return {"command": command or this_command(), "commit": commit(),
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
+            "facegan_version": __version__, "machine": machine()}
+
+
+def write_record(path, kind: str, results: dict, command: str | None = None) -> Path:
+    """Write a record (atomically) and return its path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = {"record": kind, "format": RECORD_FORMAT, **provenance(command), "results": results}
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(body, indent=1, sort_keys=False) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def read_record(path, kind: str | None = None) -> dict:
+    """A record, checked to be one (and of `kind`, when given)."""
+    path = Path(path)
+    try:
+        body = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise FaceganError(f"cannot read record {path} ({e}): write it again with the command it "
+                           f"names, or delete it") from e
+    missing = [k for k in ("record", "command", "commit", "date", "machine", "results") if k not in body]
+    if missing:
+        raise FaceganError(f"{path} is not a facegan record (it lacks {', '.join(missing)})")
+    if kind is not None and body["record"] != kind:
+        raise FaceganError(f"{path} is a {body['record']!r} record, not a {kind!r} one")
+    return body
+
+
+def record_name(stem: str, machine_info: dict | None = None) -> str:
+    """'stem-avx-512-vnni-bf16.json': a file name per record kind and CPU class, so that one
+    machine class's measurement never overwrites another's."""
+    info = machine_info or machine()
+    cls = ("gpu " + info["gpu"][0]) if info.get("gpu") else info["cpu_class"]
+    tag = "".join(c if c.isalnum() else "-" for c in cls.lower()).strip("-")
+    while "--" in tag:
+        tag = tag.replace("--", "-")
+    return f"{stem}-{tag}.json"

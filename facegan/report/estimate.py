@@ -1,0 +1,58 @@
+"""How long `facegan book` will take here, said before it starts.
+
+The estimate scales a recorded build of the same profile (`benchmarks/book_time.py`'s record,
+which keeps each notebook's seconds and the training steps' milliseconds measured on that machine)
+by how much slower or faster this machine's training steps measured (`facegan.gan.speed`). Without
+such a record it estimates the training alone, from the measured steps and the profile's sizes.
+"""
+from __future__ import annotations
+
+
+def step_ratio(record: dict, choice: dict, specs: dict) -> float | None:
+    """This machine's training step time over the recorded machine's, averaged over the GANs."""
+    from facegan.gan.speed import spec_key
+
+    ref = record["results"].get("step_ms") or {}
+    here = (choice or {}).get("step_ms") or {}
+    ratios = [here[k] / ref[k] for k in (spec_key(s) for s in specs.values()) if k in here and k in ref]
+    return sum(ratios) / len(ratios) if ratios else None
+
+
+def minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+def estimate_book(cfg: dict, specs: dict, choice: dict | None) -> str | None:
+    """One line for the start of a build: the expected time on this machine, or None when nothing
+    was measured here (a GPU, or a oneDNN setting the user chose)."""
+    from facegan.records import cpu_class
+    from facegan.report.records import load, machine_label
+
+    if not choice:
+        return None
+    records = [r for r in load("book_time") if r["results"].get("profile") == cfg["name"]]
+    records.sort(key=lambda r: r["machine"].get("cpu_class") != cpu_class())   # this CPU class first
+    for record in records:
+        ratio = step_ratio(record, choice, specs)
+        if ratio is None:
+            continue
+        res = record["results"]
+        total = ratio * res["build_s"]
+        return (f"expected time on this machine: about {minutes(total)} (the {cfg['name']} profile "
+                f"took {minutes(res['build_s'])} on {machine_label(record['machine'])}, whose training "
+                f"steps measured {ratio:.2g}x as fast as here)")
+    return training_estimate(cfg, specs, choice)
+
+
+def training_estimate(cfg: dict, specs: dict, choice: dict) -> str | None:
+    """The GANs' training alone, from the measured steps, when the profile caps the batches."""
+    from facegan.gan.speed import spec_key
+
+    seconds = 0.0
+    for spec in specs.values():
+        ms = choice.get("step_ms", {}).get(spec_key(spec))
+        if ms is None or spec.max_batches is None:
+            return None
+        seconds += ms / 1000 * spec.max_batches * spec.epochs
+    return (f"expected time on this machine: the GANs' training alone about {minutes(seconds)} "
+            f"(from the steps measured here; no recorded {cfg['name']} build to scale the rest from)")

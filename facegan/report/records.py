@@ -1,0 +1,256 @@
+"""The book's tables of measurements, rendered from the committed records (benchmarks/results/*.json).
+
+Each table is made at build time from the records of one kind, one per CPU class (or GPU), with a
+caption naming the command that measured it, the commit, the date and the machine, and the command
+that refreshes it. `facegan book` writes every table to book/_generated/NAME.md, which the
+discussion includes; notebooks call `render(NAME)`. A new measurement is a new record: no prose to edit.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from facegan.errors import FaceganError
+from facegan.tables import md_table
+
+RESULTS = Path("benchmarks") / "results"
+
+
+def results_dir(root=None) -> Path | None:
+    """benchmarks/results of the clone this runs in (None outside a clone, e.g. in Colab)."""
+    from facegan.report.edition import find_root
+
+    try:
+        return Path(root or find_root()) / RESULTS
+    except FaceganError:
+        return None
+
+
+def load(kind: str, root=None) -> list[dict]:
+    """Every record of `kind` (files KIND-*.json), ordered by machine class."""
+    from facegan.records import read_record
+
+    folder = results_dir(root)
+    if folder is None or not folder.is_dir():
+        return []
+    found = [read_record(p) for p in sorted(folder.glob(f"{kind}-*.json"))]
+    return [r for r in found if r["record"] == kind]
+
+
+def machine_label(m: dict) -> str:
+    """'AMD EPYC (AVX-512 (VNNI, BF16), 2 cores)' or the GPU's name."""
+    if m.get("gpu"):
+        return f"{m['gpu'][0]} (GPU; CPU {m.get('cpu')})"
+    return f"{m.get('cpu')} ({m.get('cpu_class')}, {m.get('cores')} cores)"
+
+
+def provenance_line(record: dict, refresh: str) -> str:
+    """The caption's record of how, where and when a table's numbers were measured."""
+    m = record["machine"]
+    return (f"Measured by `{record['command']}` at commit `{record['commit']}` on {record['date']}, "
+            f"{machine_label(m)}, TensorFlow {m.get('tensorflow')}. Refresh: `{refresh}`.")
+
+
+def missing(refresh: str) -> str:
+    return f"*(No record yet: run `{refresh}` in a clone to measure it on your machine.)*"
+
+
+def recipe_label(name: str, settings: dict) -> str:
+    """'stable' or, for a run whose settings differ from the recipe's, 'stable (lr 0.0004)'."""
+    from facegan.gan.recipes import RECIPES
+
+    if name not in RECIPES:
+        return name
+    base = RECIPES[name].settings()
+    changed = [f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in settings.items()
+               if k in base and base[k] != v]
+    return f"{name} ({', '.join(changed)})" if changed else name
+
+
+# ---------------------------------------------------------------------------- the tables
+def stability(records: list[dict]) -> str:
+    """benchmarks/gan_stability.py: each recipe x seed at the quick budget."""
+    refresh = "python benchmarks/gan_stability.py"
+    if not records:
+        return missing(refresh)
+    out = []
+    for rec in records:
+        s = rec["results"]["settings"]
+        header = ["data", "recipe", "seed", "SWD per epoch", "final SWD", "diversity ratio",
+                  "face rate (last epoch)", f"face rate after training ({s.get('face_rate_n')})",
+                  "images/s"]
+        rows = []
+        for r in rec["results"]["runs"]:
+            swd = [v for v in r["swd"] if v is not None]
+            rows.append([r["data"], recipe_label(r["recipe"], r.get("settings", {})), r["seed"],
+                         " → ".join(f"{v:.0f}" for v in swd), swd[-1] if swd else None,
+                         r["diversity"][-1], r["face_rate"][-1], r.get("final_face_rate"),
+                         r["images_per_s"]])
+        out += [md_table(header, rows), "",
+                f"Width {s['width']}, {s['epochs']} epochs × {s['batches']} batches of {s['batch']}, "
+                f"{s['precision']}; SWD and diversity on {s['swd_n']} held-out crops, each epoch's face "
+                f"rate on {s['face_n']} samples. " + provenance_line(rec, refresh), ""]
+    return "\n".join(out)
+
+
+def book_time_rows(records: list[dict]) -> tuple[list[str], list[list]]:
+    """One row per machine class: the main job's time from a fresh clone, and its parts."""
+    header = ["machine", "oneDNN", "make book (min)", "setup (min)", "training notebook (min)",
+              "other notebooks and HTML (min)", "commit"]
+    rows = []
+    for rec in records:
+        r = rec["results"]
+        training = r["notebooks"].get("03_training", 0.0)
+        rows.append([machine_label(rec["machine"]), {"1": "on", "0": "off"}.get(r.get("onednn"), "default"),
+                     f"{r['make_book_s'] / 60:.1f}", f"{r['setup_s'] / 60:.1f}", f"{training / 60:.1f}",
+                     f"{(r['build_s'] - training) / 60:.1f}", r.get("clone_commit", rec["commit"])])
+    return header, rows
+
+
+def book_time(records: list[dict]) -> str:
+    """benchmarks/book_time.py: `make book` from a fresh clone, per machine class, and its GANs."""
+    refresh = "python benchmarks/book_time.py"
+    if not records:
+        return missing(refresh)
+    header, rows = book_time_rows(records)
+    out = [md_table(header, rows), ""]
+    quality = [[machine_label(rec["machine"]), rec["results"]["seed"], name, run["epochs"], run["swd"],
+                run["diversity_last_epoch"], run.get("diversity"), run.get("face_rate"), run.get("n_face_rate")]
+               for rec in records for name, run in rec["results"]["runs"].items()]
+    out += ["The same builds' GANs (SWD and diversity after the last epoch; diversity and face rate "
+            "after training, on the samples counted):", "",
+            md_table(["machine", "seed", "recipe", "epochs", "SWD", "diversity (last epoch)",
+                      "diversity (after training)", "face rate", "samples"], quality), ""]
+    out += [provenance_line(rec, refresh) for rec in records]
+    return "\n".join(out)
+
+
+def train_profile(records: list[dict]) -> str:
+    """benchmarks/train_profile.py: where a training step's time goes, per machine class."""
+    refresh = "python benchmarks/train_profile.py"
+    if not records:
+        return missing(refresh)
+    out = []
+    for rec in records:
+        res, peak = rec["results"], rec["results"]["peak_gflops"]
+        for step in res["steps"]:
+            rows = [[name, ms, f"{100 * ms / step['step_ms']:.0f} %"] for name, ms in step["parts_ms"].items()]
+            rows += [[f"whole step (fit), {step['step_gflop']:.1f} GFLOP", step["step_ms"], "100 %"]]
+            out += [f"**{step['recipe']}, width {step['width']:g}, batch {step['batch']}** on "
+                    f"{machine_label(rec['machine'])}: {step['gflops']:.0f} GFLOP/s, "
+                    f"{100 * step['fraction_of_peak']:.0f} % of the {peak['peak']:.0f} GFLOP/s measured "
+                    f"for fp32 (matmul {peak['matmul']:.0f}, convolution {peak['conv']:.0f}).", "",
+                    md_table(["part", "ms per step", "share of the step"], rows), "",
+                    "Per epoch: " + "; ".join(f"{k} {v:.2f} s" for k, v in step["per_epoch_s"].items()) + ".", ""]
+        c = res.get("completion")
+        if c:
+            out += [f"Completion (`{c['method']}`, {c['faces']} faces): {c['ms_per_evaluation']:.2f} ms per "
+                    f"generator evaluation; functions traced again on a second call: "
+                    f"{c['retraced_on_second_call']}.", ""]
+        out += [provenance_line(rec, refresh), ""]
+    return "\n".join(out)
+
+
+def evaluation_rows(summary: dict) -> tuple[list[str], list[list]]:
+    """An evaluation's rows (facegan.completion.evaluate's summary), best hole L1 first in each family."""
+    header = ["method", "family", "hole L1", "hole PSNR (dB)", "hole SSIM", "realism SWD",
+              "seconds per face", "G evaluations per face"]
+    order = {f: i for i, f in enumerate(("gan", "supervised", "classical"))}
+    names = sorted(summary["methods"], key=lambda n: (order.get(summary["methods"][n]["family"], 9),
+                                                       summary["methods"][n]["hole_l1"][0]))
+    rows = []
+    for name in names:
+        m = summary["methods"][name]
+        rows.append([f"`{name}`", m["family"], f"{m['hole_l1'][0]:.4f} ± {m['hole_l1'][1]:.4f}",
+                     f"{m['hole_psnr'][0]:.2f} ± {m['hole_psnr'][1]:.2f}",
+                     f"{m['hole_ssim'][0]:.3f} ± {m['hole_ssim'][1]:.3f}",
+                     "" if m["realism_swd"] is None else f"{m['realism_swd']:.0f} ± {m['realism_se']:.0f}",
+                     f"{m['seconds_per_face']:.3g}", m.get("evaluations_per_face")])
+    if summary.get("realism_floor") is not None:
+        rows.append(["real mouths (no hole)", "", "", "", "", f"{summary['realism_floor']:.0f} ± "
+                     f"{summary.get('realism_floor_se') or 0:.0f}", "", ""])
+    return header, rows
+
+
+def protocol(records: list[dict]) -> str:
+    """benchmarks/protocol.py: every completion row on the real sample's validation faces."""
+    from facegan.completion.evaluate import paired_sentences
+
+    refresh = "python benchmarks/protocol.py --adversarial --sweep"
+    if not records:
+        return missing(refresh)
+    out = []
+    for rec in records:
+        res = rec["results"]
+        ev = res["evaluation"]
+        header, rows = evaluation_rows(ev)
+        out += [f"Real CelebA ({res['data']}), split `{ev['split']}`: {ev['faces']} faces, each with its "
+                f"own 30×30 mouth box; mean ± standard error over faces (L1 on the [0, 1] scale); realism "
+                f"is the SWD of the filled holes to the mouths of training faces (lower is more like "
+                f"real mouths).", "", md_table(header, rows)]
+        out += paired_sentences(ev.get("paired")) + [""]
+        out += ["The protocol's steps, as run:", "",
+                md_table(["command", "minutes"], [[f"`{s['command']}`", f"{s['seconds'] / 60:.1f}"]
+                                                  for s in res["steps"]]), ""]
+        if res.get("sweep"):
+            sweep = [[r["iterations"], r["finetune_steps"], f"{r['hole_l1'][0]:.4f} ± {r['hole_l1'][1]:.4f}",
+                      f"{r['evaluations_per_face']:.0f}", f"{r['seconds_per_face']:.3g}"] for r in res["sweep"]]
+            out += ["The encoder's guess of z, then the search: hole L1 by search length, on the same faces:",
+                    "", md_table(["search steps", "fine-tuning steps", "hole L1", "G evaluations per face",
+                                  "seconds per face"], sweep), ""]
+        out += [provenance_line(rec, refresh), ""]
+    return "\n".join(out)
+
+
+TABLES = {"stability": ("gan_stability", stability), "book_time": ("book_time", book_time),
+          "train_profile": ("train_profile", train_profile), "protocol": ("protocol", protocol)}
+README_START = "<!-- book-time table: python -m facegan.report.records readme -->"
+README_END = "<!-- end of book-time table -->"
+
+
+def readme_table(root=None) -> str:
+    """The README's table of the main job's time per machine class (from the book_time records)."""
+    records = load("book_time", root)
+    if not records:
+        return missing("python benchmarks/book_time.py")
+    header, rows = book_time_rows(records)
+    return md_table(header, rows)
+
+
+def update_readme(root=None) -> bool:
+    """Rewrite the README's table between its markers; True when it changed."""
+    from facegan.report.edition import find_root
+
+    path = Path(root or find_root()) / "README.md"
+    text = path.read_text()
+    a, b = text.index(README_START) + len(README_START), text.index(README_END)
+    new = text[:a] + "\n" + readme_table(root) + "\n" + text[b:]
+    if new != text:
+        path.write_text(new)
+    return new != text
+
+
+def render(name: str, root=None) -> str:
+    """Table `name` (a key of TABLES) as Markdown, from the records in this clone."""
+    kind, make = TABLES[name]
+    return make(load(kind, root))
+
+
+def write_generated(out_dir, root=None) -> list[Path]:
+    """Every table as OUT/NAME.md (what the discussion includes); returns the files written."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in TABLES:
+        path = out / f"{name}.md"
+        path.write_text(render(name, root) + "\n")
+        written.append(path)
+    return written
+
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["readme"]:
+        raise SystemExit("usage: python -m facegan.report.records readme   (rewrites README.md's time table)")
+    print("README.md " + ("updated" if update_readme() else "already up to date"))

@@ -1,0 +1,156 @@
+"""Records (measured numbers with how, where and when they were measured), the tables the book and
+the README render from them, the build's time estimate, and the per-machine kernel choice."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from facegan.errors import FaceganError
+from facegan.records import cpu_class, read_record, record_name, write_record
+from facegan.report import records as R
+
+REPO = Path(__file__).resolve().parents[1]
+AVX2 = {"cpu": "AMD EPYC", "cpu_class": "AVX2", "cores": 2, "gpu": [], "tensorflow": "2.21.0"}
+
+
+def test_a_record_keeps_command_commit_date_machine_and_numbers(tmp_path):
+    path = write_record(tmp_path / "x-avx2.json", "gan_stability", {"runs": []}, command="python b.py --x")
+    body = read_record(path, "gan_stability")
+    assert body["command"] == "python b.py --x" and body["results"] == {"runs": []}
+    assert len(body["date"]) == 10 and body["commit"]
+    assert {"cpu", "cpu_class", "cores", "gpu", "tensorflow", "isa"} <= set(body["machine"])
+    with pytest.raises(FaceganError, match="is a 'gan_stability' record, not a 'protocol' one"):
+        read_record(path, "protocol")
+    (tmp_path / "bad.json").write_text(json.dumps({"runs": []}))
+    with pytest.raises(FaceganError, match="not a facegan record"):
+        read_record(tmp_path / "bad.json")
+
+
+def test_cpu_classes_and_record_names():
+    assert cpu_class({"avx2", "fma"}) == "AVX2"
+    assert cpu_class({"avx2", "avx512f", "avx512_vnni", "avx512_bf16"}) == "AVX-512 (VNNI, BF16)"
+    assert record_name("book_time", AVX2) == "book_time-avx2.json"
+    assert record_name("book_time", {**AVX2, "cpu_class": "AVX-512 (VNNI, BF16)"}) == \
+        "book_time-avx-512-vnni-bf16.json"
+    assert record_name("protocol", {**AVX2, "gpu": ["NVIDIA H200"]}) == "protocol-gpu-nvidia-h200.json"
+
+
+def fake_root(tmp_path) -> Path:
+    for f in ("_config.yml", "_toc.yml"):
+        (tmp_path / f).write_text("")
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "benchmarks" / "results").mkdir(parents=True)
+    return tmp_path
+
+
+def stability_record(root: Path) -> Path:
+    run = {"data": "synthetic", "recipe": "stable", "seed": 2, "swd": [120.5, 60.25],
+           "diversity": [1.3, 0.84], "face_rate": [0.1, 0.9], "final_face_rate": 0.88,
+           "images_per_s": 40.0, "settings": {"recipe": "stable", "lr": 4e-4}}
+    settings = {"width": 0.5, "epochs": 2, "batches": 200, "batch": 20, "precision": "float32",
+                "swd_n": 512, "face_n": 100, "face_rate_n": 1024}
+    return write_record(root / "benchmarks" / "results" / "gan_stability-avx2.json", "gan_stability",
+                        {"settings": settings, "runs": [run]}, command="python benchmarks/gan_stability.py")
+
+
+def test_the_stability_table_is_rendered_from_its_record(tmp_path):
+    root = fake_root(tmp_path)
+    assert "No record yet: run `python benchmarks/gan_stability.py`" in R.render("stability", root)
+    stability_record(root)
+    table = R.render("stability", root)
+    row = next(line for line in table.splitlines() if line.startswith("| synthetic"))
+    assert "| stable (lr 0.0004) | 2 | 120 → 60 | 60.25 | 0.84 | 0.9 | 0.88 | 40 |" in row
+    assert "Measured by `python benchmarks/gan_stability.py` at commit" in table
+    assert "Refresh: `python benchmarks/gan_stability.py`" in table and "AVX" in table
+    written = R.write_generated(tmp_path / "gen", root)
+    assert sorted(p.name for p in written) == sorted(f"{name}.md" for name in R.TABLES)
+    assert (tmp_path / "gen" / "stability.md").read_text().strip() == table.strip()
+
+
+def book_time_record(root: Path, cls="AVX2", step=1000.0, build_s=1800.0) -> Path:
+    results = {"profile": "quick", "seed": 0, "make_book_s": build_s + 60, "setup_s": 60.0,
+               "build_s": build_s, "notebooks": {"03_training": build_s * 0.7}, "onednn": "1",
+               "step_ms": {"study-w0.5-b20-float32": step, "stable-w0.5-b20-float32": step * 1.5},
+               "runs": {"stable": {"epochs": 5, "swd": 30.0, "diversity_last_epoch": 0.85,
+                                   "diversity": 0.9, "face_rate": 0.88, "n_face_rate": 1024,
+                                   "command": "facegan train ..."}}}
+    m = {"cpu_class": cls}
+    return write_record(root / "benchmarks" / "results" / record_name("book_time", {**AVX2, **m}),
+                        "book_time", results, command="python benchmarks/book_time.py")
+
+
+def test_the_readme_time_table_is_the_records(tmp_path):
+    """The README's table is what `python -m facegan.report.records readme` renders from the
+    committed records: a new record is one command away from the README."""
+    readme = (REPO / "README.md").read_text()
+    table = readme.split(R.README_START)[1].split(R.README_END)[0].strip()
+    assert table == R.readme_table(REPO).strip()
+    root = fake_root(tmp_path)
+    book_time_record(root)
+    (root / "README.md").write_text(f"intro\n{R.README_START}\nold\n{R.README_END}\nrest\n")
+    assert R.update_readme(root) and not R.update_readme(root)
+    text = (root / "README.md").read_text()
+    assert "| make book (min) |" in text and "| 31.0 |" in text and text.endswith("rest\n")
+
+
+def test_the_estimate_scales_a_recorded_build_by_the_measured_steps(tmp_path, monkeypatch):
+    from facegan.gan.spec import TrainSpec
+    from facegan.report.estimate import estimate_book
+    from facegan.report.profiles import get_profile
+
+    root = fake_root(tmp_path)
+    monkeypatch.chdir(root)
+    cfg = get_profile("quick")
+    specs = {role: TrainSpec.from_settings(**cfg[role]) for role in ("gen", "comp")}
+    choice = {"step_ms": {"study-w0.5-b20-float32": 500.0, "stable-w0.5-b20-float32": 750.0}}
+    text = estimate_book(cfg, specs, choice)             # no record: the training alone
+    assert "training alone about" in text and "no recorded quick build" in text
+    book_time_record(root, step=1000.0, build_s=1800.0)
+    text = estimate_book(cfg, specs, choice)             # steps twice as fast here: half the time
+    assert text.startswith("expected time on this machine: about 15 min") and "2x as fast" not in text
+    assert "0.5x as fast as here" in text
+    assert estimate_book(cfg, specs, None) is None       # nothing measured here (GPU, user's setting)
+
+
+def run_python(code: str, **env) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**clean, **env}, timeout=900)
+
+
+CHOOSE = ("import os, sys\nfrom facegan.gan.spec import TrainSpec\nfrom facegan.gan import speed\n"
+          "speed.measure = lambda *a, **k: sys.exit('measured')\n"
+          "c = speed.choose_kernels({'gen': TrainSpec.from_settings(width=0.5)})\n"
+          "print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'), c and c['onednn'], 'tensorflow' in sys.modules)")
+
+
+def test_a_machines_measured_choice_is_applied_without_measuring_again(tmp_path):
+    from facegan.gan.spec import TrainSpec
+    from facegan.gan.speed import machine_key, spec_key
+
+    key = spec_key(TrainSpec.from_settings(width=0.5))
+    (tmp_path / f"kernels-{machine_key()}.json").write_text(json.dumps(
+        {"onednn": "0", "jit": {key: False}, "step_ms": {key: 100.0}}))
+    out = run_python(CHOOSE, FACEGAN_CACHE=str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["0", "0", "False"]        # applied before TensorFlow loads
+    out = run_python(CHOOSE, FACEGAN_CACHE=str(tmp_path), TF_ENABLE_ONEDNN_OPTS="1")
+    assert out.stdout.split() == ["1", "None", "False"]     # the user's setting wins, nothing measured
+    out = run_python(CHOOSE, FACEGAN_CACHE=str(tmp_path / "empty"))
+    assert out.returncode != 0 and "measured" in out.stderr  # no choice for this machine: it measures
+
+
+@pytest.mark.slow
+def test_measuring_the_kernels_times_each_setting_in_its_own_process(tmp_path):
+    from facegan.gan.spec import TrainSpec
+    from facegan.gan.speed import measure
+
+    spec = TrainSpec.from_settings(width=0.125, batch_size=4, recipe="study")
+    for onednn in ("0", "1"):
+        ms = measure({"gen": spec}, onednn, steps=1)["gen"]
+        assert set(ms) == {"plain", "xla"} and all(v > 0 for v in ms.values())
