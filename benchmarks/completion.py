@@ -22,7 +22,9 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")   # as `facegan complete` / `evaluate` run (facegan.completion.search.prefer_onednn)
+from facegan.gan.speed import apply_measured  # noqa: E402
+
+apply_measured()           # before TensorFlow loads, as `facegan complete` / `evaluate` do
 
 BENCH = Path(__file__).resolve().parents[1] / "work" / "bench"
 
@@ -32,6 +34,7 @@ def bench_run(synth_n: int, epochs: int, max_batches: int):
     from facegan.data.prepare import prepare
     from facegan.data.synthetic.render import render_synthetic_celeba
     from facegan.gan.runs import read_history
+    from facegan.gan.spec import TrainSpec
     from facegan.gan.trainer import train_gan
 
     root = BENCH / f"synth-n{synth_n}-e{epochs}-b{max_batches}"
@@ -41,15 +44,15 @@ def bench_run(synth_n: int, epochs: int, max_batches: int):
     if len(read_history(run)) < epochs:
         print(f"training the benchmark's GAN once: width 0.5, {epochs} epochs x {max_batches} batches "
               f"on {synth_n} synthetic faces -> {run}", flush=True)
-        train_gan(root / "cache", run, epochs=epochs, width=0.5, max_batches_per_epoch=max_batches,
-                  resume=run.exists(), swd_n=0, verbose=0)
+        spec = TrainSpec.from_settings(epochs=epochs, width=0.5, max_batches=max_batches, swd_n=0)
+        train_gan(root / "cache", run, spec, resume=run.exists(), verbose=0)
     return run, root / "cache"
 
 
 def main():
     import numpy as np
 
-    from facegan.completion.methods import DEFAULT_METHOD, METHODS
+    from facegan.completion.methods import DEFAULT_METHOD, METHODS, get_method
     from facegan.errors import FaceganError
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -96,7 +99,7 @@ def main():
     f, k = faces[:args.faces], known[:args.faces]
 
     t0 = time.perf_counter()
-    paper = complete(g, d, f, k, method="study", iterations=args.paper_iterations, blend=False,
+    paper = complete(g, d, f, k, get_method("study", iterations=args.paper_iterations), blend=False,
                      progress=True)
     paper_wall = time.perf_counter() - t0
     goal = paper.contextual[-1]
@@ -107,7 +110,7 @@ def main():
 
     ours_m = METHODS[args.method]
     t0 = time.perf_counter()
-    ours = complete(g, d, f, k, method=args.method, iterations=args.max_iterations, finetune_steps=0,
+    ours = complete(g, d, f, k, get_method(args.method, iterations=args.max_iterations, finetune_steps=0),
                     blend=False)
     ours_wall_max = time.perf_counter() - t0
     reached = ours.contextual <= goal[None, :]
@@ -130,7 +133,7 @@ def main():
     print(f"evaluations: study {paper_evals_ok}, {args.method} {ours_evals}")
 
     t0 = time.perf_counter()
-    complete(g, d, faces[:args.timing_faces], known[:args.timing_faces], method=args.method)
+    complete(g, d, faces[:args.timing_faces], known[:args.timing_faces], args.method)
     wall = time.perf_counter() - t0
     ratio = paper_evals_ok / ours_evals
     print(f"default method {args.method}: {min(n, args.timing_faces)} faces in {wall:.1f} s on "

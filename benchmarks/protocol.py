@@ -130,7 +130,12 @@ def main(argv=None) -> None:
                                       "--out", str(w / "eval"), *inpainters]
                       + (["--limit", str(args.limit)] if args.limit else []), w / "eval" / "summary.json"))
     summary = json.loads((w / "eval" / "summary.json").read_text())["results"]
-    results = {"data": args.data.name, "epochs": args.epochs, "steps": steps, "evaluation": summary,
+    manifest = json.loads((w / "cache" / "manifest.json").read_text())
+    prepared = {k: manifest[k] for k in ("n_source", "n_kept", "removed", "n_corrupt", "kept_per_partition")}
+    gan = json.loads((w / "run" / "metrics.json").read_text())
+    history = json.loads((w / "run" / "history.json").read_text())
+    results = {"data": args.data.name, "epochs": args.epochs, "steps": steps, "prepared": prepared,
+               "gan": {"final": gan, "history": history}, "evaluation": summary,
                "sweep": sweep(w, args.limit) if args.sweep else None}
     record = args.record or RESULTS / record_name("protocol")
     write_record(record, "protocol", results)

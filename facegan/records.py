@@ -77,7 +77,8 @@ def machine() -> dict:
     return {"cpu": cpu_model(), "cpu_class": cpu_class(flags),
             "isa": sorted(f for f in ISA_FLAGS if f in flags), "cores": usable_cores(),
             "gpu": gpu_names(), "tensorflow": tf_version, "python": platform.python_version(),
-            "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default")}
+            "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default"),
+            "onednn_max_isa": os.environ.get("ONEDNN_MAX_CPU_ISA")}
 
 
 def gpu_names() -> list[str]:

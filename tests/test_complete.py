@@ -62,22 +62,26 @@ def test_bad_masks(gan, case, bad):
         complete(*gan, case[0][:1], bad, get_method(candidates=2, iterations=1))
 
 
-def test_prefer_onednn_sets_default_before_tensorflow_only():
+def test_completion_commands_set_onednn_before_tensorflow_only(tmp_path):
+    """`facegan complete` and `evaluate` start TensorFlow with this machine's measured oneDNN
+    setting, or oneDNN on where nothing was measured; a value the user set, or a TensorFlow already
+    loaded, is left alone."""
     import os
     import subprocess
     import sys
 
-    code = ("import os, sys\nfrom facegan.completion.search import prefer_onednn\nprefer_onednn()\n"
+    code = ("import os, sys\nfrom facegan.gan.speed import apply_measured\napply_measured()\n"
             "print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'), 'tensorflow' in sys.modules)")
     env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["1", "False"]          # importing facegan.completion.search loads no TensorFlow
-    out = subprocess.run([sys.executable, "-c", code], env={**env, "TF_ENABLE_ONEDNN_OPTS": "0"},
-                         capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["0", "False"]          # the user's choice wins
-    late = "import tensorflow\n" + code
-    out = subprocess.run([sys.executable, "-c", late], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["None", "True"]         # too late to matter: left alone
+    env["FACEGAN_CACHE"] = str(tmp_path)                   # nothing measured on this "machine"
+    run = lambda c, **e: subprocess.run([sys.executable, "-c", c], env={**env, **e}, capture_output=True,
+                                        text=True, check=True).stdout.split()
+    assert run(code) == ["1", "False"]          # importing facegan.gan.speed loads no TensorFlow
+    assert run(code, TF_ENABLE_ONEDNN_OPTS="0") == ["0", "False"]          # the user's choice wins
+    assert run("import tensorflow\n" + code) == ["None", "True"]          # too late to matter
+    from facegan.gan.speed import machine_key
+    (tmp_path / f"kernels-{machine_key()}.json").write_text('{"onednn": "0", "jit": {}, "step_ms": {}}')
+    assert run(code) == ["0", "False"]          # this machine's measured choice
 
 
 def test_a_second_call_of_the_same_shape_traces_nothing(gan, case):

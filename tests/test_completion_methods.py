@@ -61,7 +61,7 @@ def test_cli_bad_method_one_clear_error(capfd):
 
 
 @pytest.mark.parametrize("name", list(METHODS))
-def test_known_pixels_unchanged_in_every_method(gan, faces, name):
+def test_known_pixels_unchanged_in_every_method(gan, faces, name, tiny_encoder):
     from facegan.completion.search import complete
 
     y, k = faces

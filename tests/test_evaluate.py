@@ -20,6 +20,9 @@ def run_and_cache(tmp_path_factory):
     crops = rng.integers(0, 256, (5, 80, 80, 3), dtype=np.uint8)
     write_cache(root / "cache", crops, [f"{i:06d}.jpg" for i in range(5)], [0, 0, 1, 1, 1],
                 np.zeros((5, 5, 2)), np.tile([45, 25, 30, 30], (5, 1)), {"n_kept": 5})
+    from facegan.completion.encoder_training import EncoderSpec, train_encoder
+
+    train_encoder(run, EncoderSpec(base=4, steps=5, batch_size=4), verbose=0)   # for the encoder-... methods
     return run, root / "cache", root
 
 
@@ -102,3 +105,46 @@ def test_evaluate_rejects_unknown_method_before_work(run_and_cache):
     run, cache, root = run_and_cache
     with pytest.raises(FaceganError, match="study"):
         evaluate_completion(run, cache, root / "bad", EvalSpec(split="val", methods=("nope",)))
+
+
+def test_a_supervised_inpainter_is_a_row_of_its_own_family(run_and_cache):
+    from facegan.completion.evaluate import evaluate_completion
+    from facegan.completion.inpainter_training import InpainterSpec, train_inpainter
+
+    run, cache, root = run_and_cache
+    inp = train_inpainter(cache, root / "inp", InpainterSpec(base=4, epochs=1, batch_size=2), verbose=0)
+    s = evaluate_completion(run, cache, root / "with-inp", EvalSpec(
+        split="val", methods=("near-blend",), search={"iterations": 2, "candidates": 4},
+        inpainters=(str(inp.path),), progress=False))
+    row = s["methods"]["inpainter (L1)"]
+    assert row["family"] == "supervised" and row["evaluations_per_face"] is None
+    assert s["methods"]["near-blend"]["family"] == "gan" and s["methods"]["near-blend"]["evaluations_per_face"] == 4 + 3
+    assert s["methods"]["telea"]["family"] == "classical"
+    assert s["paired"]["ours"] == "near-blend" and s["paired"]["other"] != "near-blend"
+    assert "| inpainter (L1) | supervised |" in (root / "with-inp" / "metrics.md").read_text()
+    with pytest.raises(FaceganError):
+        evaluate_completion(run, cache, root / "bad-inp", EvalSpec(split="val", inpainters=(str(root / "nope"),)))
+    assert not (root / "bad-inp").exists()                  # refused before any work
+
+
+def test_an_encoder_method_trains_the_runs_encoder_when_it_has_none(tmp_path, monkeypatch, run_and_cache):
+    import shutil
+
+    from facegan.completion import encoder_training
+    from facegan.completion.evaluate import evaluate_completion
+
+    run, cache, root = run_and_cache
+    bare = tmp_path / "bare"
+    shutil.copytree(run, bare, ignore=shutil.ignore_patterns("encoder"))
+    real = encoder_training.train_encoder
+    calls = []
+
+    def small(r, spec=None, out_dir=None, verbose=1):
+        calls.append(r)
+        return real(r, encoder_training.EncoderSpec(base=4, steps=3, batch_size=4), out_dir, verbose=0)
+
+    monkeypatch.setattr(encoder_training, "train_encoder", small)
+    s = evaluate_completion(bare, cache, tmp_path / "out", EvalSpec(
+        split="val", methods=("encoder-near-blend",), search={"iterations": 2}, progress=False))
+    assert len(calls) == 1 and (bare / "encoder" / "encoder.weights.h5").is_file()
+    assert s["methods"]["encoder-near-blend"]["evaluations_per_face"] == 1 + 3    # one start, 2 steps + final

@@ -211,10 +211,10 @@ def test_evaluation_table_says_which_split(ed):
     assert "split `val`" in table
     ours = ed.cfg["eval_methods"].split(",")          # the profile's GAN methods: study and ours
     assert "study" in ours and len(ours) >= 2
-    for method in ours + ["telea", "navier-stokes", "biharmonic", "mean-face"]:
+    for method in ours + ["inpainter (L1)", "telea", "navier-stokes", "biharmonic", "mean-face"]:
         assert f"| {method} |" in table
-    assert {r["method"] for r in ev.per_image()} == set(ours) | {"telea", "navier-stokes", "biharmonic",
-                                                                  "mean-face"}
+    assert {r["method"] for r in ev.per_image()} == set(ours) | {"inpainter (L1)", "telea", "navier-stokes",
+                                                                  "biharmonic", "mean-face"}
 
 
 def test_real_sample_without_test_partition_evaluates_on_val_visibly(tmp_path, celeba_sample, capsys):

@@ -135,17 +135,18 @@ def _encoder_for(run, methods, progress: bool):
     the run directory, as `facegan train-encoder RUN` would) when the run has none yet."""
     if all(m.start == "random" for m in methods):
         return None
-    from facegan.completion.encoder import has_encoder, load_encoder, train_encoder
+    from facegan.completion import encoder_training
+    from facegan.completion.encoder import has_encoder, load_encoder
 
     if not has_encoder(run.path):
         print(f"the run {run.path} has no z encoder yet: training one (facegan train-encoder RUN)",
               flush=True)
-        train_encoder(run.path, verbose=1 if progress else 0)
+        encoder_training.train_encoder(run.path, verbose=1 if progress else 0)
     return load_encoder(run.path)
 
 
 def _load_inpainter(path):
-    from facegan.completion.inpainter import load_inpainter
+    from facegan.completion.inpainter_training import load_inpainter
 
     loaded = load_inpainter(path)
     return inpainter_label(loaded.config), loaded.model

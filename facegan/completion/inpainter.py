@@ -58,7 +58,9 @@ def _conv(x, filters: int, kernel: int, stride: int, name: str, activation=None)
     x = keras.layers.Conv2D(filters, kernel, stride, padding="same", name=name)(x)
     if activation == "relu":
         return keras.layers.ReLU(name=f"{name}_relu")(x)
-    return keras.layers.LeakyReLU(0.2, name=f"{name}_lrelu")(x)
+    # ELU rather than LeakyReLU: TensorFlow's graph optimiser fails (and says so on every run) to
+    # fuse LeakyReLU's gradient with the convolution before it
+    return keras.layers.ELU(name=f"{name}_elu")(x)
 
 
 def build_critic(base: int = 32, name: str = "discriminator") -> keras.Model:

@@ -73,6 +73,17 @@ METHODS: dict[str, Method] = {
                              description="as near-blend with 75 Adam steps, then 20 Adam steps "
                                          "(lr 3e-4) fine-tuning a copy of G on each face's known "
                                          "pixels (Deep Generative Prior), Poisson blend"),
+    # the encoder's guess replaces the 64 random starts; the search after it is short, and gentler
+    # (lr 0.02) because it starts near a solution
+    "encoder-near-blend": Method(name="encoder-near-blend", start="encoder", candidates=1, iterations=25,
+                                 optimizer="adam", lr=0.02, near_weight=4.0, lam=0.0, fill="poisson",
+                                 description="the z encoder's guess as the only start, then 25 Adam steps "
+                                             "(lr 0.02) of near-blend's loss, Poisson blend"),
+    "encoder-finetune-blend": Method(name="encoder-finetune-blend", start="encoder", candidates=1,
+                                     iterations=25, optimizer="adam", lr=0.02, near_weight=4.0, lam=0.0,
+                                     finetune_steps=20, finetune_lr=3e-4, fill="poisson",
+                                     description="as encoder-near-blend, then finetune-blend's 20 "
+                                                 "steps fine-tuning a copy of G, Poisson blend"),
 }
 # The default was chosen on validation faces of the real CelebA sample: settings tried on its first
 # 320 faces, then checked once on the disjoint rest (CHANGELOG.md keeps the tries); what it does now,

@@ -40,7 +40,10 @@ def machine_label(m: dict) -> str:
     """'AMD EPYC (AVX-512 (VNNI, BF16), 2 cores)' or the GPU's name."""
     if m.get("gpu"):
         return f"{m['gpu'][0]} (GPU; CPU {m.get('cpu')})"
-    return f"{m.get('cpu')} ({m.get('cpu_class')}, {m.get('cores')} cores)"
+    kernels = {"1": "oneDNN on", "0": "oneDNN off"}.get(m.get("onednn"), "TensorFlow's default kernels")
+    if m.get("onednn_max_isa"):
+        kernels += f", limited to {m['onednn_max_isa']}"
+    return f"{m.get('cpu')} ({m.get('cpu_class')}, {m.get('cores')} cores; {kernels})"
 
 
 def provenance_line(record: dict, refresh: str) -> str:
