@@ -1,7 +1,6 @@
 """Completion methods: the registry, known pixels in every method, averaging, fine-tuning on a copy,
 the realism metric and the result file."""
 import hashlib
-import json
 
 import numpy as np
 import pytest

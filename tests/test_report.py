@@ -136,7 +136,7 @@ def test_the_runs_command_trains_the_same_run_again(tmp_path):
     run = trained_gan(ed, "comp")
     line = run.config["command"]
     assert line.startswith("facegan train ") and "--set lr=0.0003" in line and "--set r1_share=0.5" in line
-    assert command(ed, run).startswith(f"facegan train WORK/") and str(ed.work) not in command(ed, run)
+    assert command(ed, run).startswith("facegan train WORK/") and str(ed.work) not in command(ed, run)
     import shlex
     argv = shlex.split(line)[1:]
     argv[argv.index("--out") + 1] = str(tmp_path / "again")

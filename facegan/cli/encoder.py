@@ -1,8 +1,6 @@
 """`facegan train-encoder RUN`: train the encoder that gives the z search its start."""
 from __future__ import annotations
 
-from facegan.errors import FaceganError
-
 
 def register(sub):
     from facegan.completion.encoder_training import EncoderSpec
@@ -34,31 +32,19 @@ def register(sub):
     p.add_argument("--verbose", type=int, default=None, choices=[0, 1, 2],
                    help="Keras progress output: 1 = bar, 2 = one line at the end, 0 = silent "
                         "(default: 1 on a terminal, else 2)")
-    p.set_defaults(func=run_train_encoder)
+    from facegan.completion.encoder_training import FLAGS
+
+    p.set_defaults(func=run_train_encoder, setting_flags={**FLAGS, "out": "--out"})
 
 
 def spec_from_args(args):
     """The EncoderSpec the parsed arguments ask for (flags and `--set` items; a setting given twice
     is an error)."""
+    from facegan.cli.options import settings_from_args
     from facegan.completion.encoder_training import FLAGS, EncoderSpec
 
-    settings = {}
-    for item in args.settings:
-        key, sep, text = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise FaceganError(f"--set {item!r}: write KEY=VALUE, e.g. --set lr=0.0005")
-        if key in settings:
-            raise FaceganError(f"--set {key}= is given twice", setting=key)
-        settings[key] = EncoderSpec.parse(key, text.strip())
-    for key, flag in FLAGS.items():
-        value = getattr(args, key)
-        if value is None:
-            continue
-        if key in settings:
-            raise FaceganError(f"{key} is given twice: by {flag} and by --set {key}=", setting=key)
-        settings[key] = value
-    return EncoderSpec.from_settings(**settings)
+    return EncoderSpec.from_settings(**settings_from_args(
+        args, FLAGS, lambda key, text: EncoderSpec.parse(key, text.strip())))
 
 
 def run_train_encoder(args) -> int:
@@ -67,12 +53,9 @@ def run_train_encoder(args) -> int:
 
     from facegan.cli.train import progress_verbosity
     from facegan.completion.encoder import HISTORY, encoder_dir
-    from facegan.completion.encoder_training import FLAGS, train_encoder
+    from facegan.completion.encoder_training import train_encoder
 
-    try:
-        spec = spec_from_args(args)
-    except FaceganError as e:          # word a flagged setting as the flag the user typed
-        raise FaceganError(e.worded_as(FLAGS.get(e.setting, e.setting or "")), e.setting) from None
+    spec = spec_from_args(args)
     out = Path(args.out) if args.out else encoder_dir(args.run)
     train_encoder(args.run, spec, out_dir=args.out, verbose=progress_verbosity(args.verbose))
     last = (json.loads((out / HISTORY).read_text()) or [{}])[-1]

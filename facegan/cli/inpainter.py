@@ -46,20 +46,10 @@ def register(sub):
 def spec_from_args(args) -> InpainterSpec:
     """The InpainterSpec the command line asks for: flags, then `--set` (a setting given both ways
     is an error); what neither gives keeps its default."""
-    from facegan.errors import FaceganError
+    from facegan.cli.options import settings_from_args
     from facegan.settings import parse_value
 
-    settings = {key: getattr(args, key) for key in FLAGS if getattr(args, key, None) is not None}
-    for item in args.settings:
-        key, sep, text = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise FaceganError(f"--set {item!r}: write KEY=VALUE, e.g. --set base=16")
-        if key in settings:
-            raise FaceganError(f"{key} is given twice (by {FLAGS.get(key, '--set')} and --set {item}): "
-                               f"give it once", setting=key)
-        settings[key] = parse_value(text)
-    return InpainterSpec.from_settings(**settings)
+    return InpainterSpec.from_settings(**settings_from_args(args, FLAGS, lambda key, text: parse_value(text)))
 
 
 def run_train_inpainter(args) -> int:

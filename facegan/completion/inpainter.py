@@ -24,7 +24,7 @@ import tensorflow as tf
 from facegan import IMAGE_SIZE
 from facegan.completion.masks import check_known
 from facegan.errors import FaceganError
-from facegan.gan.callbacks import TerminateOnNaN, finite_logs
+from facegan.gan.callbacks import finite_logs
 from facegan.gan.losses import discriminator_loss, generator_loss
 from facegan.images import to_float
 
@@ -151,20 +151,6 @@ class Inpainter(keras.Model):
         completed = self.net([image, known], training=False)
         self.hole_l1.update_state(hole_loss(completed, image, known, "l1") / 2.0)
         return {"hole_l1": self.hole_l1.result()}
-
-
-class StopOnNaN(TerminateOnNaN):
-    """facegan's NaN guard (every logged value, then the weights at each epoch end) for an
-    Inpainter: a diverged epoch's logs become NaN, so no later callback saves it."""
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self.diverged or not all(np.all(np.isfinite(np.asarray(w))) for w in self.model.weights):
-            if not self.diverged:
-                print(f"Epoch {epoch + 1}: NaN/Inf weights, terminating training")
-            self.diverged = True
-            self.model.stop_training = True
-            for k in list(logs or {}):
-                logs[k] = float("nan")
 
 
 class ExportWeights(keras.callbacks.Callback):

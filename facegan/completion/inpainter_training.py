@@ -19,7 +19,6 @@ This module imports TensorFlow only where it trains or loads, so the command lin
 """
 from __future__ import annotations
 
-import json
 import math
 import shlex
 import sys
@@ -30,6 +29,7 @@ import numpy as np
 
 from facegan import IMAGE_SIZE, __version__
 from facegan.errors import FaceganError
+from facegan.gan.runs import read_config
 from facegan.settings import field_types, text_of, typed
 
 KIND = "inpainter"
@@ -212,22 +212,12 @@ def _check_crops(cache, train, batch_size: int) -> None:
 
 # ---- the run directory -------------------------------------------------------------------------
 
-def _read_config(run_dir: Path) -> dict | None:
-    p = run_dir / CONFIG
-    if not p.is_file():
-        return None
-    try:
-        return json.loads(p.read_text())
-    except json.JSONDecodeError as e:
-        raise FaceganError(f"{p} is not valid JSON ({e}): the run directory is damaged") from e
-
-
 def _start_epoch(run_dir: Path, config: dict, resume: bool) -> int:
     """Check the run directory against the requested run; return the epoch to start from."""
     from facegan.gan.runs import differences
     from facegan.gan.trainer import BACKUP, _backup_epoch
 
-    saved = _read_config(run_dir)
+    saved = read_config(run_dir)
     ours = saved is not None and saved.get("kind") == KIND
     keys = [*InpainterSpec().identity(), "data"]
     diff = differences(saved, config, keys) if ours else []
@@ -275,9 +265,9 @@ def train_inpainter(cache, out_dir, spec: InpainterSpec | None = None, resume: b
     """Train (or, with `resume`, continue) an inpainter by `spec` on the training crops of `cache`
     (a directory or a loaded `Cache`); write the run directory described above and return the run.
     `callbacks` are extra Keras callbacks, run after facegan's own."""
-    from facegan.completion.inpainter import ExportWeights, StopOnNaN
+    from facegan.completion.inpainter import ExportWeights
     from facegan.data.cache import Cache, load_cache
-    from facegan.gan.callbacks import BackupAndRestore, CSVLogger, JSONHistory
+    from facegan.gan.callbacks import BackupAndRestore, CSVLogger, JSONHistory, TerminateOnNaN
     from facegan.gan.runs import read_history, write_json
     from facegan.gan.trainer import BACKUP, _truncate_csv
 
@@ -303,7 +293,7 @@ def train_inpainter(cache, out_dir, spec: InpainterSpec | None = None, resume: b
 
     steps = min(len(train) // spec.batch_size, spec.max_batches or len(train))
     model = _make_model(spec)
-    guard = StopOnNaN()
+    guard = TerminateOnNaN()
     _truncate_csv(run_dir / "history.csv", start)
     history = [h for h in read_history(run_dir) if h["epoch"] <= start]
     cbs = [guard, CSVLogger(str(run_dir / "history.csv"), append=start > 0),
@@ -330,7 +320,7 @@ def load_inpainter(run_dir) -> InpainterRun:
     from facegan.gan.runs import read_history
 
     run_dir = Path(run_dir)
-    cfg = _read_config(run_dir)
+    cfg = read_config(run_dir)
     if cfg is None or cfg.get("kind") != KIND:
         what = f"has no {CONFIG}" if cfg is None else f"holds a run of kind {cfg.get('kind')!r}"
         raise FaceganError(f"{run_dir} is not an inpainter run (it {what}): train one with "

@@ -38,7 +38,8 @@ class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
     """Keras' TerminateOnNaN, watching every logged value (a GAN has d_loss and g_loss, no 'loss'),
     and, at each epoch end, the weights themselves: NaN weights in G can leave D's losses finite
     (max-pooling drops NaNs), so the losses alone do not reveal every divergence. A diverged
-    epoch's logs are set to NaN so that no later callback saves it. Put this callback first."""
+    epoch's logs are set to NaN so that no later callback saves it. Put this callback first. It
+    watches every weight the model tracks, so any facegan model (a GAN, an inpainter) can use it."""
 
     diverged = False
 
@@ -48,9 +49,7 @@ class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
             super().on_batch_end(batch, {"loss": float("nan")})
 
     def on_epoch_end(self, epoch, logs=None):
-        nets = [self.model.generator, self.model.discriminator, self.model.ema_generator]
-        weights = [w for net in nets if net is not None for w in net.weights]
-        if self.diverged or not all(np.all(np.isfinite(np.asarray(w))) for w in weights):
+        if self.diverged or not all(np.all(np.isfinite(np.asarray(w))) for w in self.model.weights):
             if not self.diverged:
                 print(f"Epoch {epoch + 1}: NaN/Inf weights, terminating training")
             self.diverged = True

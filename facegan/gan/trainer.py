@@ -32,7 +32,7 @@ from facegan.errors import FaceganError
 from facegan.gan.augment import AUG_UNIFORMS, diff_augment
 from facegan.gan.losses import (discriminator_loss_for, generator_loss_for, gradient_penalty,
                                 mode_seeking_penalty, r1_penalty)
-from facegan.gan.recipes import get_recipe, recipe_from_config
+from facegan.gan.recipes import get_recipe
 from facegan.gan.runs import (ARCHITECTURE_KEYS, CONFIG, TRAINING_KEYS, Run, differences, load_run,
                               make_config, read_config, read_history, write_json)
 from facegan.gan.spec import PRECISIONS, TrainSpec

@@ -5,24 +5,8 @@ The caption's *text* is the notebook's; this module only appends the edition's r
 """
 from __future__ import annotations
 
-import os
-import subprocess
-from pathlib import Path
-
+from facegan.records import commit  # noqa: F401 (a caption's commit; re-exported)
 from facegan.report.edition import Edition
-
-
-def commit() -> str:
-    """Short git commit of the checkout that built the figure (+dirty if it has local changes)."""
-    root = Path(__file__).resolve().parents[2]
-    try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
-                             text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True).stdout.strip()
-        return sha + ("+dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return os.environ.get("FACEGAN_COMMIT", "unknown")
 
 
 def record(ed: Edition) -> str:
