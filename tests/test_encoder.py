@@ -153,7 +153,7 @@ def test_unknown_setting_lists_the_valid_ones():
 
 @pytest.mark.parametrize("argv, message", [
     (["--steps", "0"], "^--steps must be a whole number >= 1"),
-    (["--set", "lr=fast"], "^lr expects a number, got 'fast'"),
+    (["--set", "lr=fast"], "^--set lr expects a number, got 'fast'"),
     (["--set", "depth=3"], "unknown encoder setting.*depth"),
     (["--set", "lr"], "write KEY=VALUE"),
     (["--seed", "1", "--set", "seed=2"], "seed is given twice")])
