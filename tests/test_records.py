@@ -135,7 +135,8 @@ def test_a_machines_measured_choice_is_applied_without_measuring_again(tmp_path)
 
     key = spec_key(TrainSpec.from_settings(width=0.5))
     (tmp_path / f"kernels-{machine_key()}.json").write_text(json.dumps(
-        {"onednn": "0", "jit": {key: False}, "step_ms": {key: 100.0}}))
+        {"onednn": "0", "jit": {key: False}, "step_ms": {key: 100.0},
+         "specs": {key: {"0": {"plain": 100.0, "xla": 120.0}, "1": {"plain": 150.0, "xla": 160.0}}}}))
     out = run_python(CHOOSE, FACEGAN_CACHE=str(tmp_path))
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["0", "0", "False"]        # applied before TensorFlow loads
@@ -154,3 +155,29 @@ def test_measuring_the_kernels_times_each_setting_in_its_own_process(tmp_path):
     for onednn in ("0", "1"):
         ms = measure({"gen": spec}, onednn, steps=1)["gen"]
         assert set(ms) == {"plain", "xla"} and all(v > 0 for v in ms.values())
+
+
+def test_a_new_gans_measurement_is_added_to_the_machines_choice(tmp_path, monkeypatch):
+    """Each GAN is measured once per machine; oneDNN is chosen over every GAN measured so far,
+    XLA per GAN."""
+    from facegan.gan import speed
+    from facegan.gan.spec import TrainSpec
+
+    monkeypatch.setenv("FACEGAN_CACHE", str(tmp_path))
+    a, b = TrainSpec.from_settings(width=0.5), TrainSpec.from_settings(width=1.0, recipe="study")
+    times = {("0", "w0.5"): {"plain": 300.0, "xla": 200.0}, ("1", "w0.5"): {"plain": 250.0, "xla": 400.0},
+             ("0", "w1"): {"plain": 900.0, "xla": 950.0}, ("1", "w1"): {"plain": 400.0, "xla": 500.0}}
+    calls = []
+
+    def fake(specs, onednn, steps=3):
+        calls.append((onednn, sorted(specs)))
+        return {role: times[(onednn, f"w{s.width:g}")] for role, s in specs.items()}
+
+    monkeypatch.setattr(speed, "measure", fake)
+    first = speed.calibrate({"gen": a}, out=__import__("io").StringIO())
+    assert first["onednn"] == "0" and first["jit"][speed.spec_key(a)] is True      # 200 < 250
+    both = speed.calibrate({"gen": a, "comp": b}, out=__import__("io").StringIO())
+    assert calls == [("0", ["gen"]), ("1", ["gen"]), ("0", ["comp"]), ("1", ["comp"])]   # b only, then
+    assert both["onednn"] == "1" and both["step_ms"] == {speed.spec_key(a): 250.0, speed.spec_key(b): 400.0}
+    assert both["jit"] == {speed.spec_key(a): False, speed.spec_key(b): False}
+    assert speed.load_choice() == both

@@ -73,25 +73,35 @@ def measure(specs: dict, onednn: str, steps: int = STEPS) -> dict:
 
 
 def calibrate(specs: dict, out=None) -> dict:
-    """Measure every setting for `specs` (role -> TrainSpec), keep the fastest and save it."""
+    """Measure both oneDNN settings, with and without XLA, for the `specs` (role -> TrainSpec) not
+    measured on this machine yet, add them to what was, and choose: oneDNN by the sum of every
+    measured spec's best step, XLA per spec. Saved, and returned."""
     out = out or sys.stderr
-    print("measuring which of TensorFlow's CPU kernels train fastest on this machine (once per "
-          "machine; kept in " + str(cache_dir()) + ")...", file=out, flush=True)
-    t0 = time.perf_counter()
-    measured = {onednn: measure(specs, onednn) for onednn in ("0", "1")}
-    best = {onednn: sum(min(ms.values()) for ms in by_role.values()) for onednn, by_role in measured.items()}
-    onednn = min(best, key=best.get)
-    choice = {"machine": machine_key(), "cpu": cpu_model(), "onednn": onednn,
-              "jit": {spec_key(specs[role]): ms["xla"] < ms["plain"]
-                      for role, ms in measured[onednn].items()},
-              "step_ms": {spec_key(specs[role]): min(ms.values()) for role, ms in measured[onednn].items()},
-              "measured": measured, "seconds": round(time.perf_counter() - t0, 1)}
+    choice = load_choice()
+    if not choice or "specs" not in choice:
+        choice = {"machine": machine_key(), "cpu": cpu_model(), "specs": {}, "seconds": 0.0}
+    new = {role: spec for role, spec in specs.items() if spec_key(spec) not in choice["specs"]}
+    if new:
+        print("measuring which of TensorFlow's CPU kernels train fastest on this machine (once per "
+              f"machine and GAN; kept in {cache_dir()})...", file=out, flush=True)
+        t0 = time.perf_counter()
+        measured = {onednn: measure(new, onednn) for onednn in ("0", "1")}
+        for role, spec in new.items():
+            choice["specs"][spec_key(spec)] = {onednn: measured[onednn][role] for onednn in measured}
+        choice["seconds"] = round(choice["seconds"] + time.perf_counter() - t0, 1)
+    by = choice["specs"]
+    choice["onednn"] = min(("0", "1"), key=lambda o: sum(min(ms[o].values()) for ms in by.values()))
+    o = choice["onednn"]
+    choice["jit"] = {key: ms[o]["xla"] < ms[o]["plain"] for key, ms in by.items()}
+    choice["step_ms"] = {key: min(ms[o].values()) for key, ms in by.items()}
     path = choice_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(choice, indent=1) + "\n")
-    print(f"  oneDNN {'on' if onednn == '1' else 'off'}" + "".join(
-        f"; {role}: {min(ms.values()):.0f} ms per step" + (" with XLA" if ms["xla"] < ms["plain"] else "")
-        for role, ms in measured[onednn].items()), file=out, flush=True)
+    if new:
+        print(f"  oneDNN {'on' if o == '1' else 'off'}" + "".join(
+            f"; {role}: {choice['step_ms'][spec_key(spec)]:.0f} ms per step"
+            + (" with XLA" if choice["jit"][spec_key(spec)] else "") for role, spec in new.items()),
+            file=out, flush=True)
     return choice
 
 
@@ -105,7 +115,7 @@ def choose_kernels(specs: dict, out=None) -> dict | None:
     if ONEDNN in os.environ or "tensorflow" in sys.modules or has_nvidia_device():
         return None
     choice = load_choice()
-    if choice is None or any(spec_key(s) not in choice["jit"] for s in specs.values()):
+    if not choice or any(spec_key(s) not in choice.get("specs", {}) for s in specs.values()):
         choice = calibrate(specs, out)
     os.environ[ONEDNN] = choice["onednn"]
     return choice

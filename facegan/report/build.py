@@ -99,6 +99,8 @@ def start_kernels(profile: str, overrides: dict | None) -> None:
     from facegan.report.estimate import estimate_book
 
     cfg = get_profile(profile, **(overrides or {}))
+    if not cfg["choose_kernels"]:             # a profile too small for the choice to matter
+        return
     specs = {role: TrainSpec.from_settings(**cfg[role]) for role in ("gen", "comp")}
     choice = choose_kernels(specs) or load_choice()
     text = estimate_book(cfg, specs, choice)

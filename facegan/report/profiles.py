@@ -40,6 +40,7 @@ PROFILES: dict[str, dict] = {
         "description": "CI smoke test: tiny sizes, checks that every figure is produced",
         "requires_real_data": False,
         "requires_gpu": False,
+        "choose_kernels": False,   # too small for TensorFlow's kernel choice to matter
         "synth_n": 240,
         "prepare_limit": None,
         "gen": {"recipe": "study", "width": 0.25, "epochs": 1, "max_batches": 3, "swd_n": 64},
@@ -58,6 +59,7 @@ PROFILES: dict[str, dict] = {
         "description": "CPU laptop: synthetic faces, half-size GANs",
         "requires_real_data": False,
         "requires_gpu": False,
+        "choose_kernels": True,    # measured once per machine (facegan.gan.speed)
         "synth_n": 10_000,
         "prepare_limit": None,
         # the study's recipe until its faces have formed (and begun to collapse); the stable recipe
@@ -82,6 +84,7 @@ PROFILES: dict[str, dict] = {
         "description": "GPU + real CelebA: the study's sizes",
         "requires_real_data": True,
         "requires_gpu": True,      # `facegan book` stops without a GPU unless --allow-cpu
+        "choose_kernels": True,
         "synth_n": None,
         "prepare_limit": None,
         "gen": {"recipe": "study", "width": 1.0, "epochs": 5, "max_batches": None, "swd_n": 4096,
@@ -97,7 +100,7 @@ PROFILES: dict[str, dict] = {
     },
 }
 
-_FIXED = ("description", "requires_real_data", "requires_gpu")   # what a profile is, not a size
+_FIXED = ("description", "requires_real_data", "requires_gpu", "choose_kernels")   # what a profile is
 _ENTRIES = ROLES + ("completion", "inpainter")
 _NONE_DEFAULT_TYPES = {"prepare_limit": int}    # None in every profile: the type it takes when set
 
