@@ -239,3 +239,22 @@ def test_progress_is_a_bar_on_a_terminal_and_one_line_per_epoch_otherwise():
     assert progress_verbosity(None, TTY()) == 1
     assert progress_verbosity(None, io.StringIO()) == 2
     assert progress_verbosity(0, TTY()) == 0 and progress_verbosity(1, io.StringIO()) == 1
+
+
+def test_progress_says_each_epochs_time_and_the_time_left(monkeypatch):
+    import io
+    import time
+
+    from facegan.gan.callbacks import EpochProgress, duration
+
+    assert [duration(s) for s in (4.6, 65, 3725)] == ["5 s", "1 min 05 s", "1 h 02 min"]
+    out = io.StringIO()
+    cb = EpochProgress(4, stream=out)
+    clock = iter([0.0, 10.0, 10.0, 30.0, 30.0, 45.0])
+    monkeypatch.setattr(time, "perf_counter", lambda: next(clock))
+    for epoch in (1, 2, 3):                      # a resumed run: epoch 1 (0-based) onwards
+        cb.on_epoch_begin(epoch)
+        cb.on_epoch_end(epoch)
+    assert out.getvalue().splitlines() == ["epoch 2/4 took 10 s; about 20 s left",
+                                           "epoch 3/4 took 20 s; about 15 s left",
+                                           "epoch 4/4 took 15 s"]
