@@ -32,6 +32,10 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from facegan.gan.speed import apply_measured  # noqa: E402
+
+apply_measured()           # before TensorFlow loads: this machine's kernels, as `facegan train` uses
+
 import keras  # noqa: E402
 
 from facegan.gan.recipes import RECIPES  # noqa: E402

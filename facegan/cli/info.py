@@ -13,6 +13,24 @@ def register(sub):
     p.set_defaults(func=run)
 
 
+def kernels_line() -> str:
+    """TensorFlow's CPU kernels here: the user's setting, or what `facegan.gan.speed` measured."""
+    import os
+
+    from facegan.gan.speed import ONEDNN, choice_path, load_choice
+    from facegan.records import cpu_class
+
+    if ONEDNN in os.environ:
+        return f"oneDNN {'on' if os.environ[ONEDNN] == '1' else 'off'} ({ONEDNN} set by you); CPU {cpu_class()}"
+    choice = load_choice()
+    if not choice:
+        return (f"not measured on this machine yet (the first `facegan book` or `facegan train` does); "
+                f"CPU {cpu_class()}")
+    steps = ", ".join(f"{k} {v:.0f} ms" for k, v in choice["step_ms"].items())
+    return (f"oneDNN {'on' if choice['onednn'] == '1' else 'off'}, measured here per training step: "
+            f"{steps} ({choice_path()}); CPU {cpu_class()}")
+
+
 def run(args) -> int:
     from facegan import __version__
     from facegan.device import device_info, nvidia_smi
@@ -23,6 +41,7 @@ def run(args) -> int:
     print(info.describe())
     smi = nvidia_smi()
     print(f"nvidia-smi  {smi or 'not found'}")
+    print(f"kernels     {kernels_line()}")
     if args.require_gpu and not info.gpus:
         raise FaceganError("TensorFlow sees no GPU" + (
             ": an NVIDIA driver is loaded, so install the CUDA libraries TensorFlow needs "
