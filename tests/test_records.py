@@ -50,7 +50,7 @@ def fake_root(tmp_path) -> Path:
 
 def stability_record(root: Path) -> Path:
     run = {"data": "synthetic", "recipe": "stable", "seed": 2, "swd": [120.5, 60.25],
-           "diversity": [1.3, 0.84], "face_rate": [0.1, 0.9], "final_face_rate": 0.88,
+           "diversity": [1.3, 0.84], "face_rate": [0.1, 0.9], "final_face_rate": 0.88, "final_diversity": 0.9,
            "images_per_s": 40.0, "settings": {"recipe": "stable", "lr": 4e-4}}
     settings = {"width": 0.5, "epochs": 2, "batches": 200, "batch": 20, "precision": "float32",
                 "swd_n": 512, "face_n": 100, "face_rate_n": 1024}
@@ -64,7 +64,7 @@ def test_the_stability_table_is_rendered_from_its_record(tmp_path):
     stability_record(root)
     table = R.render("stability", root)
     row = next(line for line in table.splitlines() if line.startswith("| synthetic"))
-    assert "| stable (lr 0.0004) | 2 | 120 → 60 | 60.25 | 0.84 | 0.9 | 0.88 | 40 |" in row
+    assert "| stable (lr 0.0004) | 2 | 120 → 60 | 60.25 | 0.84 | 0.9 | 0.9 | 0.88 | 40 |" in row
     assert "Measured by `python benchmarks/gan_stability.py` at commit" in table
     assert "Refresh: `python benchmarks/gan_stability.py`" in table and "AVX" in table
     written = R.write_generated(tmp_path / "gen", root)

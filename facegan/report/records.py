@@ -78,16 +78,16 @@ def stability(records: list[dict]) -> str:
     out = []
     for rec in records:
         s = rec["results"]["settings"]
-        header = ["data", "recipe", "seed", "SWD per epoch", "final SWD", "diversity ratio",
-                  "face rate (last epoch)", f"face rate after training ({s.get('face_rate_n')})",
-                  "images/s"]
+        header = ["data", "recipe", "seed", "SWD per epoch", "final SWD", "diversity ratio (last epoch)",
+                  "diversity ratio after training", "face rate (last epoch)",
+                  f"face rate after training ({s.get('face_rate_n')} samples)", "images/s"]
         rows = []
         for r in rec["results"]["runs"]:
             swd = [v for v in r["swd"] if v is not None]
             rows.append([r["data"], recipe_label(r["recipe"], r.get("settings", {})), r["seed"],
                          " → ".join(f"{v:.0f}" for v in swd), swd[-1] if swd else None,
-                         r["diversity"][-1], r["face_rate"][-1], r.get("final_face_rate"),
-                         r["images_per_s"]])
+                         r["diversity"][-1], r.get("final_diversity"), r["face_rate"][-1],
+                         r.get("final_face_rate"), r["images_per_s"]])
         out += [md_table(header, rows), "",
                 f"Width {s['width']}, {s['epochs']} epochs × {s['batches']} batches of {s['batch']}, "
                 f"{s['precision']}; SWD and diversity on {s['swd_n']} held-out crops, each epoch's face "
