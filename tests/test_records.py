@@ -181,3 +181,40 @@ def test_a_new_gans_measurement_is_added_to_the_machines_choice(tmp_path, monkey
     assert both["onednn"] == "1" and both["step_ms"] == {speed.spec_key(a): 250.0, speed.spec_key(b): 400.0}
     assert both["jit"] == {speed.spec_key(a): False, speed.spec_key(b): False}
     assert speed.load_choice() == both
+
+
+def test_the_protocol_table_is_rendered_from_its_record(tmp_path):
+    """Every evaluated row (GAN methods first, best hole L1 first in each family), the paired test,
+    what the data preparation kept, the GAN's own scores, each step's time and the encoder sweep."""
+    root = fake_root(tmp_path)
+    assert "No record yet: run `python benchmarks/protocol.py" in R.render("protocol", root)
+
+    def row(family, l1, evals):
+        return {"family": family, "hole_l1": [l1, 0.002], "hole_psnr": [20.0, 0.1], "hole_ssim": [0.5, 0.01],
+                "realism_swd": 30.0, "realism_se": 2.0, "seconds_per_face": 0.5, "evaluations_per_face": evals}
+
+    evaluation = {"split": "val", "faces": 3, "realism_floor": 10.0, "realism_floor_se": 1.0,
+                  "methods": {"telea": row("classical", 0.09, None), "finetune-blend": row("gan", 0.07, 255),
+                              "inpainter": row("supervised", 0.05, 1), "study": row("gan", 0.08, 1000)},
+                  "paired": {"ours": "finetune-blend", "other": "inpainter", "wins": 1, "faces": 3,
+                             "win_fraction": 1 / 3, "ties": 0, "mean_difference": 0.02, "wilcoxon_p": 0.25}}
+    results = {"data": "celeba-sample", "epochs": 20, "evaluation": evaluation,
+               "prepared": {"n_source": 100, "n_kept": 82, "removed": {"glasses": 10, "too_dark": 8},
+                            "n_corrupt": 0, "kept_per_partition": {"train": 70, "val": 12, "test": 0}},
+               "gan": {"final": {"face_rate": 0.95, "n_face_rate": 256, "diversity": 0.93,
+                                 "memorisation_ratio": 1.02}},
+               "steps": [{"name": "train", "command": "facegan train C --out R", "seconds": 120.0}],
+               "sweep": [{"iterations": 25, "finetune_steps": 0, "faces": 3, "hole_l1": [0.08, 0.01],
+                          "evaluations_per_face": 26.0, "seconds_per_face": 0.1}]}
+    write_record(root / "benchmarks" / "results" / "protocol-avx2.json", "protocol", results,
+                 command="python benchmarks/protocol.py --sweep")
+    table = R.render("protocol", root)
+    methods = [line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| `")]
+    assert methods == ["`finetune-blend`", "`study`", "`inpainter`", "`telea`", "`facegan train C --out R`"]
+    assert "| `finetune-blend` | gan | 0.0700 ± 0.0020 | 20.00 ± 0.10 | 0.500 ± 0.010 | 30 ± 2 | 0.5 | 255 |" \
+        in table
+    assert "beats `inpainter` (best other row) on 1 of 3 faces" in table
+    assert "kept 82 of 100 images (82 %; removed: glasses 10, too dark 8; unreadable 0), split train 70, val 12" \
+        in table
+    assert "face rate 95.0 % on 256 samples, diversity ratio 0.93, memorisation ratio 1.02" in table
+    assert "| 25 | 0 | 0.0800 ± 0.0100 | 26 | 0.1 |" in table and "| `facegan train C --out R` | 2.0 |" in table

@@ -174,6 +174,28 @@ def evaluation_rows(summary: dict) -> tuple[list[str], list[list]]:
     return header, rows
 
 
+def prepared_sentence(p: dict | None) -> str:
+    """What `facegan data prepare` kept of the source images, and why it removed the rest."""
+    if not p:
+        return ""
+    removed = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(p["removed"].items()))
+    parts = ", ".join(f"{k} {v}" for k, v in p["kept_per_partition"].items() if v)
+    return (f"Data: the quality rules kept {p['n_kept']:,} of {p['n_source']:,} images "
+            f"({100 * p['n_kept'] / p['n_source']:.0f} %; removed: {removed}; unreadable {p['n_corrupt']}), "
+            f"split {parts}.")
+
+
+def gan_sentence(gan: dict | None, epochs) -> str:
+    """The completion GAN's own scores after training (the run's metrics.json)."""
+    if not gan or not gan.get("final"):
+        return ""
+    f = gan["final"]
+    return (f"The GAN after {epochs} epochs: face rate {100 * f['face_rate']:.1f} % on {f['n_face_rate']} "
+            f"samples, diversity ratio {f['diversity']:.2f}, memorisation ratio "
+            f"{f['memorisation_ratio']:.2f} (nearest-training-face distance of samples over that of "
+            f"held-out faces).")
+
+
 def protocol(records: list[dict]) -> str:
     """benchmarks/protocol.py: every completion row on the real sample's validation faces."""
     from facegan.completion.evaluate import paired_sentences
@@ -191,6 +213,7 @@ def protocol(records: list[dict]) -> str:
                 f"is the SWD of the filled holes to the mouths of training faces (lower is more like "
                 f"real mouths).", "", md_table(header, rows)]
         out += paired_sentences(ev.get("paired")) + [""]
+        out += [prepared_sentence(res.get("prepared")), gan_sentence(res.get("gan"), res.get("epochs")), ""]
         out += ["The protocol's steps, as run:", "",
                 md_table(["command", "minutes"], [[f"`{s['command']}`", f"{s['seconds'] / 60:.1f}"]
                                                   for s in res["steps"]]), ""]
