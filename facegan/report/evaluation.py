@@ -27,6 +27,14 @@ class Evaluation:
         """metrics.md: mean ± standard error of the hole metrics per method."""
         return (self.directory / "metrics.md").read_text()
 
+    @property
+    def families(self) -> dict[str, str]:
+        """Each method's family (gan, supervised or classical), from summary.json."""
+        from facegan.records import read_record
+
+        methods = read_record(self.directory / "summary.json")["results"]["methods"]
+        return {name: m["family"] for name, m in methods.items()}
+
     def per_image(self) -> list[dict]:
         """metrics.csv: one row per face and method (metric values as floats)."""
         with open(self.directory / "metrics.csv", newline="") as f:
