@@ -218,3 +218,33 @@ def test_the_protocol_table_is_rendered_from_its_record(tmp_path):
         in table
     assert "face rate 95.0 % on 256 samples, diversity ratio 0.93, memorisation ratio 1.02" in table
     assert "| 25 | 0 | 0.0800 ± 0.0100 | 26 | 0.1 |" in table and "| `facegan train C --out R` | 2.0 |" in table
+
+
+def test_an_evaluations_families_come_from_its_summary_record(tmp_path):
+    """The evaluation chapter colours each method by the family its summary.json records."""
+    from facegan.report.evaluation import Evaluation
+
+    methods = {"finetune-blend": {"family": "gan"}, "inpainter (L1)": {"family": "supervised"},
+               "telea": {"family": "classical"}}
+    write_record(tmp_path / "summary.json", "evaluation", {"methods": methods}, command="facegan evaluate R C")
+    ev = Evaluation("val", "val", tmp_path)
+    assert ev.families == {"finetune-blend": "gan", "inpainter (L1)": "supervised", "telea": "classical"}
+
+
+def test_the_training_profile_table_is_rendered_from_its_record(tmp_path):
+    root = fake_root(tmp_path)
+    assert "No record yet: run `python benchmarks/train_profile.py`" in R.render("train_profile", root)
+    step = {"recipe": "stable", "width": 0.5, "batch": 20, "step_ms": 400.0, "step_gflop": 40.0,
+            "gflops": 100.0, "fraction_of_peak": 0.5, "parts_ms": {"D update": 100.0, "R1 penalty (in D update)": 40.0},
+            "per_epoch_s": {"SWD and diversity": 8.5}}
+    results = {"peak_gflops": {"peak": 200.0, "matmul": 200.0, "conv": 150.0}, "steps": [step],
+               "completion": {"method": "finetune-blend", "faces": 64, "ms_per_evaluation": 3.25,
+                              "retraced_on_second_call": 0}}
+    write_record(root / "benchmarks" / "results" / "train_profile-avx2.json", "train_profile", results,
+                 command="python benchmarks/train_profile.py")
+    table = R.render("train_profile", root)
+    assert "100 GFLOP/s, 50 % of the 200 GFLOP/s measured for fp32 (matmul 200, convolution 150)" in table
+    assert "| D update | 100 | 25 % |" in table and "| R1 penalty (in D update) | 40 | 10 % |" in table
+    assert "| whole step (train_step), 40.0 GFLOP | 400 | 100 % |" in table
+    assert "Per epoch: SWD and diversity 8.50 s." in table
+    assert "3.25 ms per generator evaluation; functions traced again on a second call: 0." in table
