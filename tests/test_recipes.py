@@ -55,6 +55,7 @@ def test_recipes_are_what_they_say():
     (dict(recipe="study", k_g=1.5), "k_g must be a whole number >= 1, got 1.5"),
     (dict(recipe="stable", r1_share=0.0), r"r1_share .* must be in \(0, 1\], got 0.0"),
     (dict(recipe="stable", r1_share=1.5), r"r1_share .* must be in \(0, 1\], got 1.5"),
+    (dict(recipe="stable", r1_every=0), "r1_every must be a whole number >= 1, got 0"),
     (dict(recipe="stable", mode_seeking=-1.0), "mode_seeking must be >= 0"),
     (dict(recipe="stable", ema_warmup=1.0), r"ema_warmup .* must be > 1, got 1.0"),
 ])
@@ -97,6 +98,28 @@ def test_r1_share_computes_the_penalty_on_that_share_of_the_real_batch():
     assert outcomes[0.5][0] == pytest.approx(outcomes[0.5][2], rel=1e-4)
     assert abs(outcomes[0.5][2] - outcomes[0.5][1]) > 1e-3 * outcomes[0.5][1]     # the share matters
     assert not all(np.array_equal(a, b) for a, b in zip(outcomes[1.0][3], outcomes[0.5][3]))
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_lazy_r1_takes_the_penalty_every_kth_d_update_weighted_by_k(compiled):
+    """r1_every = 2: a due D update equals an every-update R1 of twice the weight; the next one
+    equals no R1 at all; the logged penalty is the mean of the updates that took it."""
+    def step(at, **settings):
+        gan = build_gan(W, recipe="study", jit_compile=False, **settings)
+        gan.d_optimizer.iterations.assign(at)
+        fn = tf.function(gan.train_step) if compiled else gan.train_step
+        logs = fn(step_data(gan))
+        return weights(gan.discriminator), {k: float(v) for k, v in logs.items()}
+
+    same = lambda a, b: all(np.allclose(x, y, rtol=1e-5, atol=1e-7) for x, y in zip(a, b))  # noqa: E731
+    lazy, lazy_logs = step(0, r1_gamma=1.0, r1_every=2)
+    double, double_logs = step(0, r1_gamma=2.0)
+    assert same(lazy, double) and lazy_logs["penalty"] == pytest.approx(double_logs["penalty"], rel=1e-5)
+    assert lazy_logs["penalty"] > 0
+    skipped, skipped_logs = step(1, r1_gamma=1.0, r1_every=2)
+    none, _ = step(1)
+    assert same(skipped, none) and not same(skipped, step(1, r1_gamma=2.0)[0])
+    assert skipped_logs["penalty"] == 0.0
 
 
 def test_mode_seeking_term_is_large_for_copies_small_for_distinct_images_and_reaches_g():

@@ -62,6 +62,7 @@ class Recipe:
     gp_weight: float = 0.0       # lambda of the WGAN-GP gradient penalty (0 = none)
     r1_gamma: float = 0.0        # gamma of the R1 penalty gamma/2 * ||grad D(real)||^2 (0 = none)
     r1_share: float = 1.0        # share of the real batch R1 is computed on (an unbiased mean, cheaper below 1)
+    r1_every: int = 1            # R1 on every k-th D update only, weighted by k (lazy regularisation)
     augment: str = ""            # DiffAugment policy for D's inputs, e.g. 'translation,color,cutout'
     translation: float = 0.125   # the translation's largest shift, a share of the size (DiffAugment's 1/8)
     color_fade: int = 0          # steps over which the colour transforms fade linearly out (0 = never)
@@ -76,7 +77,7 @@ class Recipe:
         if self.loss == "wgan" and self.gp_weight <= 0:
             raise FaceganError(f"gp_weight must be > 0: the 'wgan' loss needs gp_weight > 0 (Gulrajani "
                                f"et al.: 10; recipe {self.name!r})", setting="gp_weight")
-        for k in ("k_g", "n_critic"):
+        for k in ("k_g", "n_critic", "r1_every"):
             v = getattr(self, k)
             if isinstance(v, bool) or int(v) != v or int(v) < 1:
                 raise FaceganError(f"{k} must be a whole number >= 1, got {v} (recipe {self.name!r})",

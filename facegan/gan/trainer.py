@@ -182,10 +182,13 @@ class GAN(keras.Model):
         show = tf.identity if r.loss == "wgan" else tf.sigmoid
         values = {"d_loss": d_loss, "g_loss": g_loss, "d_real": tf.reduce_mean(show(real_logits)),
                   "d_fake": tf.reduce_mean(show(fake_logits))}
-        if "penalty" in self.trackers:
-            values["penalty"] = penalty
         for name, value in values.items():
             self.trackers[name].update_state(value)
+        if "penalty" in self.trackers:                 # lazy R1: the mean of the updates that took it
+            taken = 1.0
+            if r.r1_gamma and r.r1_every > 1:
+                taken = tf.cast(tf.equal((self.d_optimizer.iterations - 1) % r.r1_every, 0), tf.float32)
+            self.trackers["penalty"].update_state(penalty, sample_weight=taken)
         return {k: m.result() for k, m in self.trackers.items()}
 
     def d_update(self, real, z, u_real, u_fake, alpha, strength):
@@ -207,13 +210,23 @@ class GAN(keras.Model):
                 penalty = gradient_penalty(d, x_real, x_fake, alpha[:, :, None, None])
                 total = total + r.gp_weight * penalty
             if r.r1_gamma:                             # on the recipe's share of the real batch
-                penalty = r1_penalty(d, x_real[:r1_count(x_real, r.r1_share)])
-                total = total + 0.5 * r.r1_gamma * penalty
+                penalty = self._r1(x_real[:r1_count(x_real, r.r1_share)])
+                total = total + 0.5 * r.r1_gamma * r.r1_every * penalty
             # Keras sums gradients over replicas; loss scaling (mixed_float16) is a no-op otherwise
             scaled = self.d_optimizer.scale_loss(total * scale)
         grads = tape.gradient(scaled, d.trainable_variables)
         self.d_optimizer.apply_gradients(zip(grads, d.trainable_variables))
         return d_loss, real_logits, fake_logits, penalty
+
+    def _r1(self, real):
+        """The R1 penalty, on every `r1_every`-th D update only (lazy regularisation, Karras et al.
+        2020, StyleGAN2 §B): 0 on the others, where its double backward pass is skipped; the
+        caller weighs it by `r1_every` so that its mean pull on D stays the same."""
+        d, every = self.discriminator, self.recipe.r1_every
+        if every == 1:
+            return r1_penalty(d, real)
+        due = tf.equal(self.d_optimizer.iterations % every, 0)
+        return tf.cond(due, lambda: r1_penalty(d, real), lambda: tf.zeros((), tf.float32))
 
     def g_update(self, z, u_fake, strength):
         """One G update against the current D (and the recipe's mode-seeking term); returns G's loss."""
