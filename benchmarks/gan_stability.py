@@ -18,12 +18,11 @@ training chapter renders.
 
 Every recipe gets the quick profile's budget for its completion GAN: width 0.5, 5 epochs x 200
 batches of 20; the recipe of that GAN (`stable`) also gets the profile's own settings for it (its
-rates and R1 share), and a row names every setting that differs from its recipe's.
+rates and R1's share and interval), and a row names every setting that differs from its recipe's.
 """
 from __future__ import annotations
 
 import argparse
-import ast
 import os
 import shutil
 import statistics
@@ -38,7 +37,8 @@ apply_measured()           # before TensorFlow loads: this machine's kernels, as
 
 import keras  # noqa: E402
 
-from facegan.gan.recipes import RECIPES  # noqa: E402
+from facegan.errors import FaceganError  # noqa: E402
+from facegan.gan.recipes import RECIPES, recipe_sets  # noqa: E402
 from facegan.gan.spec import PRECISIONS, TrainSpec  # noqa: E402
 from facegan.records import record_name, write_record  # noqa: E402
 from facegan.report.profiles import PROFILES  # noqa: E402
@@ -83,21 +83,6 @@ def real_cache(source: Path) -> Path:
 
     out = WORK / "celeba-sample" / "cache"
     prepare(source, out, progress=False)
-    return out
-
-
-def parse_sets(items) -> dict[str, dict]:
-    """['stable.k_g=2', 'wgan-gp.n_critic=5'] -> {'stable': {'k_g': 2}, 'wgan-gp': {'n_critic': 5}}."""
-    out: dict[str, dict] = {}
-    for item in items or []:
-        key, eq, value = item.partition("=")
-        recipe, _, name = key.partition(".")
-        if recipe not in RECIPES or not name or not eq:
-            raise SystemExit(f"--set expects RECIPE.SETTING=VALUE with RECIPE in {list(RECIPES)}, got {item!r}")
-        try:
-            out.setdefault(recipe, {})[name] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            out.setdefault(recipe, {})[name] = value
     return out
 
 
@@ -179,11 +164,14 @@ def main(argv=None) -> None:
     if args.limit:
         args.seeds, args.width, args.epochs, args.batches, args.swd_n = [args.seeds[0]], 0.25, 1, 40, 128
         args.double, args.face_rate_n = False, 256
-    sets = parse_sets(args.set)
+    try:
+        sets = recipe_sets(args.set)
+    except FaceganError as e:
+        p.error(str(e))
     record = args.record or (None if args.limit or args.set else RESULTS / record_name("gan_stability"))
     comp = PROFILES["quick"]["comp"]       # the quick profile's completion GAN: its own settings too
     if comp["recipe"] in args.recipes:
-        own = {k: v for k, v in comp.items() if k in ("lr", "d_lr", "r1_share", "ema_warmup")}
+        own = {k: v for k, v in comp.items() if k in ("lr", "d_lr", "r1_share", "r1_every", "ema_warmup")}
         sets[comp["recipe"]] = {**own, **sets.get(comp["recipe"], {})}
 
     datasets = [(f"synthetic (seed {seed})", synthetic_cache(args.synth_n, seed)) for seed in args.seeds]

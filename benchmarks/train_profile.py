@@ -9,11 +9,14 @@ TensorFlow). Then per epoch, the measures the callbacks add (SWD and diversity, 
 grid, weights and checkpoint), and for completion the milliseconds per generator evaluation of the
 default method, with the tracing counts of a second call (0: nothing retraced). Each part is timed
 on its own, compiled, after a warm-up, as the median of interleaved repeats; a part's share is its
-time over the whole step's, so the shares need not sum to 1 (fit() overlaps the pipeline).
+time over the whole step's, so the shares need not sum to 1 (fit() overlaps the pipeline). With
+lazy R1 (`--set stable.r1_every=k`) the parts are means over k steps, and the same step with R1 on
+every D update is timed in the same run for comparison.
 
     python benchmarks/train_profile.py                             # stable and study, width 0.5
     python benchmarks/train_profile.py --recipes stable study wgan-gp --widths 0.5 1.0
     python benchmarks/train_profile.py --record /tmp/profile.json  # elsewhere than benchmarks/results
+    python benchmarks/train_profile.py --recipes stable --set stable.r1_every=4 --record /tmp/lazy.json
 
 Writes the record benchmarks/results/train_profile-<CPU class>.json; the last line printed is the
 stable recipe's step as a fraction of peak.
@@ -31,8 +34,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from facegan.gan.recipes import RECIPES  # noqa: E402
+from facegan.errors import FaceganError  # noqa: E402
+from facegan.gan.recipes import RECIPES, recipe_sets  # noqa: E402
 from facegan.records import record_name, write_record  # noqa: E402
+from facegan.report.records import recipe_label  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 
@@ -109,11 +114,13 @@ def part_functions(gan, real, z, u) -> dict:
     return {name: tf.function(fn, autograph=False) for name, fn in parts.items()}
 
 
-def profile_recipe(recipe: str, width: float, batch: int, args) -> dict:
-    """The parts' milliseconds, the whole step's and its GFLOP, for one recipe and width."""
+def profile_recipe(recipe: str, width: float, batch: int, args, settings: dict | None = None) -> dict:
+    """The parts' milliseconds, the whole step's and its GFLOP, for one recipe (with `settings`
+    changed) and width."""
     from facegan.gan.trainer import build_gan
 
-    gan = build_gan(width, recipe, seed=0, jit_compile=False)
+    settings = settings or {}
+    gan = build_gan(width, recipe, seed=0, jit_compile=False, **settings)
     real, z, u = step_inputs(gan, batch)
     ms = {name: median_ms(fn, args.repeats, args.steps)
           for name, fn in part_functions(gan, real, z, u).items()}
@@ -122,17 +129,29 @@ def profile_recipe(recipe: str, width: float, batch: int, args) -> dict:
                                                                              "loss": "hinge"}),
                            ("mode_seeking", "mode seeking (in G update)", {"mode_seeking": 0.0})):
         if getattr(gan.recipe, key):
-            plain = build_gan(width, recipe, seed=0, jit_compile=False, **off)
+            plain = build_gan(width, recipe, seed=0, jit_compile=False, **{**settings, **off})
             fns = part_functions(plain, *step_inputs(plain, batch))
             part = "D update" if "D update" in name else "G update"
             ms[name] = ms[part] - median_ms(fns[part], args.repeats, args.steps)
     step_fn = tf.function(lambda: gan.train_step((real, z, u)), autograph=False)
     gflop = graph_gflop(step_fn)
+    every = gan.recipe.r1_every if gan.recipe.r1_gamma else 1
+    if every > 1:
+        # lazy R1: the same step with R1 on every D update, timed in this run for comparison; and
+        # the work counted from both graphs, as the count skips tf.cond's branches: a step's mean
+        # is the step without R1 plus R1's work / k
+        full, none = (build_gan(width, recipe, seed=0, jit_compile=False, **{**settings, **o})
+                      for o in ({"r1_every": 1}, {"r1_gamma": 0.0}))
+        full_fn, none_fn = (tf.function(lambda g=g: g.train_step((real, z, u)), autograph=False)
+                            for g in (full, none))
+        ms["whole step, R1 on every D update"] = median_ms(full_fn, args.repeats, args.steps)
+        gflop = graph_gflop(none_fn) + (graph_gflop(full_fn) - graph_gflop(none_fn)) / every
     # The whole step as fit() runs it per batch (train_step, compiled), timed like the parts: fit()'s
     # own per-call overhead is not part of a step, and timing fit() gave readings that depended on
     # what ran before it in the same process.
     step = median_ms(step_fn, args.repeats, args.steps)
-    return {"recipe": recipe, "width": width, "batch": batch, "k_g": gan.k_g, "n_critic": gan.n_critic,
+    return {"recipe": recipe, "settings": gan.recipe.settings(), "width": width, "batch": batch,
+            "k_g": gan.k_g, "n_critic": gan.n_critic,
             "step_ms": step, "step_gflop": gflop, "gflops": gflop / (step / 1000), "parts_ms": ms,
             "per_epoch_s": callbacks_seconds(gan, args), "gan": gan}
 
@@ -216,15 +235,21 @@ def main(argv=None) -> None:
     p.add_argument("--repeats", type=int, default=3, help="timed blocks (the median is kept)")
     p.add_argument("--swd-n", type=int, default=512, help="SWD samples per epoch (the quick profile's)")
     p.add_argument("--face-n", type=int, default=100, help="face-rate samples per epoch")
+    p.add_argument("--set", action="append", metavar="RECIPE.SETTING=VALUE",
+                   help="profile a recipe with a setting changed (repeatable), e.g. stable.r1_every=4")
     p.add_argument("--record", type=Path, default=None,
                    help="where the record goes (default benchmarks/results/train_profile-<CPU class>.json)")
     args = p.parse_args(argv)
+    try:
+        sets = recipe_sets(args.set)
+    except FaceganError as e:
+        p.error(str(e))
     peak = peak_gflops(args.repeats)
     print(f"measured fp32 peak: {peak['peak']:.0f} GFLOP/s (matmul {peak['matmul']:.0f}, conv {peak['conv']:.0f})")
     rows, gans, completion = [], [], None
     for width in args.widths:
         for recipe in args.recipes:
-            row = profile_recipe(recipe, width, args.batch, args)
+            row = profile_recipe(recipe, width, args.batch, args, sets.get(recipe))
             gans.append(row.pop("gan"))
             if completion is None and recipe == "stable":
                 completion = completion_ms(gans[-1], args)
@@ -236,7 +261,8 @@ def main(argv=None) -> None:
         row["parts_ms"]["data pipeline (per batch)"] = pipeline_ms(gan, args.batch, args)
     for row in rows:
         recipe, width = row["recipe"], row["width"]
-        print(f"\n{recipe}, width {width:g}, batch {args.batch}: {row['step_ms']:.0f} ms per step, "
+        print(f"\n{recipe_label(recipe, row['settings'])}, width {width:g}, batch {args.batch}: "
+              f"{row['step_ms']:.0f} ms per step, "
               f"{row['step_gflop']:.1f} GFLOP, {row['gflops']:.0f} GFLOP/s = "
               f"{100 * row['fraction_of_peak']:.0f} % of peak")
         for name, ms in row["parts_ms"].items():
@@ -252,7 +278,8 @@ def main(argv=None) -> None:
                                                         ("batch", "steps", "repeats", "swd_n", "face_n")}})
     print(f"record: {record}")
     head = next((r for r in rows if r["recipe"] == "stable"), rows[0])
-    print(f"{head['recipe']} step at width {head['width']:g}: {100 * head['fraction_of_peak']:.0f} % of "
+    print(f"{recipe_label(head['recipe'], head['settings'])} step at width {head['width']:g}: "
+          f"{100 * head['fraction_of_peak']:.0f} % of "
           f"this machine's fp32 peak ({head['step_ms']:.0f} ms per step)")
 
 

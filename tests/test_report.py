@@ -80,13 +80,13 @@ def test_run_dir_keys_training_settings_not_epochs(tmp_path):
 def test_the_quick_profiles_completion_gan_has_its_own_rates(tmp_path):
     q = Edition("quick", workdir=str(tmp_path))
     comp, gen = q.spec("comp").recipe, q.spec("gen").recipe
-    assert (comp.lr, comp.d_lr, comp.r1_share) == (4e-4, 4e-4, 0.5) == tuple(
-        q.cfg["comp"][k] for k in ("lr", "d_lr", "r1_share"))
+    assert (comp.lr, comp.d_lr, comp.r1_share, comp.r1_every) == (4e-4, 4e-4, 0.5, 4) == tuple(
+        q.cfg["comp"][k] for k in ("lr", "d_lr", "r1_share", "r1_every"))
     assert (gen.name, gen.lr, gen.d_lr) == ("study", 2e-4, 2e-4)          # the study recipe's own
 
 
 @pytest.mark.parametrize("key, value", [("lr", 5e-4), ("d_lr", 1e-3), ("r1_share", 0.25),
-                                        ("ema_warmup", 25.0)])
+                                        ("r1_every", 4), ("ema_warmup", 25.0)])
 def test_a_roles_setting_reaches_that_role_alone(tmp_path, key, value):
     base = Edition("smoke", workdir=str(tmp_path))
     only = Edition("smoke", workdir=str(tmp_path), overrides={f"comp.{key}": value})

@@ -1,6 +1,5 @@
 """benchmarks/gan_stability.py: a fast run writes a record that names what measured it, and a bad
 --set is one clear error."""
-import importlib.util
 import json
 import subprocess
 import sys
@@ -11,19 +10,23 @@ import pytest
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "gan_stability.py"
 
 
-@pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("gan_stability", BENCH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+def test_set_is_parsed_per_recipe_and_checked():
+    from facegan import FaceganError
+    from facegan.gan.recipes import recipe_sets
 
-
-def test_set_is_parsed_per_recipe_and_checked(bench):
-    assert bench.parse_sets(["stable.k_g=2", "wgan-gp.n_critic=5", "stable.augment=translation"]) == {
+    assert recipe_sets(["stable.k_g=2", "wgan-gp.n_critic=5", "stable.augment=translation"]) == {
         "stable": {"k_g": 2, "augment": "translation"}, "wgan-gp": {"n_critic": 5}}
-    with pytest.raises(SystemExit, match="RECIPE.SETTING=VALUE"):
-        bench.parse_sets(["k_g=2"])
+    with pytest.raises(FaceganError, match="RECIPE.SETTING=VALUE"):
+        recipe_sets(["k_g=2"])
+    with pytest.raises(FaceganError, match="r1_every must be a whole number >= 1, got 0"):
+        recipe_sets(["stable.r1_every=0"])
+
+
+def test_a_bad_set_is_one_line_of_usage_error():
+    out = subprocess.run([sys.executable, str(BENCH), "--set", "stable.r1_every=0"], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 2 and "r1_every must be a whole number >= 1, got 0" in out.stderr
+    assert "Traceback" not in out.stderr
 
 
 @pytest.mark.slow

@@ -157,6 +157,28 @@ def get_recipe(recipe: str | Recipe | None = None, **overrides) -> Recipe:
     return replace(base, **overrides) if overrides else base
 
 
+def recipe_sets(items) -> dict[str, dict]:
+    """Settings per recipe from RECIPE.SETTING=VALUE strings (a benchmark's --set):
+    ['stable.k_g=2', 'wgan-gp.n_critic=5'] -> {'stable': {'k_g': 2}, 'wgan-gp': {'n_critic': 5}};
+    each value is checked by the recipe it names."""
+    import ast
+
+    out: dict[str, dict] = {}
+    for item in items or []:
+        key, eq, value = str(item).partition("=")
+        recipe, _, name = key.partition(".")
+        if recipe not in RECIPES or not name or not eq:
+            raise FaceganError(f"--set expects RECIPE.SETTING=VALUE with RECIPE one of "
+                               f"{', '.join(RECIPES)}, got {item!r}", setting="set")
+        try:
+            out.setdefault(recipe, {})[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out.setdefault(recipe, {})[name] = value
+    for recipe, settings in out.items():
+        get_recipe(recipe, **settings)
+    return out
+
+
 def recipe_from_config(config: dict) -> Recipe:
     """The recipe a run was trained with, from its config.json (its name and every setting)."""
     known = [f.name for f in fields(Recipe) if f.name != "name"]
