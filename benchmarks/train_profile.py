@@ -42,9 +42,10 @@ from facegan.report.records import recipe_label  # noqa: E402
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 
 
-def median_ms(fn, repeats: int, n: int) -> float:
+def median_ms(fn, repeats: int, n: int, warm: bool = True) -> float:
     """Median over `repeats` blocks of milliseconds per call of `fn` (n calls per block)."""
-    fn()                                            # trace / warm up
+    if warm:
+        fn()                                        # trace / warm up
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -53,6 +54,18 @@ def median_ms(fn, repeats: int, n: int) -> float:
         _block(out)
         times.append((time.perf_counter() - t0) * 1000 / n)
     return statistics.median(times)
+
+
+def interleaved_ms(fns: list, repeats: int, n: int) -> list[float]:
+    """median_ms for functions to be compared, their blocks taken in turn: a machine whose speed
+    drifts during a run then shifts them alike."""
+    for fn in fns:
+        fn()
+    times = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, out in zip(fns, times):
+            out.append(median_ms(fn, 1, n, warm=False))
+    return [statistics.median(t) for t in times]
 
 
 def _block(out):
@@ -122,8 +135,10 @@ def profile_recipe(recipe: str, width: float, batch: int, args, settings: dict |
     settings = settings or {}
     gan = build_gan(width, recipe, seed=0, jit_compile=False, **settings)
     real, z, u = step_inputs(gan, batch)
-    ms = {name: median_ms(fn, args.repeats, args.steps)
-          for name, fn in part_functions(gan, real, z, u).items()}
+    every = gan.recipe.r1_every if gan.recipe.r1_gamma else 1
+    n = -(-args.steps // every) * every   # calls per block: whole cycles of a lazy R1
+    parts = part_functions(gan, real, z, u)
+    ms = {name: median_ms(fn, args.repeats, n) for name, fn in parts.items()}
     for key, name, off in (("r1_gamma", "R1 penalty (in D update)", {"r1_gamma": 0.0}),
                            ("gp_weight", "gradient penalty (in D update)", {"gp_weight": 0.0,
                                                                              "loss": "hinge"}),
@@ -132,24 +147,26 @@ def profile_recipe(recipe: str, width: float, batch: int, args, settings: dict |
             plain = build_gan(width, recipe, seed=0, jit_compile=False, **{**settings, **off})
             fns = part_functions(plain, *step_inputs(plain, batch))
             part = "D update" if "D update" in name else "G update"
-            ms[name] = ms[part] - median_ms(fns[part], args.repeats, args.steps)
+            with_it, without = interleaved_ms([parts[part], fns[part]], args.repeats, n)
+            ms[name] = with_it - without
     step_fn = tf.function(lambda: gan.train_step((real, z, u)), autograph=False)
     gflop = graph_gflop(step_fn)
-    every = gan.recipe.r1_every if gan.recipe.r1_gamma else 1
+    # The whole step as fit() runs it per batch (train_step, compiled), timed like the parts: fit()'s
+    # own per-call overhead is not part of a step, and timing fit() gave readings that depended on
+    # what ran before it in the same process.
     if every > 1:
-        # lazy R1: the same step with R1 on every D update, timed in this run for comparison; and
+        # lazy R1: the same step with R1 on every D update, timed in turn with it for comparison;
         # the work counted from both graphs, as the count skips tf.cond's branches: a step's mean
         # is the step without R1 plus R1's work / k
         full, none = (build_gan(width, recipe, seed=0, jit_compile=False, **{**settings, **o})
                       for o in ({"r1_every": 1}, {"r1_gamma": 0.0}))
         full_fn, none_fn = (tf.function(lambda g=g: g.train_step((real, z, u)), autograph=False)
                             for g in (full, none))
-        ms["whole step, R1 on every D update"] = median_ms(full_fn, args.repeats, args.steps)
         gflop = graph_gflop(none_fn) + (graph_gflop(full_fn) - graph_gflop(none_fn)) / every
-    # The whole step as fit() runs it per batch (train_step, compiled), timed like the parts: fit()'s
-    # own per-call overhead is not part of a step, and timing fit() gave readings that depended on
-    # what ran before it in the same process.
-    step = median_ms(step_fn, args.repeats, args.steps)
+        step, ms["whole step, R1 on every D update"] = interleaved_ms(
+            [step_fn, full_fn], max(args.repeats, 5), n)
+    else:
+        step = median_ms(step_fn, args.repeats, n)
     return {"recipe": recipe, "settings": gan.recipe.settings(), "width": width, "batch": batch,
             "k_g": gan.k_g, "n_critic": gan.n_critic,
             "step_ms": step, "step_gflop": gflop, "gflops": gflop / (step / 1000), "parts_ms": ms,
