@@ -150,6 +150,8 @@ def train_profile(records: list[dict]) -> str:
                     f"generator evaluation; functions traced again on a second call: "
                     f"{c['retraced_on_second_call']}.", ""]
         out += [provenance_line(rec, refresh), ""]
+    out += ["A part \"(in ...)\" is the difference between that update with and without it, timed in "
+            "turn: one below 0 is within the timing noise.", ""]
     return "\n".join(out)
 
 
