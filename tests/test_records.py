@@ -253,3 +253,13 @@ def test_the_training_profile_table_is_rendered_from_its_record(tmp_path):
     assert "Per epoch: SWD and diversity 8.50 s." in table
     assert "3.25 ms per generator evaluation; functions traced again on a second call: 0." in table
     assert "one below 0 is within the timing noise" in table
+
+
+def test_machine_label_says_which_kernels_ran():
+    vnni = {**AVX2, "cpu_class": "AVX-512 (VNNI, BF16)", "isa": ["avx2", "avx512f", "avx512_vnni"]}
+    assert R.machine_label({**vnni, "onednn": "default"}).endswith("TensorFlow's default kernels, oneDNN on)")
+    assert R.machine_label({**AVX2, "isa": ["avx2", "fma"], "onednn": "default"}).endswith(
+        "TensorFlow's default kernels, oneDNN off)")
+    assert R.machine_label({**vnni, "onednn": "0"}).endswith("2 cores; oneDNN off)")
+    assert R.machine_label({**vnni, "onednn": "1", "onednn_max_isa": "AVX2"}).endswith(
+        "oneDNN on, limited to AVX2)")

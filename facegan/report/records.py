@@ -40,7 +40,10 @@ def machine_label(m: dict) -> str:
     """'AMD EPYC (AVX-512 (VNNI, BF16), 2 cores)' or the GPU's name."""
     if m.get("gpu"):
         return f"{m['gpu'][0]} (GPU; CPU {m.get('cpu')})"
-    kernels = {"1": "oneDNN on", "0": "oneDNN off"}.get(m.get("onednn"), "TensorFlow's default kernels")
+    kernels = {"1": "oneDNN on", "0": "oneDNN off"}.get(m.get("onednn"))
+    if kernels is None:         # TensorFlow's default: oneDNN on where the CPU has VNNI, BF16 or AMX
+        on = bool(set(m.get("isa") or []) & {"avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16"})
+        kernels = f"TensorFlow's default kernels, oneDNN {'on' if on else 'off'}"
     if m.get("onednn_max_isa"):
         kernels += f", limited to {m['onednn_max_isa']}"
     return f"{m.get('cpu')} ({m.get('cpu_class')}, {m.get('cores')} cores; {kernels})"
