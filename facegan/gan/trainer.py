@@ -220,7 +220,7 @@ class GAN(keras.Model):
 
     def _r1(self, real):
         """The R1 penalty, on every `r1_every`-th D update only (lazy regularisation, Karras et al.
-        2020, StyleGAN2 §B): 0 on the others, where its double backward pass is skipped; the
+        2020, StyleGAN2 §3.1): 0 on the others, where its double backward pass is skipped; the
         caller weighs it by `r1_every` so that its mean pull on D stays the same."""
         d, every = self.discriminator, self.recipe.r1_every
         if every == 1:

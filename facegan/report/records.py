@@ -141,7 +141,8 @@ def train_profile(records: list[dict]) -> str:
         for step in res["steps"]:
             rows = [[name, ms, f"{100 * ms / step['step_ms']:.0f} %"] for name, ms in step["parts_ms"].items()]
             rows += [[f"whole step (train_step), {step['step_gflop']:.1f} GFLOP", step["step_ms"], "100 %"]]
-            out += [f"**{recipe_label(step['recipe'], step.get('settings', {}))}, width {step['width']:g}, batch {step['batch']}** on "
+            label = recipe_label(step["recipe"], step.get("settings", {}))
+            out += [f"**{label}, width {step['width']:g}, batch {step['batch']}** on "
                     f"{machine_label(rec['machine'])}: {step['gflops']:.0f} GFLOP/s, "
                     f"{100 * step['fraction_of_peak']:.0f} % of the {peak['peak']:.0f} GFLOP/s measured "
                     f"for fp32 (matmul {peak['matmul']:.0f}, convolution {peak['conv']:.0f}).", "",
