@@ -64,7 +64,8 @@ def test_the_stability_table_is_rendered_from_its_record(tmp_path):
     stability_record(root)
     table = R.render("stability", root)
     row = next(line for line in table.splitlines() if line.startswith("| synthetic"))
-    assert "| stable (lr 0.0004) | 2 | 120 → 60 | 60.25 | 0.84 | 0.9 | 0.9 | 0.88 | 40 |" in row
+    assert "| stable | 2 | 120 → 60 | 60.25 | 0.84 | 0.9 | 0.9 | 0.88 | 40 |" in row
+    assert "Settings that differ from the recipe's: `stable`: lr 0.0004. Width 0.5" in table
     assert "Measured by `python benchmarks/gan_stability.py` at commit" in table
     assert "Refresh: `python benchmarks/gan_stability.py`" in table and "AVX" in table
     written = R.write_generated(tmp_path / "gen", root)

@@ -60,16 +60,21 @@ def missing(refresh: str) -> str:
     return f"*(No record yet: run `{refresh}` in a clone to measure it on your machine.)*"
 
 
-def recipe_label(name: str, settings: dict) -> str:
-    """'stable' or, for a run whose settings differ from the recipe's, 'stable (lr 0.0004)'."""
+def changed_settings(name: str, settings: dict) -> str:
+    """'lr 0.0004, r1_every 4': a run's settings that differ from its recipe's ('' for none)."""
     from facegan.gan.recipes import RECIPES
 
     if name not in RECIPES:
-        return name
+        return ""
     base = RECIPES[name].settings()
-    changed = [f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in settings.items()
-               if k in base and base[k] != v]
-    return f"{name} ({', '.join(changed)})" if changed else name
+    return ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in settings.items()
+                     if k in base and base[k] != v)
+
+
+def recipe_label(name: str, settings: dict) -> str:
+    """'stable' or, for a run whose settings differ from the recipe's, 'stable (lr 0.0004)'."""
+    changed = changed_settings(name, settings)
+    return f"{name} ({changed})" if changed else name
 
 
 # ---------------------------------------------------------------------------- the tables
@@ -84,15 +89,18 @@ def stability(records: list[dict]) -> str:
         header = ["data", "recipe", "seed", "SWD per epoch", "final SWD", "diversity ratio (last epoch)",
                   "diversity ratio after training", "face rate (last epoch)",
                   f"face rate after training ({s.get('face_rate_n')} samples)", "images/s"]
-        rows = []
+        rows, changed = [], {}
         for r in rec["results"]["runs"]:
             swd = [v for v in r["swd"] if v is not None]
-            rows.append([r["data"], recipe_label(r["recipe"], r.get("settings", {})), r["seed"],
+            if changed_settings(r["recipe"], r.get("settings", {})):
+                changed[f"`{r['recipe']}`: {changed_settings(r['recipe'], r['settings'])}"] = None
+            rows.append([r["data"], r["recipe"], r["seed"],
                          " → ".join(f"{v:.0f}" for v in swd), swd[-1] if swd else None,
                          r["diversity"][-1], r.get("final_diversity"), r["face_rate"][-1],
                          r.get("final_face_rate"), r["images_per_s"]])
         out += [md_table(header, rows), "",
-                f"Width {s['width']}, {s['epochs']} epochs × {s['batches']} batches of {s['batch']}, "
+                ("Settings that differ from the recipe's: " + "; ".join(changed) + ". " if changed else "")
+                + f"Width {s['width']}, {s['epochs']} epochs × {s['batches']} batches of {s['batch']}, "
                 f"{s['precision']}; SWD and diversity on {s['swd_n']} held-out crops, each epoch's face "
                 f"rate on {s['face_n']} samples. " + provenance_line(rec, refresh), ""]
     return "\n".join(out)
