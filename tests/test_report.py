@@ -80,8 +80,9 @@ def test_run_dir_keys_training_settings_not_epochs(tmp_path):
 def test_the_quick_profiles_completion_gan_has_its_own_rates(tmp_path):
     q = Edition("quick", workdir=str(tmp_path))
     comp, gen = q.spec("comp").recipe, q.spec("gen").recipe
-    assert (comp.lr, comp.d_lr, comp.r1_share, comp.r1_every) == (4e-4, 4e-4, 0.5, 4) == tuple(
-        q.cfg["comp"][k] for k in ("lr", "d_lr", "r1_share", "r1_every"))
+    assert (comp.lr, comp.d_lr, comp.r1_share) == (4e-4, 4e-4, 0.5) == tuple(
+        q.cfg["comp"][k] for k in ("lr", "d_lr", "r1_share"))
+    assert comp.r1_every == 1                                            # R1 on every D update
     assert (gen.name, gen.lr, gen.d_lr) == ("study", 2e-4, 2e-4)          # the study recipe's own
 
 

@@ -64,12 +64,11 @@ PROFILES: dict[str, dict] = {
         "prepare_limit": None,
         # the study's recipe until its faces have formed (and begun to collapse); the stable recipe
         # until its slower-starting faces have formed, with G and D at the same raised rate and R1
-        # on half of each real batch, every 4th D update (weighted by 4), for this short run
-        # (facegan.gan.recipes; gan_stability records)
+        # on half of each real batch for this short run (facegan.gan.recipes; gan_stability records)
         "gen": {"recipe": "study", "width": 0.5, "epochs": 2, "max_batches": 200, "swd_n": 512,
                 "face_rate_n": 1024},
         "comp": {"recipe": "stable", "width": 0.5, "epochs": 5, "max_batches": 200, "swd_n": 512,
-                 "face_rate_n": 1024, "lr": 4e-4, "d_lr": 4e-4, "r1_share": 0.5, "r1_every": 4},
+                 "face_rate_n": 1024, "lr": 4e-4, "d_lr": 4e-4, "r1_share": 0.5},
         "completion": {"method": "finetune-blend"},
         # a small inpainter for a short run: the paper profile's is the default InpainterSpec
         "inpainter": {"base": 16, "epochs": 2, "max_batches": 100},
