@@ -18,7 +18,7 @@ training chapter renders.
 
 Every recipe gets the quick profile's budget for its completion GAN: width 0.5, 5 epochs x 200
 batches of 20; the recipe of that GAN (`stable`) also gets the profile's own settings for it (its
-rates and R1's share and interval), and a row names every setting that differs from its recipe's.
+rates and R1 settings), and each table names every setting that differs from its recipe's.
 """
 from __future__ import annotations
 

@@ -186,8 +186,8 @@ class GAN(keras.Model):
             self.trackers[name].update_state(value)
         if "penalty" in self.trackers:                 # lazy R1: the mean of the updates that took it
             taken = 1.0
-            if r.r1_gamma and r.r1_every > 1:
-                taken = tf.cast(tf.equal((self.d_optimizer.iterations - 1) % r.r1_every, 0), tf.float32)
+            if r.r1_gamma and r.r1_every > 1:            # the last D update's count, before it ran
+                taken = tf.cast(self._r1_due(self.d_optimizer.iterations - 1), tf.float32)
             self.trackers["penalty"].update_state(penalty, sample_weight=taken)
         return {k: m.result() for k, m in self.trackers.items()}
 
@@ -222,11 +222,15 @@ class GAN(keras.Model):
         """The R1 penalty, on every `r1_every`-th D update only (lazy regularisation, Karras et al.
         2020, StyleGAN2 §3.1): 0 on the others, where its double backward pass is skipped; the
         caller weighs it by `r1_every` so that its mean pull on D stays the same."""
-        d, every = self.discriminator, self.recipe.r1_every
-        if every == 1:
+        d = self.discriminator
+        if self.recipe.r1_every == 1:
             return r1_penalty(d, real)
-        due = tf.equal(self.d_optimizer.iterations % every, 0)
-        return tf.cond(due, lambda: r1_penalty(d, real), lambda: tf.zeros((), tf.float32))
+        return tf.cond(self._r1_due(self.d_optimizer.iterations), lambda: r1_penalty(d, real),
+                       lambda: tf.zeros((), tf.float32))
+
+    def _r1_due(self, d_updates):
+        """Whether the D update after `d_updates` updates takes the (lazy) R1 penalty."""
+        return tf.equal(d_updates % self.recipe.r1_every, 0)
 
     def g_update(self, z, u_fake, strength):
         """One G update against the current D (and the recipe's mode-seeking term); returns G's loss."""
