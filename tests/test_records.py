@@ -63,14 +63,37 @@ def test_the_stability_table_is_rendered_from_its_record(tmp_path):
     assert "No record yet: run `python benchmarks/gan_stability.py`" in R.render("stability", root)
     stability_record(root)
     table = R.render("stability", root)
-    row = next(line for line in table.splitlines() if line.startswith("| synthetic"))
-    assert "| stable | 2 | 120 → 60 | 60.25 | 0.84 | 0.9 | 0.9 | 0.88 | 40 |" in row
-    assert "Settings that differ from the recipe's: `stable`: lr 0.0004. Width 0.5" in table
+    row = next(line for line in table.splitlines() if line.startswith("| stable"))
+    assert row == "| stable | 2 | 120 → 60 | 60.25 | 0.84 / 0.90 | 90 % / 88.0 % | 40 |"
+    assert "| recipe | seed |" in table and "| data |" not in table     # one data source: in the caption
+    assert "Settings that differ from the recipe's: `stable`: lr 0.0004. Width 0.5, on synthetic faces" in table
     assert "Measured by `python benchmarks/gan_stability.py` at commit" in table
     assert "Refresh: `python benchmarks/gan_stability.py`" in table and "AVX" in table
     written = R.write_generated(tmp_path / "gen", root)
     assert sorted(p.name for p in written) == sorted(f"{name}.md" for name in R.TABLES)
     assert (tmp_path / "gen" / "stability.md").read_text().strip() == table.strip()
+
+
+def test_the_stability_table_names_the_data_per_row_when_a_record_has_two_sources(tmp_path):
+    root = fake_root(tmp_path)
+    rec = json.loads(stability_record(root).read_text())
+    real = {**rec["results"]["runs"][0], "data": "real", "final_face_rate": None}
+    write_record(root / "benchmarks" / "results" / "gan_stability-avx2.json", "gan_stability",
+                 {**rec["results"], "runs": rec["results"]["runs"] + [real]}, command=rec["command"])
+    table = R.render("stability", root)
+    assert "| data | recipe | seed |" in table and "on synthetic faces" not in table
+    assert "| real | stable | 2 | 120 → 60 | 60.25 | 0.84 / 0.90 | 90 % / – | 40 |" in table
+
+
+def test_a_classes_main_record_comes_before_its_trials(tmp_path):
+    root = fake_root(tmp_path)
+    main = json.loads(stability_record(root).read_text())
+    results = root / "benchmarks" / "results"
+    trial = write_record(results / "gan_stability-avx2-lazy-r1.json", "gan_stability", main["results"],
+                         command="python benchmarks/gan_stability.py --set stable.r1_every=4")
+    assert sorted(p.name for p in results.iterdir())[0] == trial.name          # what a name sort gives
+    commands = [r["command"] for r in R.load("gan_stability", root)]
+    assert commands == [main["command"], "python benchmarks/gan_stability.py --set stable.r1_every=4"]
 
 
 def book_time_record(root: Path, cls="AVX2", step=1000.0, build_s=1800.0) -> Path:

@@ -26,13 +26,14 @@ def results_dir(root=None) -> Path | None:
 
 
 def load(kind: str, root=None) -> list[dict]:
-    """Every record of `kind` (files KIND-*.json), ordered by machine class."""
+    """Every record of `kind` (files KIND-*.json), ordered by machine class, each class's main
+    record (KIND-CLASS.json) before its variants (KIND-CLASS-TRIAL.json)."""
     from facegan.records import read_record
 
     folder = results_dir(root)
     if folder is None or not folder.is_dir():
         return []
-    found = [read_record(p) for p in sorted(folder.glob(f"{kind}-*.json"))]
+    found = [read_record(p) for p in sorted(folder.glob(f"{kind}-*.json"), key=lambda p: p.stem)]
     return [r for r in found if r["record"] == kind]
 
 
@@ -86,24 +87,37 @@ def stability(records: list[dict]) -> str:
     out = []
     for rec in records:
         s = rec["results"]["settings"]
-        header = ["data", "recipe", "seed", "SWD per epoch", "final SWD", "diversity ratio (last epoch)",
-                  "diversity ratio after training", "face rate (last epoch)",
-                  f"face rate after training ({s.get('face_rate_n')} samples)", "images/s"]
+        runs = rec["results"]["runs"]
+        sources = sorted({r["data"] for r in runs})
+        after = f"after training ({s['face_rate_n']:,})" if s.get("face_rate_n") else "after training"
+        header = (["data"] if len(sources) > 1 else []) + [
+            "recipe", "seed", "SWD per epoch", "final SWD", "diversity ratio: last epoch / after training",
+            f"face rate: last epoch ({s['face_n']:,} samples) / {after}",
+            "images/s"]
         rows, changed = [], {}
-        for r in rec["results"]["runs"]:
+        for r in runs:
             swd = [v for v in r["swd"] if v is not None]
             if changed_settings(r["recipe"], r.get("settings", {})):
                 changed[f"`{r['recipe']}`: {changed_settings(r['recipe'], r['settings'])}"] = None
-            rows.append([r["data"], r["recipe"], r["seed"],
-                         " → ".join(f"{v:.0f}" for v in swd), swd[-1] if swd else None,
-                         r["diversity"][-1], r.get("final_diversity"), r["face_rate"][-1],
-                         r.get("final_face_rate"), r["images_per_s"]])
+            rows.append(([r["data"]] if len(sources) > 1 else []) + [
+                r["recipe"], r["seed"], " → ".join(f"{v:.0f}" for v in swd), swd[-1] if swd else None,
+                _pair(r["diversity"][-1], r.get("final_diversity"), "{:.2f}"),
+                _pair(r["face_rate"][-1], r.get("final_face_rate"), "{:.0%}", "{:.1%}"),
+                round(r["images_per_s"])])
+        data = f"on {sources[0]} faces, " if len(sources) == 1 else ""
         out += [md_table(header, rows), "",
                 ("Settings that differ from the recipe's: " + "; ".join(changed) + ". " if changed else "")
-                + f"Width {s['width']}, {s['epochs']} epochs × {s['batches']} batches of {s['batch']}, "
+                + f"Width {s['width']}, {data}{s['epochs']} epochs × {s['batches']} batches of {s['batch']}, "
                 f"{s['precision']}; SWD and diversity on {s['swd_n']} held-out crops, each epoch's face "
                 f"rate on {s['face_n']} samples. " + provenance_line(rec, refresh), ""]
     return "\n".join(out)
+
+
+def _pair(first, second, fmt_first: str, fmt_second: str | None = None) -> str:
+    """'0.84 / 0.90': a measure after the last epoch and after training ('–' where not measured)."""
+    def one(v, f):
+        return "–" if v is None else f.format(v).replace("%", " %")
+    return f"{one(first, fmt_first)} / {one(second, fmt_second or fmt_first)}"
 
 
 def book_time_rows(records: list[dict]) -> tuple[list[str], list[list]]:
