@@ -287,3 +287,12 @@ def test_machine_label_says_which_kernels_ran():
     assert R.machine_label({**vnni, "onednn": "0"}).endswith("2 cores; oneDNN off)")
     assert R.machine_label({**vnni, "onednn": "1", "onednn_max_isa": "AVX2"}).endswith(
         "oneDNN on, limited to AVX2)")
+    assert R.machine_label({**vnni, "onednn": "0"}, with_kernels=False).endswith("(AVX-512 (VNNI, BF16), 2 cores)")
+
+
+def test_the_book_time_tables_give_each_build_and_its_gans_in_one_row(tmp_path):
+    root = fake_root(tmp_path)
+    book_time_record(root)
+    table = R.render("book_time", root)
+    assert "| on | 31.0 | 1.0 | 21.0 | 9.0 |" in table                      # oneDNN: the build's choice
+    assert "| 0 | stable | 5 | 30 | 0.85 / 0.90 | 88.0 % (1,024) |" in table

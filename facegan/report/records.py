@@ -37,10 +37,13 @@ def load(kind: str, root=None) -> list[dict]:
     return [r for r in found if r["record"] == kind]
 
 
-def machine_label(m: dict) -> str:
-    """'AMD EPYC (AVX-512 (VNNI, BF16), 2 cores)' or the GPU's name."""
+def machine_label(m: dict, with_kernels: bool = True) -> str:
+    """'AMD EPYC (AVX-512 (VNNI, BF16), 2 cores; oneDNN on)' or the GPU's name; without the
+    kernels for a table that has its own oneDNN column."""
     if m.get("gpu"):
         return f"{m['gpu'][0]} (GPU; CPU {m.get('cpu')})"
+    if not with_kernels:
+        return f"{m.get('cpu')} ({m.get('cpu_class')}, {m.get('cores')} cores)"
     kernels = {"1": "oneDNN on", "0": "oneDNN off"}.get(m.get("onednn"))
     if kernels is None:         # TensorFlow's default: oneDNN on where the CPU has VNNI, BF16 or AMX
         on = bool(set(m.get("isa") or []) & {"avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16"})
@@ -128,7 +131,7 @@ def book_time_rows(records: list[dict]) -> tuple[list[str], list[list]]:
     for rec in records:
         r = rec["results"]
         training = r["notebooks"].get("03_training", 0.0)
-        rows.append([machine_label(rec["machine"]), {"1": "on", "0": "off"}.get(r.get("onednn"), "default"),
+        rows.append([machine_label(rec["machine"], with_kernels=False), {"1": "on", "0": "off"}.get(r.get("onednn"), "default"),
                      f"{r['make_book_s'] / 60:.1f}", f"{r['setup_s'] / 60:.1f}", f"{training / 60:.1f}",
                      f"{(r['build_s'] - training) / 60:.1f}", r.get("clone_commit", rec["commit"])])
     return header, rows
@@ -141,13 +144,15 @@ def book_time(records: list[dict]) -> str:
         return missing(refresh)
     header, rows = book_time_rows(records)
     out = [md_table(header, rows), ""]
-    quality = [[machine_label(rec["machine"]), rec["results"]["seed"], name, run["epochs"], run["swd"],
-                run["diversity_last_epoch"], run.get("diversity"), run.get("face_rate"), run.get("n_face_rate")]
+    quality = [[machine_label(rec["machine"], with_kernels=False), rec["results"]["seed"], name,
+                run["epochs"], run["swd"], _pair(run["diversity_last_epoch"], run.get("diversity"), "{:.2f}"),
+                "–" if run.get("face_rate") is None else f"{run['face_rate']:.1%}".replace("%", " %")
+                + (f" ({run['n_face_rate']:,})" if run.get("n_face_rate") else "")]
                for rec in records for name, run in rec["results"]["runs"].items()]
-    out += ["The same builds' GANs (SWD and diversity after the last epoch; diversity and face rate "
-            "after training, on the samples counted):", "",
-            md_table(["machine", "seed", "recipe", "epochs", "SWD", "diversity (last epoch)",
-                      "diversity (after training)", "face rate", "samples"], quality), ""]
+    out += ["The same builds' GANs:", "",
+            md_table(["machine", "seed", "recipe", "epochs", "final SWD",
+                      "diversity ratio: last epoch / after training", "face rate after training (samples)"],
+                     quality), ""]
     out += [provenance_line(rec, refresh) for rec in records]
     return "\n".join(out)
 
