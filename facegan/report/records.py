@@ -116,11 +116,19 @@ def stability(records: list[dict]) -> str:
     return "\n".join(out)
 
 
-def _pair(first, second, fmt_first: str, fmt_second: str | None = None) -> str:
-    """'0.84 / 0.90': a measure after the last epoch and after training ('–' where not measured)."""
-    def one(v, f):
-        return "–" if v is None else f.format(v).replace("%", " %")
-    return f"{one(first, fmt_first)} / {one(second, fmt_second or fmt_first)}"
+def _cell(value, form: str) -> str:
+    """`value` in `form` ('{:.1%}' gives '88.0 %'); '–' where it was not measured."""
+    return "–" if value is None else form.format(value).replace("%", " %")
+
+
+def _face_rate(rate, samples) -> str:
+    """'88.0 % (1,024)': a face rate and the samples it was measured on."""
+    return _cell(rate, "{:.1%}") + (f" ({samples:,})" if rate is not None and samples else "")
+
+
+def _pair(first, second, form_first: str, form_second: str | None = None) -> str:
+    """'0.84 / 0.90': a measure after the last epoch and after training."""
+    return f"{_cell(first, form_first)} / {_cell(second, form_second or form_first)}"
 
 
 def book_time_rows(records: list[dict]) -> tuple[list[str], list[list]]:
@@ -131,7 +139,8 @@ def book_time_rows(records: list[dict]) -> tuple[list[str], list[list]]:
     for rec in records:
         r = rec["results"]
         training = r["notebooks"].get("03_training", 0.0)
-        rows.append([machine_label(rec["machine"], with_kernels=False), {"1": "on", "0": "off"}.get(r.get("onednn"), "default"),
+        onednn = {"1": "on", "0": "off"}.get(r.get("onednn"), "default")
+        rows.append([machine_label(rec["machine"], with_kernels=False), onednn,
                      f"{r['make_book_s'] / 60:.1f}", f"{r['setup_s'] / 60:.1f}", f"{training / 60:.1f}",
                      f"{(r['build_s'] - training) / 60:.1f}", r.get("clone_commit", rec["commit"])])
     return header, rows
@@ -146,8 +155,7 @@ def book_time(records: list[dict]) -> str:
     out = [md_table(header, rows), ""]
     quality = [[machine_label(rec["machine"], with_kernels=False), rec["results"]["seed"], name,
                 run["epochs"], run["swd"], _pair(run["diversity_last_epoch"], run.get("diversity"), "{:.2f}"),
-                "–" if run.get("face_rate") is None else f"{run['face_rate']:.1%}".replace("%", " %")
-                + (f" ({run['n_face_rate']:,})" if run.get("n_face_rate") else "")]
+                _face_rate(run.get("face_rate"), run.get("n_face_rate"))]
                for rec in records for name, run in rec["results"]["runs"].items()]
     out += ["The same builds' GANs:", "",
             md_table(["machine", "seed", "recipe", "epochs", "final SWD",
