@@ -2,7 +2,8 @@
 
 Clones this checkout's HEAD into a temporary directory, runs the README's `make book` there (the
 quick profile by default; pip's cache is used, as on any machine that installed once) and records
-the whole time, the virtual environment's set-up, each notebook's seconds and the HTML build, the
+the whole time, the set-up before the first notebook (`setup_s`: the virtual environment and the
+kernel measurement, `kernel_measurement_s` of it), each notebook's seconds and the HTML build, the
 training steps' milliseconds that `facegan.gan.speed` measured for the kernel choice (what
 `facegan book` scales its estimate by), and each GAN's final quality in that build: SWD and
 diversity after its last epoch, and its face rate and diversity after training (RUN/metrics.json).
