@@ -121,6 +121,7 @@ def test_the_readme_time_table_is_the_records(tmp_path):
     assert R.update_readme(root) and not R.update_readme(root)
     text = (root / "README.md").read_text()
     assert "| make book (min) |" in text and "| 31.0 |" in text and text.endswith("rest\n")
+    assert "Measured from a fresh clone at commit `" in text         # the table's commit and date
 
 
 def test_the_estimate_scales_a_recorded_build_by_the_measured_steps(tmp_path, monkeypatch):

@@ -134,7 +134,7 @@ def _pair(first, second, form_first: str, form_second: str | None = None) -> str
 def book_time_rows(records: list[dict]) -> tuple[list[str], list[list]]:
     """One row per machine class: the main job's time from a fresh clone, and its parts."""
     header = ["machine", "oneDNN", "make book (min)", ".venv set-up (min)", "kernel measurement (min)",
-              "training notebook (min)", "other notebooks and HTML (min)", "commit"]
+              "training notebook (min)", "other notebooks and HTML (min)"]
     rows = []
     for rec in records:
         r = rec["results"]
@@ -143,7 +143,7 @@ def book_time_rows(records: list[dict]) -> tuple[list[str], list[list]]:
         onednn = {"1": "on", "0": "off"}.get(r.get("onednn"), "default")
         rows.append([machine_label(rec["machine"], with_kernels=False), onednn] + [
             f"{v / 60:.1f}" for v in (r["make_book_s"], r["setup_s"] - kernels, kernels, training,
-                                      r["build_s"] - training)] + [r.get("clone_commit", rec["commit"])])
+                                      r["build_s"] - training)])
     return header, rows
 
 
@@ -281,7 +281,9 @@ def readme_table(root=None) -> str:
     if not records:
         return missing("python benchmarks/book_time.py")
     header, rows = book_time_rows(records)
-    return md_table(header, rows)
+    built = "; ".join(f"at commit `{r['results'].get('clone_commit', r['commit'])}` on {r['date']} "
+                      f"({machine_label(r['machine'], with_kernels=False)})" for r in records)
+    return md_table(header, rows) + f"\n\nMeasured from a fresh clone {built}."
 
 
 def update_readme(root=None) -> bool:
