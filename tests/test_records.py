@@ -290,6 +290,8 @@ def test_machine_label_says_which_kernels_ran():
     assert R.machine_label({**vnni, "onednn": "1", "onednn_max_isa": "AVX2"}).endswith(
         "oneDNN on, limited to AVX2)")
     assert R.machine_label({**vnni, "onednn": "0"}, with_kernels=False).endswith("(AVX-512 (VNNI, BF16), 2 cores)")
+    assert R.machine_label({**vnni, "onednn": "1", "onednn_max_isa": "AVX2"}, with_kernels=False).endswith(
+        "2 cores; oneDNN limited to AVX2)")
 
 
 def test_the_book_time_tables_give_each_build_and_its_gans_in_one_row(tmp_path):

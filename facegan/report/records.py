@@ -39,11 +39,12 @@ def load(kind: str, root=None) -> list[dict]:
 
 def machine_label(m: dict, with_kernels: bool = True) -> str:
     """'AMD EPYC (AVX-512 (VNNI, BF16), 2 cores; oneDNN on)' or the GPU's name; without the
-    kernels for a table that has its own oneDNN column."""
+    kernels (but with oneDNN's instruction cap, if any) for a table that has its own oneDNN column."""
     if m.get("gpu"):
         return f"{m['gpu'][0]} (GPU; CPU {m.get('cpu')})"
     if not with_kernels:
-        return f"{m.get('cpu')} ({m.get('cpu_class')}, {m.get('cores')} cores)"
+        cap = f"; oneDNN limited to {m['onednn_max_isa']}" if m.get("onednn_max_isa") else ""
+        return f"{m.get('cpu')} ({m.get('cpu_class')}, {m.get('cores')} cores{cap})"
     kernels = {"1": "oneDNN on", "0": "oneDNN off"}.get(m.get("onednn"))
     if kernels is None:         # TensorFlow's default: oneDNN on where the CPU has VNNI, BF16 or AMX
         on = bool(set(m.get("isa") or []) & {"avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16"})
