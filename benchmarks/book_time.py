@@ -96,8 +96,7 @@ def main(argv=None) -> None:
                "kernel_measurement_s": kernels.get("seconds"),
                "runs": quality(clone / "work" / args.profile)}
     record = args.record or RESULTS / record_name("book_time")
-    write_record(record, "book_time", results,
-                 command=f"python benchmarks/book_time.py --profile {args.profile} --seed {args.seed}")
+    write_record(record, "book_time", results)
     print(f"record: {record}")
     if not args.keep:
         import shutil

@@ -24,6 +24,9 @@ RECORD_FORMAT = 1
 # instruction sets that decide how fast TensorFlow's CPU kernels run here
 ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16")
 _COMMAND: list[str] | None = None
+# settings made in the environment that change what a measurement measures, as the process started
+COMMAND_ENV = ("TF_ENABLE_ONEDNN_OPTS", "ONEDNN_MAX_CPU_ISA")
+_START_ENV = {k: os.environ[k] for k in COMMAND_ENV if k in os.environ}
 
 
 def usable_cores() -> int:
@@ -114,10 +117,11 @@ def set_command(argv: list[str]) -> None:
 
 
 def this_command() -> str:
-    """This process's command line: `facegan ...` from the CLI, else `python SCRIPT ARGS`."""
-    if _COMMAND is not None:
-        return shlex.join(_COMMAND)
-    return shlex.join(["python", *sys.argv])
+    """This process's command line: `facegan ...` from the CLI, else `python SCRIPT ARGS`, after
+    the COMMAND_ENV settings the process was started with (`ONEDNN_MAX_CPU_ISA=AVX2 python ...`;
+    not the kernel choice facegan makes for itself later)."""
+    env = [f"{k}={v}" for k, v in _START_ENV.items()]
+    return shlex.join(env + (list(_COMMAND) if _COMMAND is not None else ["python", *sys.argv]))
 
 
 def provenance(command: str | None = None) -> dict:

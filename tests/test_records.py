@@ -31,6 +31,18 @@ def test_a_record_keeps_command_commit_date_machine_and_numbers(tmp_path):
         read_record(tmp_path / "bad.json")
 
 
+def test_a_records_command_names_the_kernel_settings_it_was_started_with(tmp_path):
+    """ONEDNN_MAX_CPU_ISA=AVX2 given by the user is part of the command that repeats a measurement;
+    the oneDNN setting facegan chooses for itself later is not."""
+    script = tmp_path / "bench.py"
+    script.write_text("import os\nfrom facegan.records import this_command\n"
+                      "os.environ['TF_ENABLE_ONEDNN_OPTS'] = '1'\nprint(this_command())\n")
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    out = subprocess.run([sys.executable, str(script), "--x", "a b"], env={**env, "ONEDNN_MAX_CPU_ISA": "AVX2"},
+                         capture_output=True, text=True, check=True).stdout.strip()
+    assert out == f"ONEDNN_MAX_CPU_ISA=AVX2 python {script} --x 'a b'"
+
+
 def test_cpu_classes_and_record_names():
     assert cpu_class({"avx2", "fma"}) == "AVX2"
     assert cpu_class({"avx2", "avx512f", "avx512_vnni", "avx512_bf16"}) == "AVX-512 (VNNI, BF16)"

@@ -158,12 +158,12 @@ def book_time(records: list[dict]) -> str:
     quality = [[machine_label(rec["machine"], with_kernels=False), rec["results"]["seed"], name,
                 run["epochs"], run["swd"], _pair(run["diversity_last_epoch"], run.get("diversity"), "{:.2f}"),
                 _face_rate(run.get("face_rate"), run.get("n_face_rate"))]
-               for rec in records for name, run in rec["results"]["runs"].items()]
+               for rec in records for name, run in sorted(rec["results"]["runs"].items())]
     out += ["The same builds' GANs:", "",
             md_table(["machine", "seed", "recipe", "epochs", "final SWD",
                       "diversity ratio: last epoch / after training", "face rate after training (samples)"],
                      quality), ""]
-    out += [provenance_line(rec, refresh) for rec in records]
+    out += [line for rec in records for line in (provenance_line(rec, refresh), "")]
     return "\n".join(out)
 
 
