@@ -93,22 +93,24 @@ def stability(records: list[dict]) -> str:
         s = rec["results"]["settings"]
         runs = rec["results"]["runs"]
         sources = sorted({r["data"] for r in runs})
+        data_column = len(sources) > 1                  # else the caption names the one source
         after = f"after training ({s['face_rate_n']:,})" if s.get("face_rate_n") else "after training"
-        header = (["data"] if len(sources) > 1 else []) + [
+        header = (["data"] if data_column else []) + [
             "recipe", "seed", "SWD per epoch", "final SWD", "diversity ratio: last epoch / after training",
             f"face rate: last epoch ({s['face_n']:,} samples) / {after}",
             "images/s"]
         rows, changed = [], {}
         for r in runs:
             swd = [v for v in r["swd"] if v is not None]
-            if changed_settings(r["recipe"], r.get("settings", {})):
-                changed[f"`{r['recipe']}`: {changed_settings(r['recipe'], r['settings'])}"] = None
-            rows.append(([r["data"]] if len(sources) > 1 else []) + [
+            differ = changed_settings(r["recipe"], r.get("settings", {}))
+            if differ:
+                changed[f"`{r['recipe']}`: {differ}"] = None
+            rows.append(([r["data"]] if data_column else []) + [
                 r["recipe"], r["seed"], " → ".join(f"{v:.0f}" for v in swd), swd[-1] if swd else None,
                 _pair(r["diversity"][-1], r.get("final_diversity"), "{:.2f}"),
                 _pair(r["face_rate"][-1], r.get("final_face_rate"), "{:.0%}", "{:.1%}"),
                 round(r["images_per_s"])])
-        data = f"on {sources[0]} faces, " if len(sources) == 1 else ""
+        data = "" if data_column else f"on {sources[0]} faces, "
         out += [md_table(header, rows), "",
                 ("Settings that differ from the recipe's: " + "; ".join(changed) + ". " if changed else "")
                 + f"Width {s['width']}, {data}{s['epochs']} epochs × {s['batches']} batches of {s['batch']}, "
