@@ -1,4 +1,5 @@
-"""Architecture tests: shapes and parameter counts computed by hand from PAPER.md."""
+"""Architecture tests: shapes and parameter counts computed by hand from the study's §3.1 and the
+authors' code (`jiang2018generation` in book/references.bib)."""
 import numpy as np
 import pytest
 

@@ -39,7 +39,7 @@ def test_notebook_has_exactly_one_parameters_cell_with_the_profile(path):
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
 def test_notebook_sizes_come_from_the_profile(path):
-    """No hard-coded sizes in code cells: epochs, widths, candidates... live in facegan/profiles.py."""
+    """No hard-coded sizes in code cells: epochs, widths, candidates... live in facegan/report/profiles.py."""
     nb = json.loads(path.read_text())
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     for forbidden in ("epochs=", "candidates=", "iterations=", "synth_n="):

@@ -1,6 +1,7 @@
-"""The `facegan` command line: one sub-command module per stage of the pipeline.
+"""The `facegan` command line: one module per group of sub-commands (`COMMAND_MODULES`), and two
+helpers, `options` (a training command's options as settings) and `quiet` (TensorFlow's start-up lines).
 
-Each module in `facegan.cli` has `register(subparsers)`; heavy imports (TensorFlow) happen
+Each command module has `register(subparsers)`; heavy imports (TensorFlow) happen
 inside the handlers so `facegan --help` stays instant. A `FaceganError` is printed as one line
 `facegan: error: ...` with exit status 2 — no traceback for mistakes a user can fix; an error about
 a setting is worded as the flag that sets it.

@@ -1,9 +1,9 @@
 """Generation metrics that need no pretrained network: Laplacian-pyramid SWD and a memorisation check.
 
 Sliced Wasserstein distance (SWD) follows Karras, Aila, Laine & Lehtinen, "Progressive Growing of
-GANs for Improved Quality, Stability, and Variation", ICLR 2018, §5 and their
-`metrics/sliced_wasserstein.py`: build a Laplacian pyramid of every image (down to 16 px; for
-80x80 crops the levels are 80, 40 and 20), take random 7x7 neighbourhoods from each level as
+GANs for Improved Quality, Stability, and Variation", ICLR 2018 (`karras2018progressive` in
+book/references.bib), §5 and `metrics/sliced_wasserstein.py` in their published code: build a
+Laplacian pyramid of every image (down to 16 px; for 80x80 crops the levels are 80, 40 and 20), take random 7x7 neighbourhoods from each level as
 147-dimensional descriptors, normalise each set's descriptors per colour channel (mean 0, std 1),
 and estimate the sliced Wasserstein distance between the two sets of descriptors with random unit
 projections (sort both projections, average the absolute differences). Values are multiplied by

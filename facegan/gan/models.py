@@ -1,4 +1,5 @@
-"""The study's DCGAN: generator and discriminator exactly as in the authors' code (PAPER.md §3.1).
+"""The study's DCGAN: generator and discriminator exactly as in the authors' code and the
+study's §3.1 (`jiang2018generation` in book/references.bib).
 
 Generator G, z (B, 100) uniform in (-1, 1) -> image (B, 80, 80, 3) in [-1, 1]::
 

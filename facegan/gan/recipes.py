@@ -1,8 +1,8 @@
 """Training recipes: how G and D are trained, never what they are (every recipe keeps the study's
 layers and widths, so comparing recipes is about training alone).
 
-- ``study``: the authors' recipe (PAPER.md §3.1): non-saturating cross-entropy, one D step then
-  2 G steps, Adam(2e-4, beta_1 0.5). What the report's reproduction figures use.
+- ``study``: the authors' recipe (the study's §3.1 and its code): non-saturating cross-entropy,
+  one D step then 2 G steps, Adam(2e-4, beta_1 0.5). What the report's reproduction figures use.
 - ``wgan-gp``: the study's own proposed fix (Gulrajani et al. 2017): D becomes a critic (its logit
   unbounded: D already ends in a linear `d_logit`), Wasserstein loss, a gradient penalty
   lambda * (||grad D(x_hat)|| - 1)^2 on random interpolates of real and fake, n_critic critic steps
@@ -12,15 +12,15 @@ layers and widths, so comparing recipes is about training alone).
   recipe: DiffAugment of real and fake images for D (Zhao et al. 2020) so that D does not memorise
   a few thousand faces -- shifts by up to 1/16 of the size, and colour changes only while G is
   young, faded out over 400 steps, because DiffAugment's colour range is wider than the faces'
-  and G copied it; an R1 penalty (Mescheder et al. 2018) and D at 3x G's rate to keep D ahead
-  without letting it saturate; the mode-seeking term of MSGAN (Mao et al. 2019) in G's loss against
+  and G learns to copy it; an R1 penalty (Mescheder et al. 2018) and D at 3x G's rate to keep D
+  ahead without letting it saturate; the mode-seeking term of MSGAN (Mao et al. 2019) in G's loss against
   collapse; and an exponential moving average of G's weights, which samples, SWD and completion use.
 
 The settings were chosen by comparing runs on three seeds at the quick profile's budget, then
 checked on seeds and real faces that played no part in choosing them (CHANGELOG.md, "How the
-stable recipe was chosen", keeps that history). What each recipe gives now is recorded by
-`benchmarks/gan_stability.py` and `benchmarks/quick_quality.py` (benchmarks/results/), and the
-book renders those records.
+stable recipe was chosen", keeps that history). What each recipe gives is recorded by
+`benchmarks/gan_stability.py` (benchmarks/results/gan_stability-*.json), and the book renders
+those records (the discussion's Table 1).
 
 A recipe is stored in the run's config.json (`recipe` and every setting); resuming or loading a run
 with another recipe fails with a message naming the setting and both values.
