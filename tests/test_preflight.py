@@ -84,8 +84,14 @@ def test_a_gpu_passes_and_is_named():
     assert "device      GPU: NVIDIA H100" in out.getvalue()
 
 
-def test_cpu_profiles_need_no_gpu():
-    preflight(get_profile("quick"), info=cpu_only(), out=io.StringIO())     # no error, no timing
+def test_cpu_profiles_need_no_gpu(monkeypatch):
+    """A CPU profile on a machine without a GPU goes on: no error, no timing, the device named."""
+    monkeypatch.setattr(pre, "time_training_step", lambda *a, **k: pytest.fail("should not time"))
+    out = io.StringIO()
+    for name in ("smoke", "quick"):
+        info = preflight(get_profile(name), info=cpu_only(), out=out)
+        assert info.gpus == [] and info.device == "CPU (2 cores)"
+    assert out.getvalue().count("device      CPU (2 cores)") == 2 and "timing" not in out.getvalue()
 
 
 def test_device_info_on_this_machine():
