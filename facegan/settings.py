@@ -1,7 +1,9 @@
 """Typed settings: how a `KEY=VALUE` from the command line or a profile becomes a checked value.
 
-A setting's type comes from the dataclass field that holds it (`TrainSpec`, `Recipe`, `Method`), so
-there is one place that says what a setting is, and a value of the wrong type is one clear error.
+`split_item` is the one reader of `KEY=VALUE` text (`--set` of every command, `facegan book --set`,
+a benchmark's `--set`), `parse_text` the one reader of its value. A setting's type comes from the
+dataclass field that holds it (a `facegan.spec.Spec`, `Recipe`, `Method`), so there is one place
+that says what a setting is, and a value of the wrong type is one clear error.
 """
 from __future__ import annotations
 
@@ -29,6 +31,24 @@ def parse_value(text: str):
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             pass
     return text
+
+
+def split_item(item, example: str = "lr=4e-4") -> tuple[str, str]:
+    """`KEY=VALUE` -> (KEY, VALUE text); anything else is one error showing `example`."""
+    key, sep, text = str(item).partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise FaceganError(f"--set {item!r}: write KEY=VALUE, e.g. --set {example}", setting="set")
+    return key, text
+
+
+def parse_text(text: str, typ: type | None = None):
+    """A setting's value from its text: the text itself for a string setting (unless null/none),
+    else `parse_value`."""
+    text = str(text).strip()
+    if typ is str and text.lower() not in ("null", "none"):
+        return text
+    return parse_value(text)
 
 
 def field_types(cls, skip=()) -> dict[str, tuple[type, bool]]:

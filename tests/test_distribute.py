@@ -68,8 +68,8 @@ SCRIPT = textwrap.dedent(r"""
     write_cache(cache, rng.integers(0, 255, (n, 80, 80, 3), dtype=np.uint8), [str(i) for i in range(n)],
                 [0] * 16 + [1] * 8, np.zeros((n, 5, 2)), np.zeros((n, 4)), {})
     from facegan.gan.spec import TrainSpec
-    spec = TrainSpec.from_settings(epochs=1, width=W, batch_size=8, swd_n=8, memo_n=0, sample_n=4,
-                                   face_n=0, recipe=RECIPE, **SETTINGS)
+    spec = TrainSpec.from_settings(epochs=1, width=W, batch_size=8, swd_n=8, final_n=0, sample_n=4,
+                                   epoch_face_n=0, recipe=RECIPE, **SETTINGS)
     run = train_gan(cache, sys.argv[1] + "/run", spec, strategy=strategy, verbose=0)
     out["run_epochs"] = [h["epoch"] for h in run.history]
     out["run_recipe"] = run.config["recipe"]

@@ -14,8 +14,8 @@ from facegan.gan.trainer import PRECISIONS, build_gan, load_run, precision_polic
 from test_train import make_cache
 
 W = 0.25
-SMALL = dict(width=W, batch_size=8, max_batches=2, swd_n=8, memo_n=8, sample_n=4, recipe="study",
-             face_n=0)
+SMALL = dict(width=W, batch_size=8, max_batches=2, swd_n=8, final_n=8, sample_n=4, recipe="study",
+             epoch_face_n=0)
 
 
 def train(cache, out, resume=False, **settings):

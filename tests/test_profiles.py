@@ -106,7 +106,7 @@ def test_recipes_are_named_per_gan_and_checked():
     cfg = P.get_profile("quick")
     assert (cfg["gen"]["recipe"], cfg["comp"]["recipe"]) == ("study", "stable")
     assert P.parse_settings("quick", ["comp.recipe=wgan-gp"]) == {"comp.recipe": "wgan-gp"}
-    with pytest.raises(FaceganError, match="'gen.recipe' expects a training recipe, one of study, wgan-gp, stable"):
+    with pytest.raises(FaceganError, match="profile setting gen.recipe: unknown recipe 'fancy': choose one of study, wgan-gp, stable"):
         P.parse_settings("quick", ["gen.recipe=fancy"])
     with pytest.raises(FaceganError, match="'completion.method' expects completion method name"):
         P.parse_settings("quick", ["completion.method=fancy"])

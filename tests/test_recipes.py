@@ -165,7 +165,7 @@ def test_the_ema_warm_up_sets_how_much_of_each_step_the_average_takes(k):
 
 def test_mode_seeking_needs_two_samples_per_batch(cache, tmp_path):
     with pytest.raises(FaceganError, match="batch_size must be at least 2"):
-        train(cache, tmp_path / "r", epochs=1, recipe="stable", face_n=0, batch_size=1)
+        train(cache, tmp_path / "r", epochs=1, recipe="stable", epoch_face_n=0, batch_size=1)
     assert not (tmp_path / "r").exists()
 
 
@@ -304,14 +304,14 @@ def test_ema_differs_from_raw_weights_and_is_what_sampling_returns():
 
 def test_train_gan_saves_and_loads_the_ema_generator(cache, tmp_path):
     out = tmp_path / "run"
-    run = train(cache, out, epochs=1, recipe="stable", face_n=4)
+    run = train(cache, out, epochs=1, recipe="stable", epoch_face_n=4)
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["recipe"] == "stable" and cfg["ema"] == RECIPES["stable"].ema
     assert cfg["augment"] == RECIPES["stable"].augment and cfg["k_g"] == RECIPES["stable"].k_g
     assert (out / "generator_ema.weights.h5").is_file()
     assert "face_rate" in run.history[0] and 0 <= run.history[0]["face_rate"] <= 1
     final = json.loads((out / "metrics.json").read_text())
-    assert 0 <= final["face_rate"] <= 1 and final["n_face_rate"] == final["n_generated"] == SMALL["memo_n"]
+    assert 0 <= final["face_rate"] <= 1 and final["n_face_rate"] == final["n_generated"] == SMALL["final_n"]
     again = load_run(out, recipe="stable")
     assert again.generator is again.ema_generator and again.raw_generator is not again.generator
     z = np.random.default_rng(0).uniform(-1, 1, (2, 100)).astype(np.float32)
@@ -320,14 +320,14 @@ def test_train_gan_saves_and_loads_the_ema_generator(cache, tmp_path):
     np.testing.assert_allclose(again.generator(z), ema(z), atol=1e-6)
     np.testing.assert_allclose(again.generator(z), run.generator(z), atol=1e-6)
     assert not np.allclose(again.generator(z), again.raw_generator(z), atol=1e-4)
-    study = train(cache, tmp_path / "study", epochs=1, recipe="study", face_n=0)
+    study = train(cache, tmp_path / "study", epochs=1, recipe="study", epoch_face_n=0)
     assert study.generator is study.raw_generator and study.ema_generator is None
     assert not (tmp_path / "study" / "generator_ema.weights.h5").exists()
 
 
 def test_recipe_mismatch_names_the_setting_and_both_values(cache, tmp_path):
     out = tmp_path / "run"
-    train(cache, out, epochs=1, recipe="study", swd_n=0, memo_n=0)
+    train(cache, out, epochs=1, recipe="study", swd_n=0, final_n=0)
     with pytest.raises(FaceganError, match=r"recipe: 'study' in the run, 'stable' requested"):
         train(cache, out, epochs=2, resume=True, recipe="stable")
     with pytest.raises(FaceganError, match=r"recipe differs: .*config.json says recipe 'study', but "
@@ -351,9 +351,9 @@ class EMAAtStart(keras.callbacks.Callback):
 def test_resume_after_kill_per_recipe(cache, tmp_path, recipe):
     out = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
-        train(cache, out, epochs=3, recipe=recipe, face_n=0, callbacks=[RaiseAfterEpoch(2)])
+        train(cache, out, epochs=3, recipe=recipe, epoch_face_n=0, callbacks=[RaiseAfterEpoch(2)])
     start = EMAAtStart()
-    run = train(cache, out, epochs=3, resume=True, recipe=recipe, face_n=0, callbacks=[start])
+    run = train(cache, out, epochs=3, resume=True, recipe=recipe, epoch_face_n=0, callbacks=[start])
     assert [h["epoch"] for h in run.history] == [1, 2, 3]
     gan = build_gan(W, recipe=recipe, jit_compile=False)
     gan.load_weights(out / "checkpoints/latest.weights.h5")
@@ -378,7 +378,7 @@ class PoisonG(keras.callbacks.Callback):
 @pytest.mark.parametrize("recipe", ["wgan-gp", "stable"])
 def test_nan_stops_and_keeps_last_good_epoch_per_recipe(cache, tmp_path, recipe):
     out = tmp_path / "run"
-    run = train(cache, out, epochs=3, recipe=recipe, face_n=0, callbacks=[PoisonG()])
+    run = train(cache, out, epochs=3, recipe=recipe, epoch_face_n=0, callbacks=[PoisonG()])
     assert run.stopped_on_nan and [h["epoch"] for h in run.history] == [1]
     nets = [run.raw_generator, run.discriminator] + ([run.ema_generator] if run.ema_generator else [])
     assert all(np.all(np.isfinite(w)) for net in nets for w in weights(net))
@@ -397,5 +397,5 @@ def test_pipeline_draws_the_uniforms_a_recipe_needs():
 
 def test_a_custom_recipe_object_is_recorded(cache, tmp_path):
     r = Recipe("study", k_g=1, d_lr=1e-4)
-    run = train(cache, tmp_path / "r", epochs=1, recipe=r, face_n=0, swd_n=0, memo_n=0)
+    run = train(cache, tmp_path / "r", epochs=1, recipe=r, epoch_face_n=0, swd_n=0, final_n=0)
     assert run.config["k_g"] == 1 and run.config["d_lr"] == 1e-4 and run.recipe == r

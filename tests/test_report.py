@@ -123,7 +123,7 @@ def test_comp_ema_warmup_reaches_the_completion_gans_recipe_alone(tmp_path):
 def test_the_profiles_face_rate_n_reaches_the_final_face_rate(tmp_path):
     from facegan.report.training import trained_gan
 
-    run = trained_gan(Edition("smoke", workdir=str(tmp_path), overrides={"comp.face_rate_n": 6}), "comp")
+    run = trained_gan(Edition("smoke", workdir=str(tmp_path), overrides={"comp.final_face_n": 6}), "comp")
     final = json.loads((run.path / "metrics.json").read_text())
     assert final["n_face_rate"] == 6 and final["n_generated"] > 6
 

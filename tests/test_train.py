@@ -17,8 +17,8 @@ from facegan.gan.trainer import build_gan, load_run, train_gan
 
 W = 0.125        # tiny GAN: every count / 8
 # the study's recipe: these tests pin today's behaviour (tests/test_recipes.py covers the others)
-SMALL = dict(width=W, batch_size=8, max_batches=2, swd_n=16, memo_n=8, sample_n=4, recipe="study",
-             face_n=4)
+SMALL = dict(width=W, batch_size=8, max_batches=2, swd_n=16, final_n=8, sample_n=4, recipe="study",
+             epoch_face_n=4)
 
 
 def spec(**settings) -> TrainSpec:
@@ -119,7 +119,7 @@ def test_train_writes_the_run_directory(cache, tmp_path):
 
 
 def test_face_n_0_measures_no_face_rate(cache, tmp_path):
-    run = train(cache, tmp_path / "run", epochs=1, face_n=0)
+    run = train(cache, tmp_path / "run", epochs=1, epoch_face_n=0)
     final = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert "diversity" in final and "face_rate" not in final and "n_face_rate" not in final
     assert "face_rate" not in run.history[0]
@@ -131,13 +131,13 @@ def test_face_rate_n_measures_the_final_face_rate_on_that_many_samples(cache, tm
     seen = []
     monkeypatch.setattr("facegan.gan.face_rate.face_rate", lambda x: seen.append(np.asarray(x)) or 0.5)
     out = tmp_path / "run2"
-    train(cache, out, epochs=1, face_rate_n=12)
+    train(cache, out, epochs=1, final_face_n=12)
     final = json.loads((out / "metrics.json").read_text())
-    assert final["n_face_rate"] == 12 and final["n_generated"] == SMALL["memo_n"] and final["face_rate"] == 0.5
+    assert final["n_face_rate"] == 12 and final["n_generated"] == SMALL["final_n"] and final["face_rate"] == 0.5
     # the last call is the final one: 12 samples from the memorisation check's draw (seed + 3), G's own
     np.testing.assert_allclose(seen[-1], load_run(out).generator.predict(sample_z(12, 3), verbose=0), atol=1e-5)
-    with pytest.raises(FaceganError, match="face_rate_n must be a whole number >= 1"):
-        train(cache, tmp_path / "run3", epochs=1, face_rate_n=0)
+    with pytest.raises(FaceganError, match="final_face_n must be a whole number >= 1"):
+        train(cache, tmp_path / "run3", epochs=1, final_face_n=0)
     assert not (tmp_path / "run3").exists()        # refused before anything was written
 
 
@@ -148,7 +148,7 @@ def test_resume_after_kill_loses_no_epoch(cache, tmp_path):
         train(cache, out, epochs=3, callbacks=[RaiseAfterEpoch(2)])
     assert [h["epoch"] for h in json.loads((out / "history.json").read_text())] == [1, 2]
     g_after_2 = (out / "checkpoints/epoch_002/generator.weights.h5").read_bytes()
-    with pytest.raises(FaceganError, match="already holds a training run"):
+    with pytest.raises(FaceganError, match="already holds a gan run"):
         train(cache, out, epochs=3)
     run = train(cache, out, epochs=3, resume=True)
     assert [h["epoch"] for h in run.history] == [1, 2, 3]
@@ -185,7 +185,7 @@ def test_nan_stops_and_keeps_last_good_epoch(cache, tmp_path):
 
 def test_width_mismatch_gives_a_clear_message(cache, tmp_path):
     out = tmp_path / "run"
-    train(cache, out, epochs=1, swd_n=0, memo_n=0)
+    train(cache, out, epochs=1, swd_n=0, final_n=0)
     with pytest.raises(FaceganError, match=r"width differs: .*config.json says width 0.125, but width 0.5"):
         load_run(out, width=0.5)
     with pytest.raises(FaceganError, match=r"width differs: .*generator.weights.h5 holds a generator of "
@@ -219,7 +219,7 @@ def test_cli_train_and_sample(cache, tmp_path, capsys):
             "--max-batches", "2", "--swd-n", "0", "--verbose", "0"]
     assert main(args) == 0
     assert main(args) == 2
-    assert "already holds a training run" in capsys.readouterr().err
+    assert "already holds a gan run" in capsys.readouterr().err
     assert main(["train", str(cache), "--out", str(tmp_path / "x"), "--epochs", "1", "--resume"]) == 2
     assert "cannot resume" in capsys.readouterr().err
     assert json.loads((out / "config.json").read_text())["recipe"] == "stable"     # the CLI's default

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 
 def register(sub):
+    from facegan.cli.options import add_common
     from facegan.completion.encoder_training import EncoderSpec
 
     d = EncoderSpec()
@@ -22,29 +23,19 @@ def register(sub):
     p.add_argument("--seed", type=int, default=None, metavar="S",
                    help=f"seed of E's initial weights and of every z and hole drawn (reproducible; "
                         f"default {d.seed})")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
-                   help=f"any other encoder setting: base (E's first filters, default {d.base}), lr "
-                        f"(Adam's rate, default {d.lr:g}), hole (where the training holes go: mouth, "
-                        f"random or mixed; default {d.hole}), pixel_weight (weight of the known-pixel "
-                        f"L1 of G(E(x)) beside the z error, default {d.pixel_weight:g}); repeatable")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="where to write the encoder (default RUN/encoder, where completion finds it)")
-    p.add_argument("--verbose", type=int, default=None, choices=[0, 1, 2],
-                   help="Keras progress output: 1 = bar, 2 = one line at the end, 0 = silent "
-                        "(default: 1 on a terminal, else 2)")
-    from facegan.completion.encoder_training import FLAGS
-
-    p.set_defaults(func=run_train_encoder, setting_flags={**FLAGS, "out": "--out"})
+    add_common(p, EncoderSpec, "1 = bar, 2 = one line at the end, 0 = silent")
+    p.set_defaults(func=run_train_encoder, setting_flags={**EncoderSpec.FLAGS, "out": "--out"})
 
 
 def spec_from_args(args):
     """The EncoderSpec the parsed arguments ask for (flags and `--set` items; a setting given twice
     is an error)."""
     from facegan.cli.options import settings_from_args
-    from facegan.completion.encoder_training import FLAGS, EncoderSpec
+    from facegan.completion.encoder_training import EncoderSpec
 
-    return EncoderSpec.from_settings(**settings_from_args(
-        args, FLAGS, lambda key, text: EncoderSpec.parse(key, text.strip())))
+    return EncoderSpec.from_settings(**settings_from_args(args, EncoderSpec))
 
 
 def run_train_encoder(args) -> int:

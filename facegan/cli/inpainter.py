@@ -1,7 +1,8 @@
 """`facegan train-inpainter`: train (or resume) the supervised inpainter, a comparison for the z search."""
 from __future__ import annotations
 
-from facegan.completion.inpainter_training import FLAGS, LOSSES, InpainterSpec
+from facegan.cli.options import add_common
+from facegan.completion.inpainter_training import InpainterSpec
 
 DEFAULT = InpainterSpec()
 
@@ -29,27 +30,19 @@ def register(sub):
                    help=f"random seed of weights, shuffling and jitter (default {DEFAULT.seed})")
     p.add_argument("--max-batches", dest="max_batches", type=int, default=None,
                    help="cap on batches per epoch, for quick runs (default: the whole train partition)")
-    p.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
-                   help=f"change any other setting (repeatable): base (U-Net width, default "
-                        f"{DEFAULT.base}), lr (Adam, default {DEFAULT.lr:g}), jitter (largest mouth-box "
-                        f"shift in pixels, default {DEFAULT.jitter}), loss ({' or '.join(LOSSES)}, "
-                        f"default {DEFAULT.loss})")
     p.add_argument("--resume", action="store_true",
                    help="continue RUN from its last finished epoch (same settings, more --epochs)")
-    p.add_argument("--verbose", type=int, default=None, choices=[0, 1, 2],
-                   help="Keras progress output: 1 = bar, 2 = one line per epoch, 0 = silent "
-                        "(default: 1 on a terminal, else 2)")
+    add_common(p, InpainterSpec)
     p.set_defaults(func=run_train_inpainter,
-                   setting_flags={**FLAGS, "out": "--out", "resume": "--resume"})
+                   setting_flags={**InpainterSpec.FLAGS, "out": "--out", "resume": "--resume"})
 
 
 def spec_from_args(args) -> InpainterSpec:
     """The InpainterSpec the command line asks for: flags, then `--set` (a setting given both ways
     is an error); what neither gives keeps its default."""
     from facegan.cli.options import settings_from_args
-    from facegan.settings import parse_value
 
-    return InpainterSpec.from_settings(**settings_from_args(args, FLAGS, lambda key, text: parse_value(text)))
+    return InpainterSpec.from_settings(**settings_from_args(args, InpainterSpec))
 
 
 def run_train_inpainter(args) -> int:

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import math
 import os
-import shlex
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from facegan import HOLE_SIZE, IMAGE_SIZE, __version__
+from facegan import HOLE_SIZE, IMAGE_SIZE
 from facegan.completion.encoder import (CONFIG, HISTORY, WEIGHTS, build_encoder, encoder_dir,
                                         generator_fingerprint)
 from facegan.errors import FaceganError
+from facegan.rundir import make_config, read_config, write_json
+from facegan.spec import Spec, setting
+
+KIND = "encoder"
 
 HOLES = ("mouth", "random", "mixed")
 # "mouth": the template mouth box (top 45, left 25; facegan.completion.masks) jittered by up to
@@ -30,78 +33,27 @@ MOUTH_TOPS = (38, IMAGE_SIZE - HOLE_SIZE)   # inclusive ranges of the hole's top
 MOUTH_LEFTS = (12, 38)
 ANY_CORNER = (0, IMAGE_SIZE - HOLE_SIZE)   # "random": the box anywhere in the crop
 LOG_EVERY = 100                   # training steps per row of history.json
-# settings with a flag of their own in `facegan train-encoder`; the others are `--set KEY=VALUE`
-FLAGS = {"steps": "--steps", "batch_size": "--batch", "seed": "--seed"}
 
 
 @dataclass(frozen=True)
-class EncoderSpec:
+class EncoderSpec(Spec):
     """How an encoder is trained."""
 
-    base: int = 32                # filters of E's first convolution (then 2x, 4x, 8x)
-    steps: int = 1000             # training steps (batches of G's samples)
-    batch_size: int = 32
-    lr: float = 1e-3              # Adam's learning rate
-    seed: int = 0                 # E's initial weights and every z and hole drawn
-    hole: str = "mouth"           # "mouth" (jittered mouth boxes), "random" (anywhere) or "mixed"
-    pixel_weight: float = 1.0     # weight of the known-pixel L1 of G(z_hat) (0: the z loss alone)
+    WHAT = "encoder"
+    COMMAND = ("facegan", "train-encoder")
+    FLAGS = {"steps": "--steps", "batch_size": "--batch", "seed": "--seed"}
 
-    def __post_init__(self):
-        for key, low in (("base", 1), ("steps", 1), ("batch_size", 1), ("seed", 0)):
-            v = getattr(self, key)
-            if isinstance(v, bool) or not isinstance(v, int) or v < low:
-                raise FaceganError(f"{key} must be a whole number >= {low}, got {v!r}", setting=key)
-        for key, positive in (("lr", True), ("pixel_weight", False)):
-            v = getattr(self, key)
-            ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-            if not ok or (v <= 0 if positive else v < 0):
-                raise FaceganError(f"{key} must be a finite number {'> 0' if positive else '>= 0'}, "
-                                   f"got {v!r}", setting=key)
-            object.__setattr__(self, key, float(v))
-        if self.hole not in HOLES:
-            raise FaceganError(f"hole must be one of {', '.join(HOLES)}, got {self.hole!r}",
-                               setting="hole")
-
-    def settings(self) -> dict:
-        """The spec as flat settings (what config.json records)."""
-        return asdict(self)
-
-    @classmethod
-    def from_settings(cls, **settings) -> "EncoderSpec":
-        """A spec from flat settings; an unknown key is an error listing the valid ones."""
-        _check_keys(settings)
-        return cls(**settings)
-
-    @classmethod
-    def parse(cls, key: str, text: str):
-        """A setting's value from its text (`--set KEY=VALUE`), by the setting's type."""
-        _check_keys([key])
-        kind = {"int": int, "float": float, "str": str}[{f.name: f.type for f in fields(cls)}[key]]
-        try:
-            return kind(text)
-        except ValueError:
-            raise FaceganError(f"{key} expects {'a whole number' if kind is int else 'a number'}, "
-                               f"got {text!r}", setting=key) from None
+    base: int = setting(32, low=1)            # filters of E's first convolution (then 2x, 4x, 8x)
+    steps: int = setting(1000, low=1)         # training steps (batches of G's samples)
+    batch_size: int = setting(32, low=1)
+    lr: float = setting(1e-3, above=0)        # Adam's learning rate
+    seed: int = setting(0, low=0)             # E's initial weights and every z and hole drawn
+    hole: str = setting("mouth", choices=HOLES)   # jittered mouth boxes, anywhere, or half each
+    pixel_weight: float = setting(1.0, low=0)  # weight of the known-pixel L1 of G(z_hat) (0: z loss alone)
 
     def command(self, run_dir, out_dir=None) -> str:
         """The `facegan train-encoder` command line that trains this encoder again."""
-        args = ["facegan", "train-encoder", str(run_dir)]
-        for key, flag in FLAGS.items():
-            args += [flag, str(getattr(self, key))]
-        for key, value in self.settings().items():
-            if key not in FLAGS:
-                args += ["--set", f"{key}={value!r}" if isinstance(value, float) else f"{key}={value}"]
-        if out_dir is not None:
-            args += ["--out", str(out_dir)]
-        return shlex.join(args)
-
-
-def _check_keys(keys) -> None:
-    valid = [f.name for f in fields(EncoderSpec)]
-    unknown = sorted(set(keys) - set(valid))
-    if unknown:
-        raise FaceganError(f"unknown encoder setting(s) {', '.join(unknown)}: valid settings are "
-                           f"{', '.join(valid)}", setting=unknown[0])
+        return super().command(run_dir, out=out_dir)
 
 
 def hole_masks(kind: str, n, key):
@@ -206,7 +158,7 @@ def train_encoder(run, spec: EncoderSpec | None = None, out_dir=None, verbose=1)
     import tensorflow as tf
 
     from facegan.gan.models import architecture
-    from facegan.gan.runs import Run, load_run, write_json
+    from facegan.gan.runs import Run, load_run
 
     spec = EncoderSpec() if spec is None else spec
     if not isinstance(spec, EncoderSpec):
@@ -215,6 +167,7 @@ def train_encoder(run, spec: EncoderSpec | None = None, out_dir=None, verbose=1)
     if out_dir is None and run.path is None:
         raise FaceganError("this Run was not loaded from a directory: pass out_dir")
     out = encoder_dir(run.path) if out_dir is None else Path(out_dir)
+    _check_out(out)
     arch = architecture(run.generator)
     keras.utils.set_random_seed(spec.seed)
     encoder = build_encoder(spec.base, arch["z_dim"])
@@ -235,13 +188,24 @@ def train_encoder(run, spec: EncoderSpec | None = None, out_dir=None, verbose=1)
     encoder.save_weights(tmp)
     os.replace(tmp, out / WEIGHTS)
     write_json(out / HISTORY, rows)
-    write_json(out / CONFIG, {
-        **spec.settings(), "width": arch["width"], "z_dim": arch["z_dim"],
-        "generator_fingerprint": generator_fingerprint(run.generator),
-        "run": str(run.path) if run.path is not None else None, "facegan_version": __version__,
-        "command": spec.command(run.path if run.path is not None else "RUN",
-                                None if out_dir is None else out_dir)})
+    command = spec.command(run.path if run.path is not None else "RUN", out_dir)
+    write_json(out / CONFIG, make_config(
+        KIND, spec, command, width=arch["width"], z_dim=arch["z_dim"],
+        generator_fingerprint=generator_fingerprint(run.generator),
+        run=str(run.path) if run.path is not None else None))
     return encoder
 
 
-__all__ = ["EncoderSpec", "HOLES", "FLAGS", "hole_masks", "training_data", "train_encoder"]
+def _check_out(out: Path) -> None:
+    """An encoder is written into a new or empty directory or over an encoder (training again
+    replaces it), never into another kind of run."""
+    saved = read_config(out)
+    if saved is not None and saved.get("kind") != KIND:
+        raise FaceganError(f"{out} holds another kind of run ({CONFIG} kind {saved.get('kind')!r}), "
+                           f"not an encoder: choose another output directory", setting="out")
+    if saved is None and out.exists() and any(out.iterdir()):
+        raise FaceganError(f"{out} exists and is not empty (and holds no encoder): choose a new or "
+                           f"empty output directory", setting="out")
+
+
+__all__ = ["EncoderSpec", "HOLES", "hole_masks", "training_data", "train_encoder"]

@@ -19,93 +19,47 @@ This module imports TensorFlow only where it trains or loads, so the command lin
 """
 from __future__ import annotations
 
-import math
-import shlex
 import sys
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 
-from facegan import IMAGE_SIZE, __version__
+from facegan import IMAGE_SIZE
 from facegan.errors import FaceganError
-from facegan.gan.runs import read_config
-from facegan.settings import field_types, text_of, typed
+from facegan.rundir import CONFIG, begin, make_config, read_config, read_history, start_epoch
+from facegan.spec import Spec, setting
 
 KIND = "inpainter"
-CONFIG = "config.json"
 WEIGHTS = "inpainter.weights.h5"
-LOSSES = ("l1", "l2")
+LOSSES = ("l1", "l2")          # reconstruction losses on the hole
 VAL_N = 256          # validation crops measured per epoch, at most
-# settings with a flag of their own in `facegan train-inpainter`; every other one is `--set KEY=VALUE`
-FLAGS = {"epochs": "--epochs", "batch_size": "--batch", "adv_weight": "--adv-weight",
-         "seed": "--seed", "max_batches": "--max-batches"}
 
 
 @dataclass(frozen=True)
-class InpainterSpec:
+class InpainterSpec(Spec):
     """How one inpainter is trained: network width, length, optimisation, jitter and losses."""
 
-    base: int = 32                   # filters of the U-Net's first level (and of its discriminator)
-    epochs: int = 10                 # epochs in all; more resume the same run
-    batch_size: int = 32
-    lr: float = 2e-4                 # Adam's learning rate (beta_1 = 0.5), for the net and for D
-    jitter: int = 4                  # largest shift (pixels) of the mouth box per axis in training
-    adv_weight: float = 0.0          # 0: reconstruction only; Pathak's 0.001 adds the GAN term
-    seed: int = 0
-    max_batches: int | None = None   # batches per epoch at most (None: the whole train partition)
-    loss: str = "l1"                 # reconstruction loss on the hole: "l1" or "l2"
+    WHAT = "inpainter"
+    COMMAND = ("facegan", "train-inpainter")
+    FLAGS = {"epochs": "--epochs", "batch_size": "--batch", "adv_weight": "--adv-weight",
+             "seed": "--seed", "max_batches": "--max-batches"}
+    LENGTH = ("epochs",)
 
-    def __post_init__(self):
-        for key, (typ, nullable) in field_types(InpainterSpec).items():
-            object.__setattr__(self, key, typed(key, getattr(self, key), typ, nullable))
-        at_least = {"base": 1, "epochs": 1, "batch_size": 1, "jitter": 0, "seed": 0, "max_batches": 1}
-        for key, low in at_least.items():
-            value = getattr(self, key)
-            if value is not None and value < low:
-                raise FaceganError(f"{key} must be >= {low}, got {value}", setting=key)
-        if self.jitter >= IMAGE_SIZE:
-            raise FaceganError(f"jitter must be smaller than the crop ({IMAGE_SIZE} pixels), got "
-                               f"{self.jitter}", setting="jitter")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise FaceganError(f"lr must be a number > 0, got {self.lr}", setting="lr")
-        if not 0 <= self.adv_weight < 1:
-            raise FaceganError(f"adv_weight must be in [0, 1) (0: reconstruction only; Pathak et al. "
-                               f"use 0.001), got {self.adv_weight}", setting="adv_weight")
-        if self.loss not in LOSSES:
-            raise FaceganError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}",
-                               setting="loss")
-
-    @classmethod
-    def from_settings(cls, **settings) -> "InpainterSpec":
-        """A spec from flat settings (config.json's, the command line's); an unknown key is an
-        error listing the valid ones."""
-        valid = [f.name for f in fields(cls)]
-        unknown = sorted(set(settings) - set(valid))
-        if unknown:
-            raise FaceganError(f"unknown inpainter setting(s) {', '.join(unknown)}: valid settings "
-                               f"are {', '.join(valid)}", setting=unknown[0])
-        return cls(**settings)
-
-    def settings(self) -> dict:
-        """The spec as flat settings (what config.json records)."""
-        return asdict(self)
-
-    def identity(self) -> dict:
-        """The settings that define the run, that is all but its length: more epochs resume it."""
-        return {k: v for k, v in self.settings().items() if k != "epochs"}
+    base: int = setting(32, low=1)         # filters of the U-Net's first level (and of its discriminator)
+    epochs: int = setting(10, low=1)       # epochs in all; more resume the same run
+    batch_size: int = setting(32, low=1)
+    lr: float = setting(2e-4, above=0)     # Adam's learning rate (beta_1 = 0.5), for the net and for D
+    jitter: int = setting(4, low=0, below=IMAGE_SIZE)   # largest shift (pixels) of the mouth box per axis
+    adv_weight: float = setting(0.0, low=0, below=1,
+                                hint="0: reconstruction only; Pathak et al. use 0.001")
+    seed: int = setting(0, low=0)
+    max_batches: int | None = setting(None, low=1)   # batches per epoch at most (None: all)
+    loss: str = setting("l1", choices=LOSSES)        # reconstruction loss on the hole
 
     def command(self, cache, out) -> str:
-        """The `facegan train-inpainter` line that trains this run again (CACHE and OUT as given):
-        a flag or `--set KEY=VALUE` for every setting that differs from its default."""
-        args = ["facegan", "train-inpainter", str(cache), "--out", str(out)]
-        default = InpainterSpec().settings()
-        for key, value in self.settings().items():
-            if value == default[key]:
-                continue
-            text = text_of(value)
-            args += [FLAGS[key], text] if key in FLAGS else ["--set", f"{key}={text}"]
-        return shlex.join(args)
+        """The `facegan train-inpainter` line that trains this run again (CACHE and OUT as given)."""
+        return super().command(cache, out=out)
 
 
 @dataclass
@@ -210,41 +164,6 @@ def _check_crops(cache, train, batch_size: int) -> None:
                                f"`facegan data prepare` to rebuild the cache")
 
 
-# ---- the run directory -------------------------------------------------------------------------
-
-def _start_epoch(run_dir: Path, config: dict, resume: bool) -> int:
-    """Check the run directory against the requested run; return the epoch to start from."""
-    from facegan.gan.runs import differences
-    from facegan.gan.trainer import BACKUP, _backup_epoch
-
-    saved = read_config(run_dir)
-    ours = saved is not None and saved.get("kind") == KIND
-    keys = [*InpainterSpec().identity(), "data"]
-    diff = differences(saved, config, keys) if ours else []
-    if not resume:
-        if ours:
-            detail = f" with different settings ({'; '.join(diff)})" if diff else ""
-            raise FaceganError(f"{run_dir} already holds an inpainter run{detail}: resume it "
-                               f"(resume=True, --resume) or choose a new output directory")
-        if run_dir.exists() and any(run_dir.iterdir()):
-            raise FaceganError(f"{run_dir} exists and is not empty (and is not an inpainter run): "
-                               f"choose a new or empty output directory")
-        return 0
-    if not ours:
-        what = "does not exist (nothing was trained there)" if saved is None else \
-            "belongs to another kind of run (not an inpainter)"
-        raise FaceganError(f"cannot resume {run_dir}: {run_dir / CONFIG} {what}; train without "
-                           f"resume into a new output directory")
-    if diff:
-        raise FaceganError(f"cannot resume {run_dir}: settings differ from {run_dir / CONFIG} "
-                           f"({'; '.join(diff)}); use the run's settings or a new output directory")
-    epoch = _backup_epoch(run_dir)
-    if epoch is None:
-        raise FaceganError(f"cannot resume {run_dir}: no checkpoint in {run_dir / BACKUP} (no epoch "
-                           f"finished); delete the directory or train without resume")
-    return epoch
-
-
 def _make_model(spec: InpainterSpec):
     """The compiled Inpainter (and discriminator when adversarial), seeded."""
     import keras
@@ -267,9 +186,7 @@ def train_inpainter(cache, out_dir, spec: InpainterSpec | None = None, resume: b
     `callbacks` are extra Keras callbacks, run after facegan's own."""
     from facegan.completion.inpainter import ExportWeights
     from facegan.data.cache import Cache, load_cache
-    from facegan.gan.callbacks import BackupAndRestore, CSVLogger, JSONHistory, TerminateOnNaN
-    from facegan.gan.runs import read_history, write_json
-    from facegan.gan.trainer import BACKUP, _truncate_csv
+    from facegan.gan.callbacks import TerminateOnNaN, run_callbacks
 
     spec = spec if spec is not None else InpainterSpec()
     if isinstance(cache, Cache):
@@ -279,27 +196,19 @@ def train_inpainter(cache, out_dir, spec: InpainterSpec | None = None, resume: b
     train = cache.select("train")
     _check_crops(cache, train, spec.batch_size)
     run_dir = Path(out_dir)
-    config = {"kind": KIND, **spec.settings(), "image_size": IMAGE_SIZE,
-              "data": str(Path(cache.path).resolve()) if cache.path is not None else None,
-              "n_train": len(train), "facegan_version": __version__,
-              "command": spec.command(given, out_dir)}
-    start = _start_epoch(run_dir, config, resume)
+    config = make_config(KIND, spec, spec.command(given, out_dir), image_size=IMAGE_SIZE,
+                         data=str(Path(cache.path).resolve()) if cache.path is not None else None,
+                         n_train=len(train))
+    start = start_epoch(run_dir, config, [*spec.identity(), "data"], resume)
     if start >= spec.epochs:
         print(f"{run_dir}: {start} epochs already finished (asked for {spec.epochs}); nothing to "
               f"train", file=sys.stderr)
         return load_inpainter(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_json(run_dir / CONFIG, config)
-
+    history = begin(run_dir, config, start)
     steps = min(len(train) // spec.batch_size, spec.max_batches or len(train))
     model = _make_model(spec)
     guard = TerminateOnNaN()
-    _truncate_csv(run_dir / "history.csv", start)
-    history = [h for h in read_history(run_dir) if h["epoch"] <= start]
-    cbs = [guard, CSVLogger(str(run_dir / "history.csv"), append=start > 0),
-           JSONHistory(run_dir / "history.json", history), ExportWeights(run_dir),
-           BackupAndRestore(str(run_dir / BACKUP), double_checkpoint=True, delete_checkpoint=False),
-           *callbacks]
+    cbs = [guard, *run_callbacks(run_dir, start, history), ExportWeights(run_dir), *callbacks]
     model.fit(training_dataset(train, spec, start, steps), epochs=spec.epochs, steps_per_epoch=steps,
               validation_data=validation_data(cache, seed=spec.seed), callbacks=cbs,
               verbose=verbose, shuffle=False)          # the tf.data pipeline already shuffles
@@ -317,7 +226,6 @@ def train_inpainter(cache, out_dir, spec: InpainterSpec | None = None, resume: b
 def load_inpainter(run_dir) -> InpainterRun:
     """The inpainter of a run directory written by `train_inpainter` (its last finished epoch)."""
     from facegan.completion.inpainter import build_critic, build_inpainter
-    from facegan.gan.runs import read_history
 
     run_dir = Path(run_dir)
     cfg = read_config(run_dir)
@@ -346,4 +254,4 @@ def _load(net, path: Path, spec: InpainterSpec):
 
 
 __all__ = ["InpainterSpec", "InpainterRun", "train_inpainter", "load_inpainter", "training_dataset",
-           "validation_data", "jitter_boxes", "known_from_boxes", "LOSSES", "FLAGS"]
+           "validation_data", "jitter_boxes", "known_from_boxes", "LOSSES"]

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 
 from facegan.images import save_grid
-from facegan.gan.runs import write_json
+from facegan.rundir import BACKUP, HISTORY, HISTORY_CSV, write_json
 
 
 def finite_logs(logs) -> bool:
@@ -197,3 +197,11 @@ class EpochProgress(keras.callbacks.Callback):
         print(f"epoch {epoch + 1}/{self.epochs} took {duration(self.times[-1])}{eta}",
               file=self.stream or sys.stdout, flush=True)
 
+
+def run_callbacks(run_dir: Path, start: int, history: list) -> list:
+    """The run directory's own callbacks (facegan.rundir): the history as CSV and JSON (`history`:
+    the rows kept from before `start`) and the full state of the last finished epoch, for resume."""
+    run_dir = Path(run_dir)
+    return [CSVLogger(str(run_dir / HISTORY_CSV), append=start > 0),
+            JSONHistory(run_dir / HISTORY, history),
+            BackupAndRestore(str(run_dir / BACKUP), double_checkpoint=True, delete_checkpoint=False)]

@@ -141,13 +141,7 @@ def get_recipe(recipe: str | Recipe | None = None, **overrides) -> Recipe:
     (None values are ignored: `k_g=None` keeps the recipe's)."""
     if recipe is None:
         recipe = DEFAULT
-    if isinstance(recipe, Recipe):
-        base = recipe
-    elif recipe in RECIPES:
-        base = RECIPES[recipe]
-    else:
-        raise FaceganError(f"recipe: unknown recipe {recipe!r}: choose one of {', '.join(RECIPES)}",
-                           setting="recipe")
+    base = recipe if isinstance(recipe, Recipe) else RECIPES[check_recipe_name(recipe)]
     overrides = {k: v for k, v in overrides.items() if v is not None}
     unknown = set(overrides) - {f.name for f in fields(Recipe)} - {"name"}
     if unknown:
@@ -157,23 +151,30 @@ def get_recipe(recipe: str | Recipe | None = None, **overrides) -> Recipe:
     return replace(base, **overrides) if overrides else base
 
 
+def check_recipe_name(name) -> str:
+    """`name` if it names a recipe; else the one error listing the recipes."""
+    if name not in RECIPES:
+        raise FaceganError(f"recipe: unknown recipe {name!r}: choose one of {', '.join(RECIPES)}",
+                           setting="recipe")
+    return name
+
+
 def recipe_sets(items) -> dict[str, dict]:
     """Settings per recipe from RECIPE.SETTING=VALUE strings (a benchmark's --set):
     ['stable.k_g=2', 'wgan-gp.n_critic=5'] -> {'stable': {'k_g': 2}, 'wgan-gp': {'n_critic': 5}};
     each value is checked by the recipe it names."""
-    import ast
+    from facegan.settings import field_types, parse_text, split_item
 
+    types = field_types(Recipe, skip=("name",))
     out: dict[str, dict] = {}
     for item in items or []:
-        key, eq, value = str(item).partition("=")
+        key, text = split_item(item, example="stable.k_g=2")
         recipe, _, name = key.partition(".")
-        if recipe not in RECIPES or not name or not eq:
+        if recipe not in RECIPES or name not in types:
             raise FaceganError(f"--set expects RECIPE.SETTING=VALUE with RECIPE one of "
-                               f"{', '.join(RECIPES)}, got {item!r}", setting="set")
-        try:
-            out.setdefault(recipe, {})[name] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            out.setdefault(recipe, {})[name] = value
+                               f"{', '.join(RECIPES)} and SETTING one of {', '.join(types)}, got "
+                               f"{item!r}", setting="set")
+        out.setdefault(recipe, {})[name] = parse_text(text, types[name][0])
     for recipe, settings in out.items():
         get_recipe(recipe, **settings)
     return out

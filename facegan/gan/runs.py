@@ -2,8 +2,9 @@
 
 Layout (written by `facegan.gan.trainer.train_gan`)::
 
-    RUN/config.json                    the TrainSpec's settings, the data, and `command`: the
-                                       `facegan train` line that trains the same run again
+    RUN/config.json                    kind "gan", the TrainSpec's settings, the data, and
+                                       `command`: the `facegan train` line that trains the same
+                                       run again (facegan.rundir)
     RUN/generator.weights.h5           G of the last finished (finite) epoch (the trained weights)
     RUN/generator_ema.weights.h5       the moving average of G's weights (recipes with `ema` only);
                                        this is what `Run.generator` samples from
@@ -16,22 +17,15 @@ Layout (written by `facegan.gan.trainer.train_gan`)::
 """
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from facegan import __version__
 from facegan.errors import FaceganError
-from facegan.gan.recipes import RECIPE_KEYS, recipe_from_config
+from facegan.gan.recipes import recipe_from_config
 from facegan.gan.spec import TrainSpec, setting_types
+from facegan.rundir import CONFIG, differences, read_config, read_history
 
-CONFIG = "config.json"
-ARCHITECTURE_KEYS = ("width", "z_dim", "image_size")
-# settings a resumed run must share with the original (its length and what it measures may change):
-# the recipe (name and every setting), the data, and the precision (a mixed_float16 run's
-# optimizer state holds loss scales the others lack)
-TRAINING_KEYS = RECIPE_KEYS + ("batch_size", "seed", "flip", "data", "precision")
+KIND = "gan"                             # config.json's `kind` (facegan.rundir)
 
 
 @dataclass
@@ -64,47 +58,6 @@ class Run:
         """The TrainSpec the run was trained by (from its config.json)."""
         types = setting_types()
         return TrainSpec.from_settings(**{k: v for k, v in self.config.items() if k in types})
-
-
-def make_config(**settings) -> dict:
-    return {**settings, "facegan_version": __version__}
-
-
-def read_config(run_dir) -> dict | None:
-    """A run's config.json, or None where there is none."""
-    p = Path(run_dir) / CONFIG
-    if not p.is_file():
-        return None
-    try:
-        return json.loads(p.read_text())
-    except json.JSONDecodeError as e:
-        raise FaceganError(f"{p} is not valid JSON ({e}): the run directory is damaged") from e
-
-
-def write_json(path, obj) -> None:
-    """Write JSON atomically (a kill never leaves half a file)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
-
-
-def differences(saved: dict, wanted: dict, keys) -> list[str]:
-    """'setting: saved X, now Y' for each setting in `keys` that differs."""
-    out = []
-    for k in keys:
-        a, b = saved.get(k), wanted.get(k)
-        same = (abs(float(a) - float(b)) <= 1e-12 * max(1.0, abs(float(a)))
-                if isinstance(a, (int, float)) and isinstance(b, (int, float))
-                and not isinstance(a, bool) and not isinstance(b, bool) else a == b)
-        if not same:
-            out.append(f"{k}: {a!r} in the run, {b!r} requested")
-    return out
-
-
-def read_history(run_dir) -> list[dict]:
-    p = Path(run_dir) / "history.json"
-    return json.loads(p.read_text()) if p.is_file() else []
 
 
 def best_epoch(history: list[dict], key: str = "swd") -> int | None:

@@ -19,7 +19,6 @@ the one you keep.
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from pathlib import Path
 
@@ -33,15 +32,12 @@ from facegan.gan.augment import AUG_UNIFORMS, diff_augment
 from facegan.gan.losses import (discriminator_loss_for, generator_loss_for, gradient_penalty,
                                 mode_seeking_penalty, r1_penalty)
 from facegan.gan.recipes import get_recipe
-from facegan.gan.runs import (ARCHITECTURE_KEYS, CONFIG, TRAINING_KEYS, Run, differences, load_run,
-                              make_config, read_config, read_history, write_json)
+from facegan.gan.runs import KIND, Run, load_run
 from facegan.gan.spec import PRECISIONS, TrainSpec
+from facegan.rundir import begin, make_config, start_epoch, write_json
 
 __all__ = ["GAN", "TrainSpec", "train_gan", "load_run", "Run", "make_strategy", "noisy_dataset",
            "PRECISIONS", "precision_policy"]
-
-BACKUP = "checkpoints"
-
 
 def check_precision(precision: str) -> str:
     if precision not in PRECISIONS:
@@ -316,56 +312,6 @@ def noisy_dataset(images: tf.data.Dataset, n_z: int, z_dim: int, seed: int, star
     return images.enumerate(start=start_step).map(add_z, num_parallel_calls=tf.data.AUTOTUNE)
 
 
-def _backup_epoch(run_dir: Path) -> int | None:
-    meta = run_dir / BACKUP / "training_metadata.json"
-    if not meta.is_file():
-        return None
-    return int(json.loads(meta.read_text())["epoch"])
-
-
-def _truncate_csv(path: Path, keep_epochs: int) -> None:
-    """Drop CSV rows of epochs after the checkpoint (they would be trained again)."""
-    if not path.is_file():
-        return
-    lines = path.read_text().splitlines(keepends=True)
-    if not lines:
-        return
-    head = lines[0].strip().split(",")
-    col = head.index("epoch") if "epoch" in head else 0
-    kept = [lines[0]] + [ln for ln in lines[1:] if ln.strip() and int(float(ln.split(",")[col])) <= keep_epochs]
-    path.write_text("".join(kept))
-
-
-def _check_run_dir(run_dir: Path, config: dict, resume: bool) -> int:
-    """Validate the run directory against the requested settings; return the epoch to start from."""
-    saved = read_config(run_dir)
-    keys = ARCHITECTURE_KEYS + TRAINING_KEYS
-    if not resume:
-        if saved is not None:
-            diff = differences(saved, config, keys)
-            detail = f" with different settings ({'; '.join(diff)})" if diff else ""
-            raise FaceganError(f"{run_dir} already holds a training run{detail}: resume it, or choose "
-                               f"a new output directory", setting="out")
-        if run_dir.exists() and any(run_dir.iterdir()):
-            raise FaceganError(f"{run_dir} exists and is not empty (and is not a facegan run): choose "
-                               f"a new or empty output directory", setting="out")
-        return 0
-    if saved is None:
-        raise FaceganError(f"cannot resume: {run_dir / CONFIG} does not exist (nothing was trained "
-                           f"there); start a new run instead of resuming", setting="resume")
-    diff = differences(saved, config, keys)
-    if diff:
-        raise FaceganError(f"cannot resume {run_dir}: settings differ from {run_dir / CONFIG} "
-                           f"({'; '.join(diff)}); use the run's settings or a new output directory",
-                           setting="resume")
-    epoch = _backup_epoch(run_dir)
-    if epoch is None:
-        raise FaceganError(f"cannot resume {run_dir}: no checkpoint in {run_dir / BACKUP} (no epoch "
-                           f"finished); delete the directory, or start a new run elsewhere",
-                           setting="resume")
-    return epoch
-
-
 def _training_data(cache, spec: TrainSpec):
     """The cache's train partition (checked against the batch) and its held-out crops."""
     from facegan.data.cache import Cache, load_cache
@@ -383,10 +329,11 @@ def _training_data(cache, spec: TrainSpec):
     return cache, train, heldout
 
 
-def _callbacks(run_dir: Path, spec: TrainSpec, heldout, start: int, tensorboard, extra, verbose: int):
+def _callbacks(run_dir: Path, spec: TrainSpec, heldout, start: int, history: list, tensorboard, extra,
+               verbose: int):
     """facegan's callbacks for a run (the NaN guard first), then Keras' TensorBoard and `extra`."""
-    from facegan.gan.callbacks import (BackupAndRestore, CSVLogger, EpochProgress, ExportWeights,
-                                       JSONHistory, SampleGrid, SWDMonitor, TerminateOnNaN)
+    from facegan.gan.callbacks import (EpochProgress, ExportWeights, SampleGrid, SWDMonitor,
+                                       TerminateOnNaN, run_callbacks)
     from facegan.gan.models import sample_z
 
     nan_guard = TerminateOnNaN()
@@ -395,15 +342,11 @@ def _callbacks(run_dir: Path, spec: TrainSpec, heldout, start: int, tensorboard,
         n = min(spec.swd_n, len(heldout))
         pick = np.random.default_rng(spec.seed).choice(len(heldout), n, replace=False)
         cbs.append(SWDMonitor(heldout[np.sort(pick)], sample_z(n, spec.seed + 2, Z_DIM),
-                              spec.metrics_every, spec.seed, face_n=spec.face_n))
+                              spec.metrics_every, spec.seed, face_n=spec.epoch_face_n))
     elif spec.swd_n:
         print("no held-out (val/test) crops in the cache: SWD is not logged", file=sys.stderr)
-    history = [h for h in read_history(run_dir) if h["epoch"] <= start]
     cbs += [SampleGrid(run_dir / "samples", sample_z(spec.sample_n, spec.seed + 1, Z_DIM)),
-            CSVLogger(str(run_dir / "history.csv"), append=start > 0),
-            JSONHistory(run_dir / "history.json", history),
-            ExportWeights(run_dir),
-            BackupAndRestore(str(run_dir / BACKUP), double_checkpoint=True, delete_checkpoint=False)]
+            *run_callbacks(run_dir, start, history), ExportWeights(run_dir)]
     if verbose:
         cbs.append(EpochProgress(spec.epochs))
     if tensorboard:
@@ -434,16 +377,16 @@ def train_gan(cache, out_dir, spec: TrainSpec | None = None, *, resume: bool = F
                                "pip install tensorboard (or reinstall facegan)", setting="tensorboard")
     run_dir = Path(out_dir)
     data, train, heldout = _training_data(cache, spec)
-    config = make_config(**spec.settings(), z_dim=Z_DIM, image_size=IMAGE_SIZE,
-                         data=str(Path(data.path).resolve()) if data.path else None, n_train=len(train),
-                         command=spec.command(data.path if hasattr(cache, "crops") else cache, out_dir))
-    start = _check_run_dir(run_dir, config, resume)
+    config = make_config(KIND, spec, spec.command(data.path if hasattr(cache, "crops") else cache, out_dir),
+                         z_dim=Z_DIM, image_size=IMAGE_SIZE, n_train=len(train),
+                         data=str(Path(data.path).resolve()) if data.path else None)
+    start = start_epoch(run_dir, config, ["width", "z_dim", "image_size", "data", *spec.identity()],
+                        resume)
     if start >= spec.epochs:
         print(f"{run_dir}: {start} epochs already finished (asked for {spec.epochs}); nothing to train",
               file=sys.stderr)
         return load_run(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_json(run_dir / CONFIG, config)
+    history = begin(run_dir, config, start)
     steps = min(len(train) // spec.batch_size, spec.max_batches or len(train))
     strategy = make_strategy(strategy)
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
@@ -453,8 +396,7 @@ def train_gan(cache, out_dir, spec: TrainSpec | None = None, *, resume: bool = F
                           seed=spec.seed + 7919 * start, repeat=True)
     batches = noisy_dataset(images, gan.n_critic + gan.k_g, Z_DIM, spec.seed, start_step=start * steps,
                             n_uniforms=gan.n_uniforms)
-    _truncate_csv(run_dir / "history.csv", start)
-    cbs, nan_guard = _callbacks(run_dir, spec, heldout, start, tensorboard, callbacks, verbose)
+    cbs, nan_guard = _callbacks(run_dir, spec, heldout, start, history, tensorboard, callbacks, verbose)
     gan.fit(batches, epochs=spec.epochs, steps_per_epoch=steps, callbacks=cbs, verbose=verbose,
             shuffle=False)       # the tf.data pipeline already shuffles
     return _finish(run_dir, spec, train, heldout, nan_guard.diverged)
@@ -470,15 +412,15 @@ def _finish(run_dir: Path, spec: TrainSpec, train, heldout, diverged: bool) -> R
               file=sys.stderr)
     run = load_run(run_dir)
     run.stopped_on_nan = diverged
-    if spec.memo_n:
+    if spec.final_n:
         _write_memorisation(run, train, heldout, spec)
     return run
 
 
 def _write_memorisation(run: Run, train, heldout: np.ndarray, spec: TrainSpec) -> None:
     """RUN/metrics.json: the final G (the sampler: EMA G where kept) checked for memorisation
-    against (a subset of) the train set and for diversity against held-out crops on `memo_n`
-    samples, and (unless `face_n` is 0) its face rate on `face_rate_n` samples of the same draw
+    against (a subset of) the train set and for diversity against held-out crops on `final_n`
+    samples, and (unless `epoch_face_n` is 0) its face rate on `final_face_n` samples of the same draw
     (the check's samples first): the final figure, so measured on more samples than an epoch's."""
     from facegan.gan.face_rate import face_rate
     from facegan.gan.metrics import diversity, memorisation
@@ -488,13 +430,13 @@ def _write_memorisation(run: Run, train, heldout: np.ndarray, spec: TrainSpec) -
         return
     rng = np.random.default_rng(spec.seed)
     ref = np.asarray(train.crops[np.sort(rng.choice(len(train), min(len(train), 5000), replace=False))])
-    held = heldout[rng.choice(len(heldout), min(spec.memo_n, len(heldout)), replace=False)]
-    n_faces = len(held) if spec.face_rate_n is None else spec.face_rate_n
+    held = heldout[rng.choice(len(heldout), min(spec.final_n, len(heldout)), replace=False)]
+    n_faces = len(held) if spec.final_face_n is None else spec.final_face_n
     drawn = run.generator.predict(sample_z(max(len(held), n_faces), spec.seed + 3), batch_size=128,
                                   verbose=0)
     fake = drawn[:len(held)]                     # one draw: the check's samples come first
     result = {**memorisation(fake, ref, held), **diversity(fake, held)}
-    if spec.face_n:
+    if spec.epoch_face_n:
         result.update(face_rate=face_rate(drawn[:n_faces]), n_face_rate=n_faces)
     result.update(n_generated=len(held), n_train_reference=len(ref), epochs=len(run.history))
     write_json(run.path / "metrics.json", result)

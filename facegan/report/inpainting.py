@@ -7,7 +7,6 @@ records the `facegan train-inpainter` command line that trains it again.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -31,15 +30,12 @@ def trained_inpainter(ed: Edition):
     """The edition's inpainter after the profile's epochs: loaded if trained, resumed if cut short,
     else trained."""
     from facegan.completion.inpainter_training import load_inpainter, train_inpainter
-    from facegan.gan.runs import read_history
-    from facegan.gan.trainer import BACKUP
+    from facegan.rundir import read_history, resumable
 
     spec, out = inpainter_spec(ed), inpainter_dir(ed)
     if len(read_history(out)) >= spec.epochs and (out / "inpainter.weights.h5").is_file():
         return load_inpainter(out)
-    resume = (out / BACKUP / "training_metadata.json").is_file()
-    if out.exists() and not resume:
-        shutil.rmtree(out)            # killed before its first epoch: nothing to keep
+    resume = resumable(out)
     print(f"training the supervised inpainter (base {spec.base}, {spec.epochs} epochs) in {out.name}",
           file=sys.stderr)
     return train_inpainter(prepared_cache(ed), out, spec, resume=resume, verbose=2)

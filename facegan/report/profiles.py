@@ -24,7 +24,7 @@ from __future__ import annotations
 import copy
 
 from facegan.errors import FaceganError
-from facegan.settings import TYPE_NAMES, parse_value, typed  # noqa: F401 (parse_value re-exported)
+from facegan.settings import TYPE_NAMES, parse_text, split_item, typed
 
 ROLES = ("gen", "comp")
 _COMMON = {
@@ -62,13 +62,12 @@ PROFILES: dict[str, dict] = {
         "choose_kernels": True,    # measured once per machine (facegan.gan.speed)
         "synth_n": 10_000,
         "prepare_limit": None,
-        # the study's recipe until its faces have formed (and begun to collapse); the stable recipe
-        # until its slower-starting faces have formed, with G and D at the same raised rate and R1
-        # on half of each real batch for this short run (facegan.gan.recipes; gan_stability records)
+        # the stable recipe with G and D at one raised rate and R1 on half of each real batch, for
+        # a short run (the discussion's Table 1 records what it gives)
         "gen": {"recipe": "study", "width": 0.5, "epochs": 2, "max_batches": 200, "swd_n": 512,
-                "face_rate_n": 1024},
+                "final_face_n": 1024},
         "comp": {"recipe": "stable", "width": 0.5, "epochs": 5, "max_batches": 200, "swd_n": 512,
-                 "face_rate_n": 1024, "lr": 4e-4, "d_lr": 4e-4, "r1_share": 0.5},
+                 "final_face_n": 1024, "lr": 4e-4, "d_lr": 4e-4, "r1_share": 0.5},
         "completion": {"method": "finetune-blend"},
         # a small inpainter for a short run: the paper profile's is the default InpainterSpec
         "inpainter": {"base": 16, "epochs": 2, "max_batches": 100},
@@ -88,9 +87,9 @@ PROFILES: dict[str, dict] = {
         "synth_n": None,
         "prepare_limit": None,
         "gen": {"recipe": "study", "width": 1.0, "epochs": 5, "max_batches": None, "swd_n": 4096,
-                "face_rate_n": 1024},
+                "final_face_n": 1024},
         "comp": {"recipe": "stable", "width": 0.5, "epochs": 5, "max_batches": None, "swd_n": 4096,
-                 "face_rate_n": 1024},
+                 "final_face_n": 1024},
         "completion": {"method": "finetune-blend"},
         "inpainter": {},
         "n_show": 64,
@@ -125,15 +124,15 @@ def setting_type(key: str) -> tuple[type | None, bool]:
 
 def _entry_types(entry: str) -> dict:
     if entry in ROLES:
-        from facegan.gan.spec import setting_types
-        return {k: v for k, v in setting_types().items() if k != "seed"}
+        from facegan.gan.spec import TrainSpec
+        return {k: v for k, v in TrainSpec.setting_types().items() if k != "seed"}
     from facegan.settings import field_types
     if entry == "completion":
         from facegan.completion.methods import Method
         return {"method": (str, False), **field_types(Method, skip=("name", "description"))}
     if entry == "inpainter":
         from facegan.completion.inpainter_training import InpainterSpec
-        return field_types(InpainterSpec, skip=("seed",))
+        return {k: v for k, v in InpainterSpec.setting_types().items() if k != "seed"}
     return {}
 
 
@@ -158,10 +157,11 @@ def check_value(key: str, value):
             raise FaceganError(f"profile setting {key!r} expects completion method name(s) from "
                                f"{', '.join(METHODS)}; got {value!r}", setting=key)
     if key.endswith(".recipe"):
-        from facegan.gan.recipes import RECIPES
-        if value not in RECIPES:
-            raise FaceganError(f"profile setting {key!r} expects a training recipe, one of "
-                               f"{', '.join(RECIPES)}; got {value!r}", setting=key)
+        from facegan.gan.recipes import check_recipe_name
+        try:
+            check_recipe_name(value)
+        except FaceganError as e:
+            raise FaceganError(f"profile setting {e.worded_as(key)}", setting=key) from None
     return value
 
 
@@ -170,15 +170,9 @@ def parse_settings(name: str, items) -> dict:
     _check_profile(name)
     out = {}
     for item in items or ():
-        key, sep, text = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise FaceganError(f"--set {item!r}: write KEY=VALUE, e.g. --set gen.epochs=10")
+        key, text = split_item(item, example="gen.epochs=10")
         _check_known(name, [key])
-        typ, _ = setting_type(key)
-        value = text.strip() if typ is str and text.strip().lower() not in ("null", "none") \
-            else parse_value(text)
-        out[key] = check_value(key, value)
+        out[key] = check_value(key, parse_text(text, setting_type(key)[0]))
     return out
 
 
