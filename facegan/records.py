@@ -1,100 +1,32 @@
 """Records: measured numbers kept as small JSON files, each saying how and where it was measured.
 
 A record holds the numbers (`results`), the exact command line that measured them, the commit, the
-date and the machine (CPU model and instruction-set class, cores, GPU, TensorFlow version). The
-benchmarks and `facegan evaluate` write them; the book renders its tables from them
-(`facegan.report.records`), so a new measurement is a new record, not an edit of prose. Records
-of real-CelebA runs hold numbers only: no pixels, no weights.
+date and the machine (CPU model and instruction-set class, cores, GPU, TensorFlow version: what
+`facegan.device.machine` describes). The benchmarks and `facegan evaluate` write them; the book
+renders its tables from them (`facegan.report.records`), so a new measurement is a new record, not
+an edit of prose. Records of real-CelebA runs hold numbers only: no pixels, no weights.
 """
 from __future__ import annotations
 
 import datetime
 import json
 import os
-import platform
 import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 from facegan import __version__
+# the machine's description lives in facegan.device; these names stay importable from here
+from facegan.device import (ISA_FLAGS, cpu_class, cpu_flags, cpu_model, gpu_names,  # noqa: F401
+                            machine, usable_cores)
 from facegan.errors import FaceganError
 
 RECORD_FORMAT = 1
-# instruction sets that decide how fast TensorFlow's CPU kernels run here
-ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16")
 _COMMAND: list[str] | None = None
 # settings made in the environment that change what a measurement measures, as the process started
 COMMAND_ENV = ("TF_ENABLE_ONEDNN_OPTS", "ONEDNN_MAX_CPU_ISA")
 _START_ENV = {k: os.environ[k] for k in COMMAND_ENV if k in os.environ}
-
-
-def usable_cores() -> int:
-    """CPU cores this process may run on (its affinity where the OS tells, else all of them)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def cpu_flags() -> set[str]:
-    """The CPU's feature flags (Linux /proc/cpuinfo; empty elsewhere)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def cpu_class(flags: set[str] | None = None) -> str:
-    """The CPU's class as speed depends on it: 'AVX-512 (VNNI, BF16)', 'AVX-512', 'AVX2', or the
-    architecture's name."""
-    flags = cpu_flags() if flags is None else flags
-    if "avx512f" in flags:
-        extra = [name for flag, name in (("avx512_vnni", "VNNI"), ("avx512_bf16", "BF16"),
-                                         ("amx_tile", "AMX")) if flag in flags]
-        return "AVX-512" + (f" ({', '.join(extra)})" if extra else "")
-    if "avx2" in flags:
-        return "AVX2"
-    return platform.machine() or "unknown"
-
-
-def machine() -> dict:
-    """The machine a measurement ran on, as a record keeps it."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        tf_version = version("tensorflow")
-    except PackageNotFoundError:
-        tf_version = None
-    flags = cpu_flags()
-    return {"cpu": cpu_model(), "cpu_class": cpu_class(flags),
-            "isa": sorted(f for f in ISA_FLAGS if f in flags), "cores": usable_cores(),
-            "gpu": gpu_names(), "tensorflow": tf_version, "python": platform.python_version(),
-            "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default"),
-            "onednn_max_isa": os.environ.get("ONEDNN_MAX_CPU_ISA")}
-
-
-def gpu_names() -> list[str]:
-    """The GPUs TensorFlow sees, where TensorFlow is already loaded (else those nvidia-smi lists)."""
-    if "tensorflow" in sys.modules:
-        import tensorflow as tf
-
-        return [d.name for d in tf.config.list_physical_devices("GPU")]
-    try:
-        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.TimeoutExpired):
-        return []
-    return [line.split(" (")[0] for line in out.stdout.splitlines() if line.startswith("GPU")]
 
 
 def commit() -> str:

@@ -181,7 +181,9 @@ def test_the_estimate_scales_a_recorded_build_by_the_measured_steps(tmp_path, mo
     monkeypatch.chdir(root)
     cfg = get_profile("quick")
     specs = {role: TrainSpec.from_settings(**cfg[role]) for role in ("gen", "comp")}
-    choice = {"step_ms": {"study-w0.5-b20-float32": 500.0, "stable-w0.5-b20-float32": 750.0}}
+    from facegan.gan.speed import spec_key
+
+    choice = {"step_ms": {spec_key(specs["gen"]): 500.0, spec_key(specs["comp"]): 750.0}}
     text = estimate_book(cfg, specs, choice)             # no record: the training alone
     assert "training alone about" in text and "no recorded quick build" in text
     book_time_record(root, step=1000.0, build_s=1800.0)

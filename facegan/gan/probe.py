@@ -27,13 +27,34 @@ def time_training_step(spec, steps: int = STEPS, jit_compile="auto") -> float:
 
 
 def _measure_here(payload: str, steps: int) -> dict:
-    """In the measuring process: ms per step of each spec, without and with XLA."""
+    """In the measuring process: ms per step of each spec, without ('plain') and with XLA ('xla').
+    A step that cannot run here (no kernel for its precision with this oneDNN setting, say) is
+    left out and its reason given under 'failed', so that the others are still measured."""
     from facegan.gan.spec import TrainSpec
 
     specs = {role: TrainSpec.from_settings(**s) for role, s in json.loads(payload).items()}
-    return {role: {"plain": 1000 * time_training_step(spec, steps, jit_compile=False),
-                   "xla": 1000 * time_training_step(spec, steps, jit_compile=True)}
-            for role, spec in specs.items()}
+    result = {}
+    for role, spec in specs.items():
+        result[role] = {}
+        for mode, jit in (("plain", False), ("xla", True)):
+            try:
+                result[role][mode] = 1000 * time_training_step(spec, steps, jit_compile=jit)
+            except Exception as e:     # noqa: BLE001 (TensorFlow's errors have no common user type)
+                result[role].setdefault("failed", {})[mode] = reason(e)
+    return result
+
+
+# lines of TensorFlow's graph errors that come before the one saying what went wrong
+_PREAMBLE = ("Graph execution error", "Detected at node", "<stack traces unavailable>")
+
+
+def reason(error: Exception) -> str:
+    """An exception in one line: its type and the first line of its message that says what went
+    wrong (past TensorFlow's 'Graph execution error:' preamble), cut at 300 characters."""
+    lines = [ln.strip() for ln in str(error).splitlines() if ln.strip()]
+    first = next((ln for ln in lines if not ln.startswith(_PREAMBLE)), lines[0] if lines else "")
+    text = f"{type(error).__name__}: {first}" if first else type(error).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 if __name__ == "__main__":
