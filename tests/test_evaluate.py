@@ -82,10 +82,16 @@ def test_evaluate_all_faces_by_default_with_se_realism_and_paired(run_and_cache)
     table = (root / "all" / "metrics.md").read_text()
     for m in everything:
         line = next(l for l in table.splitlines() if l.startswith(f"| {m} |"))
-        assert len(re.findall(r"\d\.\d+ ± \d\.\d+", line)) == 4, line   # hole L1, PSNR, SSIM, realism ± SE
+        assert len(re.findall(r"\d\.\d+ ± \d+\.\d+", line)) == 5, line   # hole L1, PSNR, SSIM, SWD, C2ST ± SE
         assert np.isfinite(s["methods"][m]["realism_swd"]) and s["methods"][m]["seconds"] >= 0
         assert s["methods"][m]["realism_se"] >= 0
+        assert 0 <= s["methods"][m]["realism_c2st"] <= 1 and s["methods"][m]["realism_c2st_se"] >= 0
     assert s["realism_floor"] is not None and "real (no hole)" in table
+    assert s["c2st"]["faces_tested"] == 3 and s["c2st"]["seed"] == 0 and "realism C2ST (%)" in table
+    assert "50 (chance)" in table and "Noise cannot lower it" in table
+    for score in ("c2st", "swd"):                     # the perception-distortion frontier, as a record
+        assert s["frontier"][score] and set(s["frontier"][score]) <= everything
+    assert "Perception-distortion frontier" in table and (root / "all" / "frontier.png").stat().st_size > 0
     p = s["paired"]
     assert p["faces"] == 3 and p["other"] in {"telea", "navier-stokes", "biharmonic", "mean-face"}
     assert p["ours"] in METHODS and "Wilcoxon" in table
@@ -96,6 +102,7 @@ def test_evaluate_all_faces_by_default_with_se_realism_and_paired(run_and_cache)
                                             - s["methods"][r["other"]]["realism_swd"])
     record = json.loads((root / "all" / "summary.json").read_text())
     assert record["results"]["faces"] == 3 and record["record"] == "evaluation"
+    assert record["results"]["frontier"] == s["frontier"]
     assert {"command", "commit", "date", "machine"} <= set(record)
 
 
@@ -148,3 +155,21 @@ def test_an_encoder_method_trains_the_runs_encoder_when_it_has_none(tmp_path, mo
         split="val", methods=("encoder-near-blend",), search={"iterations": 2}, progress=False))
     assert len(calls) == 1 and (bare / "encoder" / "encoder.weights.h5").is_file()
     assert s["methods"]["encoder-near-blend"]["evaluations_per_face"] == 1 + 3    # one start, 2 steps + final
+
+
+def test_c2st_settings_are_checked_before_work_and_can_be_turned_off(run_and_cache):
+    from facegan.completion.evaluate import evaluate_completion
+
+    run, cache, root = run_and_cache
+    with pytest.raises(FaceganError, match="unknown C2ST settings"):
+        EvalSpec(c2st={"epoch": 2})
+    with pytest.raises(FaceganError, match="folds"):
+        EvalSpec(c2st={"folds": 5})
+    assert EvalSpec(seed=3, c2st={"epochs": 2}).c2st_spec().seed == 3
+    s = evaluate_completion(run, cache, root / "no-c2st", EvalSpec(
+        split="val", methods=("near-blend",), search={"iterations": 2, "candidates": 2}, c2st=None,
+        progress=False))
+    assert s["c2st"] is None and s["methods"]["telea"]["realism_c2st"] is None
+    table = (root / "no-c2st" / "metrics.md").read_text()
+    assert "| telea | classical |" in table and "Realism C2ST:" not in table
+    assert s["frontier"]["c2st"] == [] and s["frontier"]["swd"]

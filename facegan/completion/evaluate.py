@@ -5,12 +5,20 @@ ours), supervised inpainters trained for the job (`facegan.completion.inpainter`
 inpainting (`facegan.completion.baselines`). Writes to OUT:
 
   metrics.csv    one row per image x method (hole_l1, hole_psnr, hole_ssim, l1, psnr, ssim)
-  metrics.md     mean ± standard error per method, the realism SWD, seconds per face, paired tests
-  summary.json   the same numbers, machine-readable, as a record (command, commit, date, machine)
+  metrics.md     mean ± standard error per method, the two realism scores, seconds per face, paired
+                 tests
+  summary.json   the same numbers, machine-readable, as a record (command, commit, date, machine),
+                 with each realism score's perception-distortion frontier (`facegan.completion.frontier`)
   examples.png   the first faces: original, masked, then one row per method (labelled)
+  frontier.png   every row at (hole L1, realism) ± SE, the frontier's rows joined
 
-Masks are each image's own 30x30 mouth box from the cache. Realism compares each method's filled
-holes with the mouths of the cache's TRAIN faces (other faces than the evaluated ones).
+Masks are each image's own 30x30 mouth box from the cache. Realism is scored twice
+(`facegan.completion.realism`): the patch SWD compares each method's filled holes with the mouths of
+the cache's TRAIN faces (other faces than the evaluated ones); the classifier two-sample test (C2ST)
+trains a small network to tell the evaluated faces' real mouth regions from the method's fills (each
+with a border of the known pixels around it) on half of the faces, and gives its accuracy on the
+other half (50 % = indistinguishable). Noise added to a blurred fill lowers the SWD; it does not fool
+the C2ST.
 """
 from __future__ import annotations
 
@@ -23,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from facegan.errors import FaceganError
-from facegan.completion.realism import REPEATS
+from facegan.completion.realism import REPEATS, C2STSpec
 from facegan.tables import md_table
 
 METRICS = ("hole_l1", "hole_psnr", "hole_ssim", "l1", "psnr", "ssim")
@@ -46,6 +54,7 @@ class EvalSpec:
     epoch: int | None = None          # the GAN run's epoch to load (None: its last)
     batch: int = 64                   # faces per complete() call
     progress: bool = True
+    c2st: dict | None = field(default_factory=dict)   # C2STSpec sizes (seed: `seed`); None: no C2ST
 
     def __post_init__(self):
         if self.limit is not None and (isinstance(self.limit, bool) or int(self.limit) < 1):
@@ -54,6 +63,17 @@ class EvalSpec:
             raise FaceganError(f"offset must be >= 0, got {self.offset}", setting="offset")
         if int(self.batch) < 1:
             raise FaceganError(f"batch must be >= 1, got {self.batch}", setting="batch")
+        self.c2st_spec()                  # bad C2ST sizes fail before any work
+
+    def c2st_spec(self) -> C2STSpec | None:
+        """The classifier two-sample test's settings, seeded by the evaluation's seed unless given."""
+        if self.c2st is None:
+            return None
+        unknown = set(self.c2st) - set(C2STSpec.__dataclass_fields__)
+        if unknown:
+            raise FaceganError(f"unknown C2ST settings {sorted(unknown)}; known: "
+                               f"{', '.join(C2STSpec.__dataclass_fields__)}", setting="c2st")
+        return C2STSpec(**{"seed": self.seed, **self.c2st})
 
 
 @dataclass
@@ -100,6 +120,7 @@ def evaluate_completion(run_dir, cache_dir, out_dir="eval", spec: EvalSpec | Non
                          methods)
     _write_summary(out, summary)
     _write_examples(out / "examples.png", faces, results)
+    _write_frontier(out / "frontier.png", summary)
     return summary
 
 
@@ -204,6 +225,7 @@ def _summarise(run_dir, spec: EvalSpec, faces: Faces, rows, results, costs, fami
         holes = {k: hole_patches(_uint8(v), faces.known) for k, v in {REAL: faces.images, **results}.items()}
         realism = realism_scores(holes, np.asarray(train.crops), mouth_masks(train.mouth_boxes),
                                  seed=spec.seed)
+    c2st, c2st_spec = _c2st(faces, results, spec)
     n = len(faces.images)
     per_method = {}
     for name in results:
@@ -213,13 +235,39 @@ def _summarise(run_dir, spec: EvalSpec, faces: Faces, rows, results, costs, fami
                             "family": family[name], "seconds": seconds[name],
                             "seconds_per_face": seconds[name] / n,
                             "evaluations_per_face": evaluations[name] / n if name in evaluations else None,
-                            "realism_swd": score.get("mean"), "realism_se": score.get("se")}
-    return {"run": str(Path(run_dir).resolve()), "split": spec.split, "faces": n, "offset": spec.offset,
-            "seed": spec.seed, "search": dict(spec.search), "methods": per_method,
-            "realism_floor": realism.get(REAL, {}).get("mean"),
-            "realism_floor_se": realism.get(REAL, {}).get("se"),
-            "paired": _paired_tests(rows, per_method, realism),
-            "settings": {m.name: asdict(m) for m in methods}}
+                            "realism_swd": score.get("mean"), "realism_se": score.get("se"),
+                            "realism_c2st": c2st.get(name, {}).get("accuracy"),
+                            "realism_c2st_se": c2st.get(name, {}).get("se")}
+    from facegan.completion.frontier import frontier_names
+
+    summary = {"run": str(Path(run_dir).resolve()), "split": spec.split, "faces": n,
+               "offset": spec.offset, "seed": spec.seed, "search": dict(spec.search),
+               "methods": per_method,
+               "realism_floor": realism.get(REAL, {}).get("mean"),
+               "realism_floor_se": realism.get(REAL, {}).get("se"),
+               "c2st": None if c2st_spec is None else {**c2st_spec.settings(),
+                                                        "faces_tested": _c2st_tested(c2st)},
+               "paired": _paired_tests(rows, per_method, realism),
+               "settings": {m.name: asdict(m) for m in methods}}
+    summary["frontier"] = frontier_names(summary)
+    return summary
+
+
+def _c2st(faces: Faces, results: dict, spec: EvalSpec) -> tuple[dict, C2STSpec | None]:
+    """Each row's classifier two-sample test against the evaluated faces' own real mouth regions
+    (name -> `facegan.completion.realism.c2st`'s result), and its settings; none with fewer than
+    2 faces (one to train on, one to test) or when the spec turns it off."""
+    from facegan.completion.realism import c2st_scores, context_patches
+
+    cs = spec.c2st_spec()
+    if cs is None or len(faces.images) < 2:
+        return {}, cs
+    patches = lambda x: context_patches(_uint8(x), faces.known, cs.border)
+    return c2st_scores({k: patches(v) for k, v in results.items()}, patches(faces.images), cs), cs
+
+
+def _c2st_tested(c2st: dict) -> int | None:
+    return next((r["faces"] for r in c2st.values()), None)
 
 
 def _paired_tests(rows, per_method: dict, realism: dict) -> dict | None:
@@ -272,6 +320,18 @@ def _write_summary(out: Path, summary: dict) -> None:
     (out / "metrics.md").write_text(markdown(summary))
 
 
+def _write_frontier(path: Path, summary: dict) -> None:
+    """frontier.png, when the evaluation has a realism score to draw it with."""
+    if not any(m.get("realism_c2st") is not None or m.get("realism_swd") is not None
+               for m in summary["methods"].values()):
+        return
+    import matplotlib.pyplot as plt
+
+    from facegan.completion.frontier import plot_frontier
+
+    plt.close(plot_frontier(summary, path=path))
+
+
 def _write_examples(path: Path, faces: Faces, results: dict) -> None:
     from facegan.images import save_grid
 
@@ -290,22 +350,55 @@ def markdown(s: dict) -> str:
              "Mean ± standard error over faces; L1 on the [0,1] scale (lower is better), PSNR in dB "
              "and SSIM (higher is better). Realism: SWD x 10^3 of the filled 30x30 holes to the mouths "
              "of training faces (lower = more like real mouths), mean ± standard error over "
-             f"{REPEATS} draws of those reference mouths.", ""]
+             f"{REPEATS} draws of those reference mouths." + c2st_sentence(s.get("c2st")), ""]
     rows = [[name, m["family"], f"{m['hole_l1'][0]:.4f} ± {m['hole_l1'][1]:.4f}",
              f"{m['hole_psnr'][0]:.2f} ± {m['hole_psnr'][1]:.2f}",
              f"{m['hole_ssim'][0]:.3f} ± {m['hole_ssim'][1]:.3f}",
              "n/a" if m["realism_swd"] is None else f"{m['realism_swd']:.1f} ± {m['realism_se']:.1f}",
+             _percent(m.get("realism_c2st"), m.get("realism_c2st_se")),
              f"{m['seconds_per_face']:.3g}"]
             for name, m in s["methods"].items()]
-    if s["realism_floor"] is not None:
+    if s["realism_floor"] is not None or s.get("c2st"):
         rows.append([REAL, "", "0", "inf", "1",
-                     f"{s['realism_floor']:.1f} ± {s.get('realism_floor_se') or 0:.1f}", None])
+                     "n/a" if s["realism_floor"] is None else
+                     f"{s['realism_floor']:.1f} ± {s.get('realism_floor_se') or 0:.1f}",
+                     "50 (chance)" if s.get("c2st") else "n/a", None])
     lines.append(md_table(["method", "family", "hole L1", "hole PSNR", "hole SSIM", "realism SWD",
-                           "seconds per face"], rows))
+                           "realism C2ST (%)", "seconds per face"], rows))
     if s["realism_floor"] is None:
-        lines += ["", "Realism not computed: the cache has no train partition to draw reference mouths from."]
+        lines += ["", "Realism SWD not computed: the cache has no train partition to draw reference "
+                      "mouths from."]
+    lines += frontier_sentences(s.get("frontier"))
     lines += paired_sentences(s["paired"])
     return "\n".join(lines) + "\n"
+
+
+def c2st_sentence(c: dict | None) -> str:
+    """The C2ST column's meaning and sizes ('' when the evaluation has none)."""
+    if not c:
+        return ""
+    return (f" Realism C2ST: the accuracy of a small convolutional network trained to tell these "
+            f"faces' real mouth regions from the method's fills (the 30x30 hole with {c['border']} "
+            f"known pixels around it, so seams count) on half of the faces, tested on the other half"
+            + (" and then the other way round" if c["folds"] == 2 else "") +
+            f" ({c['epochs']} epochs, seed {c['seed']}); 50 % = indistinguishable from real mouths, "
+            f"100 % = always told apart; ± standard error over the {c.get('faces_tested')} tested "
+            f"faces. Noise cannot lower it the way it lowers the SWD.")
+
+
+def frontier_sentences(f: dict | None) -> list[str]:
+    """The perception-distortion frontier of each realism score, in words."""
+    if not f or not any(f.values()):
+        return []
+    label = {"c2st": "C2ST", "swd": "SWD"}
+    return ["", "Perception-distortion frontier (the rows that no other row beats on both hole L1 "
+                "and realism), from the lowest hole L1: " +
+            "; ".join(f"by the {label.get(k, k)}: " + ", ".join(f"`{n}`" for n in names)
+                      for k, names in f.items() if names) + "."]
+
+
+def _percent(v, se) -> str:
+    return "n/a" if v is None else f"{100 * v:.1f} ± {100 * se:.1f}"
 
 
 def paired_sentences(p: dict | None) -> list[str]:

@@ -1,7 +1,8 @@
 """The evaluation stage: every completion method's hole metrics on held-out faces, computed once.
 
 It runs `facegan.completion.evaluate.evaluate_completion` (what `facegan evaluate` runs) with the
-completion GAN at the profile's epochs, and keeps its metrics.csv / metrics.md.
+completion GAN at the profile's epochs, and keeps its metrics.csv / metrics.md / summary.json; the
+chapter draws the perception-distortion frontier from summary.json (`Evaluation.frontier_figure`).
 """
 from __future__ import annotations
 
@@ -28,12 +29,23 @@ class Evaluation:
         return (self.directory / "metrics.md").read_text()
 
     @property
-    def families(self) -> dict[str, str]:
-        """Each method's family (gan, supervised or classical), from summary.json."""
+    def summary(self) -> dict:
+        """summary.json's results: per method the means ± SE, both realism scores, the frontier."""
         from facegan.records import read_record
 
-        methods = read_record(self.directory / "summary.json")["results"]["methods"]
-        return {name: m["family"] for name, m in methods.items()}
+        return read_record(self.directory / "summary.json")["results"]
+
+    @property
+    def families(self) -> dict[str, str]:
+        """Each method's family (gan, supervised or classical), from summary.json."""
+        return {name: m["family"] for name, m in self.summary["methods"].items()}
+
+    def frontier_figure(self, scores=("c2st", "swd")):
+        """The perception-distortion frontier (`facegan.completion.frontier.plot_frontier`): every
+        row at (hole L1, realism) ± SE, the rows no other row beats on both joined."""
+        from facegan.completion.frontier import plot_frontier
+
+        return plot_frontier(self.summary, scores)
 
     def per_image(self) -> list[dict]:
         """metrics.csv: one row per face and method (metric values as floats)."""
@@ -47,13 +59,15 @@ def _evaluate(ed: Edition, role: str, methods, prefix: str, inpainters=()) -> Ev
     (None: all) with the edition's search settings, beside the `inpainters` (directories) and the
     classical methods; later calls read what it wrote."""
     from facegan.completion.evaluate import EvalSpec, evaluate_completion
+    from facegan.completion.realism import C2STSpec
 
     c = ed.cfg
     split = eval_split(ed)
     spec = ed.spec(role)
     search = {k: v for k, v in c["completion"].items() if k != "method"}
     key = short_hash(repr((run_dir(ed, role).name, spec.epochs, sorted(search.items()), ed.seed, split,
-                           c["eval_limit"], methods, [Path(p).name for p in inpainters])))
+                           c["eval_limit"], methods, [Path(p).name for p in inpainters],
+                           sorted(C2STSpec().settings().items()))))   # with the C2ST and frontier
     out = ed.data_dir / f"{prefix}-{split}-{key}"
     if not (out / "metrics.md").is_file():
         run = trained_gan(ed, role)
