@@ -1,25 +1,31 @@
 """Where a training step's time goes, as a share of the step and of this machine's measured peak.
 
-For each recipe and width: milliseconds per step for each part of `GAN.train_step` -- G's forward
-pass for D's fakes, the augmentation, D's update (and, within it, the R1 or gradient penalty), each
-G update (and, within it, the mode-seeking term), the EMA update -- and the data pipeline; the whole
-step as `fit()` runs it; the step's floating-point work (counted from its graph) and so its GFLOP/s
-as a fraction of the machine's measured fp32 peak (the best of a large matmul and a convolution in
-TensorFlow). Then per epoch, the measures the callbacks add (SWD and diversity, face rate, sample
+For each of a profile's GANs (`--profile`, default quick; `facegan.report.profiles`): milliseconds
+per step for each part of `GAN.train_step` -- G's forward pass for D's fakes, the augmentation, D's
+update (and, within it, the R1 or gradient penalty), each G update (and, within it, the
+mode-seeking term), the EMA update -- and the data pipeline; the whole step as `fit()` runs it; the
+step's floating-point work (counted from its graph) and so its GFLOP/s as a fraction of the
+machine's measured fp32 peak (the best of a large matmul and a convolution in TensorFlow). Then per
+epoch, the measures the callbacks add at the GAN's own sizes (SWD and diversity, face rate, sample
 grid, weights and checkpoint), and for completion the milliseconds per generator evaluation of the
-default method, with the tracing counts of a second call (0: nothing retraced). Each part is timed
-on its own, compiled, after a warm-up, as the median of interleaved repeats; a part's share is its
-time over the whole step's, so the shares need not sum to 1 (fit() overlaps the pipeline). With
-lazy R1 (`--set stable.r1_every=k`) the parts are means over k steps, and the same step with R1 on
-every D update is timed in the same run for comparison.
+profile's completion method, with the tracing counts of a second call (0: nothing retraced). Each
+part is timed on its own, compiled, after a warm-up, as the median of interleaved repeats; a part's
+share is its time over the whole step's, so the shares need not sum to 1 (fit() overlaps the
+pipeline). With lazy R1 (`--set stable.r1_every=k`) the parts are means over k steps, and the same
+step with R1 on every D update is timed in the same run for comparison.
 
-    python benchmarks/train_profile.py                             # stable and study, width 0.5
+Each recipe is profiled as the profile's GAN trained with it (its role's entry, rates included; a
+recipe no role uses gets the completion GAN's budget, `facegan.report.training.budget_spec`); an
+option given here (`--widths`, `--batch`, `--swd-n`, `--face-n`, `--set`) changes a setting of the
+profile's, and each row of the record names what it changed (`changed`).
+
+    python benchmarks/train_profile.py                             # the quick profile's GANs
     python benchmarks/train_profile.py --recipes stable study wgan-gp --widths 0.5 1.0
     python benchmarks/train_profile.py --record /tmp/profile.json  # elsewhere than benchmarks/results
     python benchmarks/train_profile.py --recipes stable --set stable.r1_every=4 --record /tmp/lazy.json
 
 Writes the record benchmarks/results/train_profile-<CPU class>.json; the last line printed is the
-stable recipe's step as a fraction of peak.
+completion GAN's step as a fraction of peak.
 """
 from __future__ import annotations
 
@@ -37,9 +43,14 @@ import tensorflow as tf  # noqa: E402
 from facegan.errors import FaceganError  # noqa: E402
 from facegan.gan.recipes import RECIPES, recipe_sets  # noqa: E402
 from facegan.records import record_name, write_record  # noqa: E402
+from facegan.report.profiles import ROLES, get_profile, names  # noqa: E402
 from facegan.report.records import recipe_label  # noqa: E402
+from facegan.report.training import budget_spec, changed_settings  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+COMPLETION_ROLE = ROLES[-1]        # the profile's roles: Figs. 5-6's GAN, then completion's
+# the options that change a training setting of the profile's (option -> TrainSpec setting)
+OPTIONS = {"batch": "batch_size", "swd_n": "swd_n", "face_n": "epoch_face_n"}
 
 
 def median_ms(fn, repeats: int, n: int, warm: bool = True) -> float:
@@ -127,50 +138,67 @@ def part_functions(gan, real, z, u) -> dict:
     return {name: tf.function(fn, autograph=False) for name, fn in parts.items()}
 
 
-def profile_recipe(recipe: str, width: float, batch: int, args, settings: dict | None = None) -> dict:
-    """The parts' milliseconds, the whole step's and its GFLOP, for one recipe (with `settings`
-    changed) and width."""
+def build(spec, **settings):
+    """The compiled GAN of `spec` (no XLA, seed 0), with some recipe `settings` changed."""
     from facegan.gan.trainer import build_gan
 
-    settings = settings or {}
-    gan = build_gan(width, recipe, seed=0, jit_compile=False, **settings)
-    real, z, u = step_inputs(gan, batch)
-    every = gan.recipe.r1_every if gan.recipe.r1_gamma else 1
-    n = -(-args.steps // every) * every   # calls per block: whole cycles of a lazy R1
-    parts = part_functions(gan, real, z, u)
+    return build_gan(spec.width, spec.recipe, seed=0, jit_compile=False, precision=spec.precision,
+                     **settings)
+
+
+PENALTIES = (("r1_gamma", "R1 penalty (in D update)", {"r1_gamma": 0.0}),
+             ("gp_weight", "gradient penalty (in D update)", {"gp_weight": 0.0, "loss": "hinge"}),
+             ("mode_seeking", "mode seeking (in G update)", {"mode_seeking": 0.0}))
+
+
+def parts_ms(gan, spec, args, n: int) -> dict:
+    """Each part's milliseconds per step, then each penalty's: its update with and without it,
+    timed in turn."""
+    parts = part_functions(gan, *step_inputs(gan, spec.batch_size))
     ms = {name: median_ms(fn, args.repeats, n) for name, fn in parts.items()}
-    for key, name, off in (("r1_gamma", "R1 penalty (in D update)", {"r1_gamma": 0.0}),
-                           ("gp_weight", "gradient penalty (in D update)", {"gp_weight": 0.0,
-                                                                             "loss": "hinge"}),
-                           ("mode_seeking", "mode seeking (in G update)", {"mode_seeking": 0.0})):
+    for key, name, off in PENALTIES:
         if getattr(gan.recipe, key):
-            plain = build_gan(width, recipe, seed=0, jit_compile=False, **{**settings, **off})
-            fns = part_functions(plain, *step_inputs(plain, batch))
+            plain = build(spec, **off)
+            fns = part_functions(plain, *step_inputs(plain, spec.batch_size))
             part = "D update" if "D update" in name else "G update"
             with_it, without = interleaved_ms([parts[part], fns[part]], args.repeats, n)
             ms[name] = with_it - without
-    step_fn = tf.function(lambda: gan.train_step((real, z, u)), autograph=False)
+    return ms
+
+
+def whole_step(gan, spec, args, n: int, every: int, ms: dict) -> tuple[float, float]:
+    """(milliseconds, GFLOP) of the whole step as fit() runs it per batch (train_step, compiled),
+    timed like the parts: fit()'s own per-call overhead is not part of a step, and timing fit()
+    gave readings that depended on what ran before it in the same process. With lazy R1 (R1 on
+    every `every`-th D update) the same step with R1 on every D update goes into `ms`."""
+    inputs = step_inputs(gan, spec.batch_size)
+    step_fn = tf.function(lambda: gan.train_step(inputs), autograph=False)
     gflop = graph_gflop(step_fn)
-    # The whole step as fit() runs it per batch (train_step, compiled), timed like the parts: fit()'s
-    # own per-call overhead is not part of a step, and timing fit() gave readings that depended on
-    # what ran before it in the same process.
-    if every > 1:
-        # lazy R1: the same step with R1 on every D update, timed in turn with it for comparison;
-        # the work counted from both graphs, as the count skips tf.cond's branches: a step's mean
-        # is the step without R1 plus R1's work / k
-        full, none = (build_gan(width, recipe, seed=0, jit_compile=False, **{**settings, **o})
-                      for o in ({"r1_every": 1}, {"r1_gamma": 0.0}))
-        full_fn, none_fn = (tf.function(lambda g=g: g.train_step((real, z, u)), autograph=False)
-                            for g in (full, none))
-        gflop = graph_gflop(none_fn) + (graph_gflop(full_fn) - graph_gflop(none_fn)) / every
-        step, ms["whole step, R1 on every D update"] = interleaved_ms(
-            [step_fn, full_fn], max(args.repeats, 5), n)
-    else:
-        step = median_ms(step_fn, args.repeats, n)
-    return {"recipe": recipe, "settings": gan.recipe.settings(), "width": width, "batch": batch,
-            "k_g": gan.k_g, "n_critic": gan.n_critic,
+    if every == 1:
+        return median_ms(step_fn, args.repeats, n), gflop
+    # lazy R1: the same step with R1 on every D update, timed in turn with it for comparison; the
+    # work counted from both graphs, as the count skips tf.cond's branches: a step's mean is the
+    # step without R1 plus R1's work / k
+    full, none = (build(spec, **o) for o in ({"r1_every": 1}, {"r1_gamma": 0.0}))
+    full_fn, none_fn = (tf.function(lambda g=g: g.train_step(inputs), autograph=False)
+                        for g in (full, none))
+    gflop = graph_gflop(none_fn) + (graph_gflop(full_fn) - graph_gflop(none_fn)) / every
+    step, ms["whole step, R1 on every D update"] = interleaved_ms([step_fn, full_fn],
+                                                                  max(args.repeats, 5), n)
+    return step, gflop
+
+
+def profile_spec(spec, args) -> dict:
+    """The parts' milliseconds, the whole step's and its GFLOP, of the GAN that `spec` trains."""
+    gan = build(spec)
+    every = gan.recipe.r1_every if gan.recipe.r1_gamma else 1
+    n = -(-args.steps // every) * every   # calls per block: whole cycles of a lazy R1
+    ms = parts_ms(gan, spec, args, n)
+    step, gflop = whole_step(gan, spec, args, n, every, ms)
+    return {"recipe": spec.recipe.name, "settings": gan.recipe.settings(), "width": spec.width,
+            "batch": spec.batch_size, "k_g": gan.k_g, "n_critic": gan.n_critic,
             "step_ms": step, "step_gflop": gflop, "gflops": gflop / (step / 1000), "parts_ms": ms,
-            "per_epoch_s": callbacks_seconds(gan, args), "gan": gan}
+            "per_epoch_s": callbacks_seconds(gan, spec), "gan": gan}
 
 
 def pipeline_ms(gan, batch: int, args) -> float:
@@ -188,20 +216,22 @@ def pipeline_ms(gan, batch: int, args) -> float:
     return median_ms(lambda: next(it), args.repeats, args.steps * 5)
 
 
-def callbacks_seconds(gan, args) -> dict:
-    """Seconds each per-epoch measure takes at the quick profile's sizes."""
+def callbacks_seconds(gan, spec) -> dict:
+    """Seconds each per-epoch measure takes at the sizes of `spec` (its SWD crops and face-rate
+    samples per epoch)."""
     import tempfile
 
     from facegan.gan.callbacks import BackupAndRestore, ExportWeights, SampleGrid, SWDMonitor
     from facegan.gan.face_rate import face_rate
     from facegan.gan.models import sample_z
 
-    real = np.random.default_rng(0).integers(0, 256, (args.swd_n, 80, 80, 3), dtype=np.uint8)
-    faces = gan.sampler.predict(sample_z(args.face_n, 3), verbose=0)
+    swd_n, face_n = spec.swd_n, spec.settings()[OPTIONS["face_n"]]
+    real = np.random.default_rng(0).integers(0, 256, (swd_n, 80, 80, 3), dtype=np.uint8)
+    faces = gan.sampler.predict(sample_z(face_n, 3), verbose=0)
     face_rate(faces[:2])                                  # MTCNN's own start-up, not an epoch's cost
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        cbs = {"SWD and diversity": SWDMonitor(real, sample_z(args.swd_n, 2), face_n=0),
+        cbs = {"SWD and diversity": SWDMonitor(real, sample_z(swd_n, 2), face_n=0),
                "sample grid": SampleGrid(Path(tmp) / "samples", sample_z(36, 1)),
                "weights and per-epoch copy": ExportWeights(tmp),
                "checkpoint (resume)": BackupAndRestore(str(Path(tmp) / "ckpt"),
@@ -214,18 +244,21 @@ def callbacks_seconds(gan, args) -> dict:
             out[name] = time.perf_counter() - t0
     t0 = time.perf_counter()
     face_rate(faces)
-    out[f"face rate ({args.face_n} samples)"] = time.perf_counter() - t0
+    out[f"face rate ({face_n} samples)"] = time.perf_counter() - t0
     return out
 
 
-def completion_ms(gan, args) -> dict:
-    """The default method on 64 faces: ms per generator evaluation; what a second call retraces."""
+def completion_ms(gan, entry: dict) -> dict:
+    """The profile's completion method (its `completion` entry) on 64 faces: ms per generator
+    evaluation; what a second call retraces."""
     from facegan.completion.masks import make_mask
-    from facegan.completion.methods import DEFAULT_METHOD, get_method
+    from facegan.completion.methods import get_method
     from facegan.completion.search import SearchGraphs, complete
 
+    settings = dict(entry)
+    name = settings.pop("method")
     faces = np.random.default_rng(1).uniform(-1, 1, (64, 80, 80, 3)).astype(np.float32)
-    known, method = make_mask("mouth"), get_method(DEFAULT_METHOD)
+    known, method = make_mask("mouth"), get_method(name, **settings)
     g, d = gan.sampler, gan.discriminator
     complete(g, d, faces, known, method)           # first call: traces
     graphs = SearchGraphs.for_generator(g, d)
@@ -239,49 +272,86 @@ def completion_ms(gan, args) -> dict:
     t0 = time.perf_counter()
     r = complete(g, d, faces, known, method, seed=1)
     seconds = time.perf_counter() - t0
-    return {"method": DEFAULT_METHOD, "faces": 64, "seconds": seconds, "evaluations": r.evaluations,
+    return {"method": name, "faces": 64, "seconds": seconds, "evaluations": r.evaluations,
             "ms_per_evaluation": 1000 * seconds / r.evaluations, "retraced_on_second_call": traces() - before}
 
 
-def main(argv=None) -> None:
+def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--recipes", nargs="+", default=["stable", "study"], choices=list(RECIPES))
-    p.add_argument("--widths", nargs="+", type=float, default=[0.5])
-    p.add_argument("--batch", type=int, default=20)
+    p.add_argument("--profile", default="quick", choices=names(), help="whose GANs (default quick)")
+    p.add_argument("--recipes", nargs="+", choices=list(RECIPES),
+                   help="default: the recipes of the profile's GANs, the completion GAN's first")
+    p.add_argument("--widths", nargs="+", type=float, help="default: each GAN's width in the profile")
+    p.add_argument("--batch", type=int, help="batch size (default: the profile's)")
     p.add_argument("--steps", type=int, default=10, help="calls per timed block")
     p.add_argument("--repeats", type=int, default=3, help="timed blocks (the median is kept)")
-    p.add_argument("--swd-n", type=int, default=512, help="SWD samples per epoch (the quick profile's)")
-    p.add_argument("--face-n", type=int, default=100, help="face-rate samples per epoch")
+    p.add_argument("--swd-n", type=int, help="SWD samples per epoch (default: the profile's)")
+    p.add_argument("--face-n", type=int, help="face-rate samples per epoch (default: the profile's)")
     p.add_argument("--set", action="append", metavar="RECIPE.SETTING=VALUE",
                    help="profile a recipe with a setting changed (repeatable), e.g. stable.r1_every=4")
     p.add_argument("--record", type=Path, default=None,
                    help="where the record goes (default benchmarks/results/train_profile-<CPU class>.json)")
     args = p.parse_args(argv)
     try:
-        sets = recipe_sets(args.set)
+        args.sets = recipe_sets(args.set)
     except FaceganError as e:
         p.error(str(e))
-    peak = peak_gflops(args.repeats)
-    print(f"measured fp32 peak: {peak['peak']:.0f} GFLOP/s (matmul {peak['matmul']:.0f}, conv {peak['conv']:.0f})")
+    return args
+
+
+def role_of(cfg: dict, recipe: str) -> str:
+    """The role whose GAN `recipe` trains in the profile (the completion GAN's first), else the
+    completion GAN's: its budget is the one a recipe no role uses is profiled at."""
+    return next((role for role in reversed(ROLES) if cfg[role]["recipe"] == recipe), COMPLETION_ROLE)
+
+
+def planned(args) -> list[tuple]:
+    """(role, spec, changed) of every GAN to profile, each recipe at each width: the profile's
+    spec for it with this command's changes, and those changes."""
+    cfg = get_profile(args.profile)
+    recipes = args.recipes or list(dict.fromkeys(cfg[role]["recipe"] for role in reversed(ROLES)))
+    given = {OPTIONS[k]: getattr(args, k) for k in OPTIONS if getattr(args, k) is not None}
+    out = []
+    for width in args.widths or [None]:
+        for recipe in recipes:
+            role = role_of(cfg, recipe)
+            changes = {**given, **({} if width is None else {"width": width}), **args.sets.get(recipe, {})}
+            spec = budget_spec(cfg, role, recipe, **changes)
+            out.append((role, spec, changed_settings(spec, budget_spec(cfg, role, recipe))))
+    return out
+
+
+def is_completion_gan(cfg: dict, row: dict) -> bool:
+    """Whether `row` profiled the profile's completion GAN (its recipe, if with changes)."""
+    return row["role"] == COMPLETION_ROLE and row["recipe"] == cfg[COMPLETION_ROLE]["recipe"]
+
+
+def measure(args, peak: dict) -> tuple[list[dict], dict | None]:
+    """Every planned GAN's row, and the completion timing on the profile's completion GAN."""
+    cfg = get_profile(args.profile)
     rows, gans, completion = [], [], None
-    for width in args.widths:
-        for recipe in args.recipes:
-            row = profile_recipe(recipe, width, args.batch, args, sets.get(recipe))
-            gans.append(row.pop("gan"))
-            if completion is None and recipe == "stable":
-                completion = completion_ms(gans[-1], args)
-            row["fraction_of_peak"] = row["gflops"] / peak["peak"]
-            rows.append(row)
+    for role, spec, changed in planned(args):
+        row = {"role": role, **profile_spec(spec, args), "changed": changed}
+        gans.append(row.pop("gan"))
+        if completion is None and is_completion_gan(cfg, row):
+            completion = completion_ms(gans[-1], cfg["completion"])
+        row["fraction_of_peak"] = row["gflops"] / peak["peak"]
+        rows.append(row)
     # The pipeline last: a live tf.data iterator (shuffle, repeat, prefetch) keeps TensorFlow's
     # threads busy and slows every later fit(), so nothing is timed after it.
     for row, gan in zip(rows, gans):
-        row["parts_ms"]["data pipeline (per batch)"] = pipeline_ms(gan, args.batch, args)
+        row["parts_ms"]["data pipeline (per batch)"] = pipeline_ms(gan, row["batch"], args)
+    return rows, completion
+
+
+def print_rows(rows: list[dict], completion: dict | None) -> None:
     for row in rows:
-        recipe, width = row["recipe"], row["width"]
-        print(f"\n{recipe_label(recipe, row['settings'])}, width {width:g}, batch {args.batch}: "
+        print(f"\n{recipe_label(row['recipe'], row['settings'])}, width {row['width']:g}, batch {row['batch']}: "
               f"{row['step_ms']:.0f} ms per step, "
               f"{row['step_gflop']:.1f} GFLOP, {row['gflops']:.0f} GFLOP/s = "
               f"{100 * row['fraction_of_peak']:.0f} % of peak")
+        if row["changed"]:
+            print("  changed from the profile: " + ", ".join(f"{k} {v!r}" for k, v in row["changed"].items()))
         for name, ms in row["parts_ms"].items():
             print(f"  {name:<34}{ms:8.1f} ms  {100 * ms / row['step_ms']:5.1f} %")
         for name, s in row["per_epoch_s"].items():
@@ -289,12 +359,21 @@ def main(argv=None) -> None:
     if completion:
         print(f"\ncompletion ({completion['method']}, 64 faces): {completion['ms_per_evaluation']:.2f} ms "
               f"per G evaluation; retraced on a second call: {completion['retraced_on_second_call']}")
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    peak = peak_gflops(args.repeats)
+    print(f"measured fp32 peak: {peak['peak']:.0f} GFLOP/s (matmul {peak['matmul']:.0f}, conv {peak['conv']:.0f})")
+    rows, completion = measure(args, peak)
+    print_rows(rows, completion)
     record = args.record or RESULTS / record_name("train_profile")
-    write_record(record, "train_profile", {"peak_gflops": peak, "steps": rows, "completion": completion,
-                                           "settings": {k: getattr(args, k) for k in
-                                                        ("batch", "steps", "repeats", "swd_n", "face_n")}})
+    write_record(record, "train_profile", {"profile": args.profile, "peak_gflops": peak, "steps": rows,
+                                           "completion": completion,
+                                           "settings": {"steps": args.steps, "repeats": args.repeats}})
     print(f"record: {record}")
-    head = next((r for r in rows if r["recipe"] == "stable"), rows[0])
+    cfg = get_profile(args.profile)
+    head = next((r for r in rows if is_completion_gan(cfg, r)), rows[0])
     print(f"{recipe_label(head['recipe'], head['settings'])} step at width {head['width']:g}: "
           f"{100 * head['fraction_of_peak']:.0f} % of "
           f"this machine's fp32 peak ({head['step_ms']:.0f} ms per step)")

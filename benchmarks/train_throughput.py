@@ -9,11 +9,15 @@ binary cross-entropy, Adam(2e-4, 0.5) for both). facegan runs the same updates i
 round-trips). Both are warmed up (traced/compiled) before timing; timed blocks alternate between the
 two and the median is reported. Each `--precisions` entry (Keras dtype policy; default float32
 and mixed_bfloat16) times both loops with their models built in that policy (G's image and D's
-logit in float32), and facegan's step is compared with its float32 step. Last line:
-`speedup vs authors' loop: <ratio>` (the smaller of the two widths' ratios, in the first precision).
+logit in float32), and facegan's step is compared with its float32 step. The widths and the batch
+are the study's, as the paper profile holds them (`--profile`, default paper: the widths of its two
+GANs, full and half, and their batch); `--widths` and `--batch` change them, and the record names
+what changed (`changed`). Writes the record benchmarks/results/train_throughput-<CPU class>.json.
+Last line: `speedup vs authors' loop: <ratio>` (the smallest of the widths' ratios, in the first
+precision).
 
     python benchmarks/train_throughput.py [--steps 8] [--repeats 3] [--batch 20]
-        [--precisions float32 mixed_bfloat16 mixed_float16]
+        [--precisions float32 mixed_bfloat16 mixed_float16] [--record PATH]
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ import argparse
 import os
 import statistics
 import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -31,8 +36,11 @@ import tensorflow as tf  # noqa: E402
 from facegan.gan.callbacks import TerminateOnNaN  # noqa: E402
 from facegan.gan.models import build_discriminator, build_generator  # noqa: E402
 from facegan.gan.trainer import PRECISIONS, build_gan, noisy_dataset, precision_policy  # noqa: E402
+from facegan.records import record_name, write_record  # noqa: E402
+from facegan.report.profiles import ROLES, get_profile, names  # noqa: E402
 
-K_G = 2
+K_G = 2                            # the authors' generator updates per batch (the study recipe's k_g)
+RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 
 
 class AuthorsLoop:
@@ -127,43 +135,82 @@ class BatchClock(keras.callbacks.Callback):
         self.ends.append(time.perf_counter())
 
 
-def main() -> None:
+def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--profile", default="paper", choices=names(),
+                    help="whose GANs' widths and batch (default paper: the study's)")
     ap.add_argument("--steps", type=int, default=8, help="training steps per timed block")
     ap.add_argument("--repeats", type=int, default=3, help="timed blocks per method and width")
-    ap.add_argument("--batch", type=int, default=20)
-    ap.add_argument("--widths", type=float, nargs="+", default=[1.0, 0.5])
+    ap.add_argument("--batch", type=int, default=None, help="batch size (default: the profile's)")
+    ap.add_argument("--widths", type=float, nargs="+", default=None,
+                    help="widths (default: those of the profile's GANs)")
     ap.add_argument("--precisions", nargs="+", choices=PRECISIONS, default=["float32", "mixed_bfloat16"],
                     help="Keras dtype policies to time (mixed_float16 is for GPUs: CPUs lack fast float16)")
-    args = ap.parse_args()
-    images = np.random.default_rng(0).uniform(-1, 1, (20 * args.batch, 80, 80, 3)).astype(np.float32)
-    print(f"devices: {[d.name for d in tf.config.list_logical_devices()]}; batch {args.batch}, "
+    ap.add_argument("--record", type=Path, default=None,
+                    help="where the record goes (default benchmarks/results/train_throughput-<CPU class>.json)")
+    return ap.parse_args(argv)
+
+
+def sizes(args) -> dict:
+    """The widths and batch timed (the profile's GANs' unless given) and what changed from them."""
+    from facegan.report.training import budget_spec
+
+    cfg = get_profile(args.profile)
+    specs = [budget_spec(cfg, role) for role in ROLES]
+    widths = list(dict.fromkeys(float(spec.width) for spec in specs))
+    batch = specs[0].batch_size
+    out = {"widths": args.widths or widths, "batch": args.batch or batch, "changed": {}}
+    if out["widths"] != widths:
+        out["changed"]["widths"] = out["widths"]
+    if out["batch"] != batch:
+        out["changed"]["batch_size"] = out["batch"]
+    return out
+
+
+def time_pair(width: float, precision: str, images: np.ndarray, args, batch: int) -> dict:
+    """Images per second of the authors' loop and of facegan's at `width` in `precision`."""
+    authors = AuthorsLoop(width, precision=precision)
+    ours = Ours(width, images, batch, precision=precision)
+    check_port(authors, images, batch)
+    authors.run(images, 2, batch)          # warm-up: trace every function once
+    ours.run(2)
+    ta, to = [], []
+    for _ in range(args.repeats):
+        ta.append(authors.run(images, args.steps, batch))
+        to.append(ours.run(args.steps))
+    ips_a = args.steps * batch / statistics.median(ta)
+    ips_o = args.steps * batch / statistics.median(to)
+    row = {"precision": precision, "width": width, "authors_images_per_s": ips_a,
+           "facegan_images_per_s": ips_o, "ratio": ips_o / ips_a,
+           "ms_per_batch": 1000 * statistics.median(to) / args.steps, "jit_compile": bool(ours.gan.jit_compile)}
+    print(f"{precision} width {width:g}: authors' loop {ips_a:.1f} images/s, facegan "
+          f"{ips_o:.1f} images/s ({row['ms_per_batch']:.0f} ms per batch "
+          f"of {batch}), ratio {row['ratio']:.2f}  (jit_compile={ours.gan.jit_compile})", flush=True)
+    return row
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    size = sizes(args)
+    batch, widths = size["batch"], size["widths"]
+    images = np.random.default_rng(0).uniform(-1, 1, (20 * batch, 80, 80, 3)).astype(np.float32)
+    print(f"devices: {[d.name for d in tf.config.list_logical_devices()]}; batch {batch}, "
           f"k_g {K_G}, {args.steps} steps x {args.repeats} repeats")
-    ratios, ours_ips = {}, {}
-    for precision in args.precisions:
-        for width in args.widths:
-            authors = AuthorsLoop(width, precision=precision)
-            ours = Ours(width, images, args.batch, precision=precision)
-            check_port(authors, images, args.batch)
-            authors.run(images, 2, args.batch)          # warm-up: trace every function once
-            ours.run(2)
-            ta, to = [], []
-            for _ in range(args.repeats):
-                ta.append(authors.run(images, args.steps, args.batch))
-                to.append(ours.run(args.steps))
-            ips_a = args.steps * args.batch / statistics.median(ta)
-            ips_o = args.steps * args.batch / statistics.median(to)
-            ratios[precision, width], ours_ips[precision, width] = ips_o / ips_a, ips_o
-            print(f"{precision} width {width:g}: authors' loop {ips_a:.1f} images/s, facegan "
-                  f"{ips_o:.1f} images/s ({1000 * statistics.median(to) / args.steps:.0f} ms per batch "
-                  f"of {args.batch}), ratio {ips_o / ips_a:.2f}  (jit_compile={ours.gan.jit_compile})",
-                  flush=True)
+    rows = [time_pair(width, precision, images, args, batch)
+            for precision in args.precisions for width in widths]
+    ips = {(r["precision"], r["width"]): r["facegan_images_per_s"] for r in rows}
     first = args.precisions[0]
     for precision in args.precisions[1:]:
-        for width in args.widths:
+        for width in widths:
             print(f"facegan {precision} vs {first}, width {width:g}: "
-                  f"{ours_ips[precision, width] / ours_ips[first, width]:.2f}x")
-    print(f"speedup vs authors' loop: {min(ratios[first, w] for w in args.widths):.2f}")
+                  f"{ips[precision, width] / ips[first, width]:.2f}x")
+    speedup = min(r["ratio"] for r in rows if r["precision"] == first)
+    results = {"profile": args.profile, "changed": size["changed"], "batch": batch, "widths": widths,
+               "k_g": K_G, "steps": args.steps, "repeats": args.repeats, "precisions": args.precisions,
+               "runs": rows, "speedup": speedup}
+    record = args.record or RESULTS / record_name("train_throughput")
+    print(f"record: {write_record(record, 'train_throughput', results)}")
+    print(f"speedup vs authors' loop: {speedup:.2f}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The package's shape: imports flow one way (data -> gan -> completion -> report, `cli` on top), with
-no cycle even through imports inside functions; no function over ~80 lines or ~10 parameters; no
-machine-specific timings in the code, README or book."""
+no cycle even through imports inside functions; no function over ~80 lines or ~10 parameters, in
+the package or the benchmarks; no machine-specific timings in the code, README or book."""
 from __future__ import annotations
 
 import ast
@@ -9,6 +9,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "facegan"
+BENCHMARKS = REPO / "benchmarks"
 # the stages in the order data flows; the shared modules at the top level come before all of them
 LAYERS = ["facegan", "facegan.data", "facegan.gan", "facegan.completion", "facegan.report", "facegan.cli"]
 
@@ -69,10 +70,16 @@ def test_imports_flow_one_way_with_no_cycle():
 
 
 def functions():
-    for path in sorted(PACKAGE.rglob("*.py")):
+    """Every function (and method) of the package and of the benchmarks."""
+    for path in sorted(PACKAGE.rglob("*.py")) + sorted(BENCHMARKS.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 yield path.relative_to(REPO), node
+
+
+def test_the_size_check_covers_the_package_and_the_benchmarks():
+    checked = {path.parts[0] for path, _ in functions()}
+    assert checked == {"facegan", "benchmarks"}
 
 
 def test_no_function_is_over_80_lines_or_10_parameters():

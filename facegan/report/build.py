@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 from facegan.errors import FaceganError
-from facegan.gan.spec import TrainSpec
 from facegan.report.records import write_generated
 from facegan.report.edition import default_workdir, find_root  # noqa: F401  (re-exported)
 from facegan.report.profiles import get_profile
@@ -97,11 +96,12 @@ def start_kernels(profile: str, overrides: dict | None) -> None:
     should take here."""
     from facegan.gan.speed import choose_kernels, load_choice
     from facegan.report.estimate import estimate_book
+    from facegan.report.preflight import role_specs
 
     cfg = get_profile(profile, **(overrides or {}))
     if not cfg["choose_kernels"]:             # a profile too small for the choice to matter
         return
-    specs = {role: TrainSpec.from_settings(**cfg[role]) for role in ("gen", "comp")}
+    specs = role_specs(cfg)                   # one TrainSpec per role of the profile
     choice = choose_kernels(specs) or load_choice()
     text = estimate_book(cfg, specs, choice)
     if text:

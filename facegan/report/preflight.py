@@ -31,8 +31,9 @@ class Estimate:
 def role_specs(cfg: dict) -> dict:
     """The profile's TrainSpec per role (the seed does not change a step's cost)."""
     from facegan.gan.spec import TrainSpec
+    from facegan.report.profiles import ROLES
 
-    return {role: TrainSpec.from_settings(**cfg[role]) for role in ("gen", "comp")}
+    return {role: TrainSpec.from_settings(**cfg[role]) for role in ROLES}
 
 
 def estimate_training(cfg: dict, step_seconds: dict[str, float],

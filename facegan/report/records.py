@@ -27,13 +27,15 @@ def results_dir(root=None) -> Path | None:
 
 def load(kind: str, root=None) -> list[dict]:
     """Every record of `kind` (files KIND-*.json), ordered by machine class, each class's main
-    record (KIND-CLASS.json) before its variants (KIND-CLASS-TRIAL.json)."""
+    record (KIND-CLASS.json) before its variants (KIND-CLASS-TRIAL.json); each with its `file`
+    name."""
     from facegan.records import read_record
 
     folder = results_dir(root)
     if folder is None or not folder.is_dir():
         return []
-    found = [read_record(p) for p in sorted(folder.glob(f"{kind}-*.json"), key=lambda p: p.stem)]
+    found = [{**read_record(p), "file": p.name}
+             for p in sorted(folder.glob(f"{kind}-*.json"), key=lambda p: p.stem)]
     return [r for r in found if r["record"] == kind]
 
 
@@ -54,9 +56,37 @@ def machine_label(m: dict, with_kernels: bool = True) -> str:
     return f"{m.get('cpu')} ({m.get('cpu_class')}, {m.get('cores')} cores; {kernels})"
 
 
-def provenance_line(record: dict, refresh: str) -> str:
-    """The caption's record of how, where and when a table's numbers were measured."""
+def refresh_command(record: dict) -> str:
+    """The command that measures `record` again: the one that made it, writing where the record
+    is kept (benchmarks/results/FILE). A trial record made with `--record ELSEWHERE` and moved
+    there, or one whose file is not the default name for its machine, gets `--record` to its file."""
+    import shlex
+
+    from facegan.records import record_name
+
+    command = record["command"]
+    file = record.get("file")
+    if not file:
+        return command
+    here = (RESULTS / file).as_posix()
+    words = shlex.split(command)
+    at = next((i for i, w in enumerate(words) if w == "--record" or w.startswith("--record=")), None)
+    if at is None:                         # no --record: it went to its kind's and machine's file
+        if file == record_name(record["record"], record["machine"]):
+            return command
+        return f"{command} --record {shlex.quote(here)}"
+    inline = words[at].startswith("--record=")
+    given = words[at].partition("=")[2] if inline else " ".join(words[at + 1:at + 2])
+    if Path(given).as_posix() == here:
+        return command
+    return shlex.join(words[:at] + ["--record", here] + words[at + (1 if inline else 2):])
+
+
+def provenance_line(record: dict, refresh: str | None = None) -> str:
+    """The caption's record of how, where and when a table's numbers were measured; `refresh`
+    (default: the record's own command, `refresh_command`) measures them again."""
     m = record["machine"]
+    refresh = refresh or refresh_command(record)
     return (f"Measured by `{record['command']}` at commit `{record['commit']}` on {record['date']}, "
             f"{machine_label(m)}, TensorFlow {m.get('tensorflow')}. Refresh: `{refresh}`.")
 
@@ -72,8 +102,22 @@ def changed_settings(name: str, settings: dict) -> str:
     if name not in RECIPES:
         return ""
     base = RECIPES[name].settings()
-    return ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in settings.items()
-                     if k in base and base[k] != v)
+    return settings_text({k: v for k, v in settings.items() if k in base and base[k] != v})
+
+
+def settings_text(settings: dict) -> str:
+    """'lr 0.0004, r1_every 4'."""
+    return ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in settings.items())
+
+
+def profile_changes(profile: str | None, role: str | None, changed: dict | None) -> str:
+    """"Changed from the quick profile's `comp` GAN: epochs 1, max_batches 40. ": the settings a
+    benchmark's command changed from the profile its runs were built from ('' for none, and for
+    a record from before records named them)."""
+    if not changed or not profile:
+        return ""
+    gan = f" `{role}` GAN" if role else ""
+    return f"Changed from the {profile} profile's{gan}: {settings_text(changed)}. "
 
 
 def recipe_label(name: str, settings: dict) -> str:
@@ -84,14 +128,13 @@ def recipe_label(name: str, settings: dict) -> str:
 
 # ---------------------------------------------------------------------------- the tables
 def stability(records: list[dict]) -> str:
-    """benchmarks/gan_stability.py: each recipe x seed at the quick budget."""
-    refresh = "python benchmarks/gan_stability.py"
+    """benchmarks/gan_stability.py: each recipe x seed at a profile's budget."""
     if not records:
-        return missing(refresh)
+        return missing("python benchmarks/gan_stability.py")
     out = []
     for rec in records:
-        s = rec["results"]["settings"]
-        runs = rec["results"]["runs"]
+        res = rec["results"]
+        s, runs = res["settings"], res["runs"]
         sources = sorted({r["data"] for r in runs})
         data_column = len(sources) > 1                  # else the caption names the one source
         after = f"after training ({s['face_rate_n']:,})" if s.get("face_rate_n") else "after training"
@@ -112,10 +155,11 @@ def stability(records: list[dict]) -> str:
                 round(r["images_per_s"])])
         data = "" if data_column else f"on {sources[0]} faces, "
         out += [md_table(header, rows), "",
+                profile_changes(res.get("profile"), res.get("role"), res.get("changed")) +
                 ("Settings that differ from the recipe's: " + "; ".join(changed) + ". " if changed else "")
                 + f"Width {s['width']}, {data}{s['epochs']} epochs × {s['batches']} batches of {s['batch']}, "
                 f"{s['precision']}; SWD and diversity on {s['swd_n']} held-out crops, each epoch's face "
-                f"rate on {s['face_n']} samples. " + provenance_line(rec, refresh), ""]
+                f"rate on {s['face_n']} samples. " + provenance_line(rec), ""]
     return "\n".join(out)
 
 
@@ -152,9 +196,8 @@ def book_time_rows(records: list[dict]) -> tuple[list[str], list[list]]:
 
 def book_time(records: list[dict]) -> str:
     """benchmarks/book_time.py: `make book` from a fresh clone, per machine class, and its GANs."""
-    refresh = "python benchmarks/book_time.py"
     if not records:
-        return missing(refresh)
+        return missing("python benchmarks/book_time.py")
     header, rows = book_time_rows(records)
     out = [md_table(header, rows), ""]
     quality = [[machine_label(rec["machine"], with_kernels=False), rec["results"]["seed"], name,
@@ -165,15 +208,14 @@ def book_time(records: list[dict]) -> str:
             md_table(["machine", "seed", "recipe", "epochs", "final SWD",
                       "diversity ratio: last epoch / after training", "face rate after training (samples)"],
                      quality), ""]
-    out += [line for rec in records for line in (provenance_line(rec, refresh), "")]
+    out += [line for rec in records for line in (provenance_line(rec), "")]
     return "\n".join(out)
 
 
 def train_profile(records: list[dict]) -> str:
     """benchmarks/train_profile.py: where a training step's time goes, per machine class."""
-    refresh = "python benchmarks/train_profile.py"
     if not records:
-        return missing(refresh)
+        return missing("python benchmarks/train_profile.py")
     out = []
     for rec in records:
         res, peak = rec["results"], rec["results"]["peak_gflops"]
@@ -186,13 +228,14 @@ def train_profile(records: list[dict]) -> str:
                     f"{100 * step['fraction_of_peak']:.0f} % of the {peak['peak']:.0f} GFLOP/s measured "
                     f"for fp32 (matmul {peak['matmul']:.0f}, convolution {peak['conv']:.0f}).", "",
                     md_table(["part", "ms per step", "share of the step"], rows), "",
-                    "Per epoch: " + "; ".join(f"{k} {v:.2f} s" for k, v in step["per_epoch_s"].items()) + ".", ""]
+                    profile_changes(res.get("profile"), step.get("role"), step.get("changed"))
+                    + "Per epoch: " + "; ".join(f"{k} {v:.2f} s" for k, v in step["per_epoch_s"].items()) + ".", ""]
         c = res.get("completion")
         if c:
             out += [f"Completion (`{c['method']}`, {c['faces']} faces): {c['ms_per_evaluation']:.2f} ms per "
                     f"generator evaluation; functions traced again on a second call: "
                     f"{c['retraced_on_second_call']}.", ""]
-        out += [provenance_line(rec, refresh), ""]
+        out += [provenance_line(rec), ""]
     out += ["A part \"(in ...)\" is the difference between that update with and without it, timed in "
             "turn: one below 0 is within the timing noise.", ""]
     return "\n".join(out)
@@ -245,9 +288,8 @@ def protocol(records: list[dict]) -> str:
     """benchmarks/protocol.py: every completion row on the real sample's validation faces."""
     from facegan.completion.evaluate import paired_sentences
 
-    refresh = "python benchmarks/protocol.py --adversarial --sweep"
     if not records:
-        return missing(refresh)
+        return missing("python benchmarks/protocol.py --adversarial --sweep")
     out = []
     for rec in records:
         res = rec["results"]
@@ -268,7 +310,7 @@ def protocol(records: list[dict]) -> str:
             out += ["The encoder's guess of z, then the search: hole L1 by search length, on the same faces:",
                     "", md_table(["search steps", "fine-tuning steps", "hole L1", "G evaluations per face",
                                   "seconds per face"], sweep), ""]
-        out += [provenance_line(rec, refresh), ""]
+        out += [provenance_line(rec), ""]
     return "\n".join(out)
 
 

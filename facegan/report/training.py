@@ -1,5 +1,5 @@
-"""The training stage: one GAN per role ('gen' for Figs. 5-6, 'comp' for completion), trained,
-resumed or reused from its run directory.
+"""The training stage: one GAN per role of the profile (`facegan.report.profiles.ROLES`: Figs. 5-6's
+GAN, then completion's), trained, resumed or reused from its run directory.
 
 Each role is trained by its TrainSpec (`Edition.spec(role)`, from the profile). A run directory is
 named by the spec's settings but not by its length, so asking for more epochs resumes the same run
@@ -16,8 +16,29 @@ import numpy as np
 
 from facegan.report.data_stage import prepared_cache
 from facegan.report.edition import Edition, short_hash
+from facegan.report.profiles import ROLES
 
-ROLES = ("gen", "comp")
+
+def budget_spec(cfg: dict, role: str, recipe: str | None = None, **changed):
+    """The TrainSpec of a profile's `role` (its entry in `cfg`, a `get_profile` dict, at the
+    profile's seed) with `changed` settings. With another `recipe`: that recipe, with its own
+    settings, at the role's budget (every setting of the entry that is not a recipe's: width,
+    batch, epochs, what is measured), as a benchmark compares recipes."""
+    from facegan.gan.recipes import RECIPE_KEYS
+    from facegan.gan.spec import TrainSpec
+
+    entry = dict(cfg[role])
+    if recipe is not None and recipe != entry.get("recipe"):
+        entry = {k: v for k, v in entry.items() if k not in RECIPE_KEYS}
+        entry["recipe"] = recipe
+    return TrainSpec.from_settings(**{**entry, "seed": cfg["seed"], **changed})
+
+
+def changed_settings(spec, base) -> dict:
+    """The settings of `spec` that differ from those of `base` (both TrainSpecs), as a record
+    names what a measurement changed from the profile."""
+    before = base.settings()
+    return {k: v for k, v in spec.settings().items() if v != before.get(k)}
 
 
 def run_dir(ed: Edition, role: str) -> Path:
@@ -27,7 +48,7 @@ def run_dir(ed: Edition, role: str) -> Path:
     return ed.data_dir / "runs" / name
 
 
-def trained_gan(ed: Edition, role: str = "gen"):
+def trained_gan(ed: Edition, role: str = ROLES[0]):
     """The role's GAN after the profile's epochs: loaded if trained, resumed if cut short, else trained."""
     from facegan.gan.runs import load_run, read_history
     from facegan.gan.trainer import BACKUP, train_gan

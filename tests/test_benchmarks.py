@@ -1,0 +1,130 @@
+"""The benchmarks: each builds its runs from a profile and says in its record what it changed from
+it, and each writes a record (the README's promise); a small prepare shows one end to end."""
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load(name: str):
+    """benchmarks/NAME.py as a module (TensorFlow loaded first, so that no benchmark's kernel
+    choice changes this process's environment)."""
+    import tensorflow  # noqa: F401
+
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_benchmark_writes_a_record():
+    for path in sorted(BENCHMARKS.glob("*.py")):
+        calls = {node.func.id for node in ast.walk(ast.parse(path.read_text()))
+                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+        assert "write_record" in calls, f"{path.name} writes no record"
+
+
+def test_the_training_profile_times_the_profiles_gans():
+    from facegan.gan.spec import TrainSpec
+    from facegan.report.profiles import ROLES, get_profile
+
+    bench = load("train_profile")
+    cfg = get_profile("quick")
+    gen, comp = ROLES
+    plan = bench.planned(bench.parse_args([]))
+    assert [(role, spec, changed) for role, spec, changed in plan] == [
+        (comp, TrainSpec.from_settings(**cfg[comp]), {}), (gen, TrainSpec.from_settings(**cfg[gen]), {})]
+    (role, spec, changed), = bench.planned(bench.parse_args(
+        ["--recipes", "wgan-gp", "--widths", "0.25", "--set", "wgan-gp.n_critic=3"]))
+    assert role == comp and spec.recipe.n_critic == 3 and spec.width == 0.25   # another recipe: comp's budget
+    assert changed == {"n_critic": 3, "width": 0.25} and spec.batch_size == TrainSpec.from_settings(**cfg[comp]).batch_size
+
+
+def test_the_completion_benchmark_trains_the_profiles_completion_gan_shorter_and_says_so():
+    from facegan.completion.methods import get_method
+    from facegan.gan.spec import TrainSpec
+    from facegan.report.profiles import ROLES, get_profile
+
+    bench = load("completion")
+    cfg = get_profile("quick")
+    args = bench.parse_args([])
+    spec, changed = bench.bench_spec(cfg, args)
+    own = TrainSpec.from_settings(**cfg[ROLES[-1]])
+    assert spec == own.but(epochs=args.bench_epochs, max_batches=args.bench_batches, swd_n=0)
+    assert changed == {"epochs": args.bench_epochs, "max_batches": args.bench_batches, "swd_n": 0,
+                       "synth_n": args.synth_n}
+    settings = dict(cfg["completion"])
+    assert bench.profile_method(cfg, None) == get_method(settings.pop("method"), **settings)
+
+
+def test_the_throughput_benchmark_times_the_study_sizes_the_paper_profile_holds():
+    from facegan.report.profiles import ROLES, get_profile
+
+    bench = load("train_throughput")
+    paper = get_profile("paper")
+    size = bench.sizes(bench.parse_args([]))
+    assert size["widths"] == list(dict.fromkeys(paper[role]["width"] for role in ROLES))
+    assert size["changed"] == {} and size["batch"] > 0
+    assert bench.sizes(bench.parse_args(["--widths", "0.25", "--batch", "8"]))["changed"] == \
+        {"widths": [0.25], "batch_size": 8}
+
+
+@pytest.mark.slow
+def test_prepare_writes_a_record_and_prints_its_headline_last(tmp_path):
+    from facegan.data.synthetic.render import render_synthetic_celeba
+
+    render_synthetic_celeba(tmp_path / "celeba", 24, seed=0, progress=False)
+    record = tmp_path / "r.json"
+    out = subprocess.run([sys.executable, str(BENCHMARKS / "prepare.py"), str(tmp_path / "celeba"), "--repeats",
+                          "1", "--workers", "2", "--limit", "20", "--record", str(record)],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1].startswith("crops per second: ")
+    body = json.loads(record.read_text())
+    assert body["record"] == "prepare" and "benchmarks/prepare.py" in body["command"]
+    assert body["results"]["changed"] == {"prepare_limit": 20} and body["results"]["images"] == 20
+    assert body["results"]["crops_per_s"] > 0
+
+
+def run_benchmark(name: str, *args: str, env: dict | None = None) -> list[str]:
+    """`python benchmarks/NAME.py ARGS`: its printed lines (it must succeed)."""
+    import os
+
+    out = subprocess.run([sys.executable, str(BENCHMARKS / f"{name}.py"), *args], capture_output=True,
+                         text=True, timeout=900, env={**os.environ, **(env or {})})
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.strip().splitlines()
+
+
+@pytest.mark.slow
+def test_the_throughput_benchmark_writes_a_record_and_prints_its_headline_last(tmp_path):
+    lines = run_benchmark("train_throughput", "--widths", "0.125", "--steps", "1", "--repeats", "1",
+                          "--precisions", "float32", "--batch", "4", "--record", str(tmp_path / "r.json"))
+    assert lines[-1].startswith("speedup vs authors' loop: ")
+    body = json.loads((tmp_path / "r.json").read_text())
+    assert body["record"] == "train_throughput" and body["results"]["profile"] == "paper"
+    assert body["results"]["changed"] == {"widths": [0.125], "batch_size": 4}
+    (row,) = body["results"]["runs"]
+    assert row["width"] == 0.125 and row["ratio"] == body["results"]["speedup"] > 0
+
+
+@pytest.mark.slow
+def test_the_completion_benchmark_writes_a_record_and_prints_its_headline_last(tmp_path):
+    lines = run_benchmark("completion", "--synth-n", "60", "--bench-epochs", "1", "--bench-batches", "2",
+                          "--faces", "1", "--timing-faces", "2", "--paper-iterations", "5",
+                          "--max-iterations", "20", "--record", str(tmp_path / "r.json"),
+                          env={"FACEGAN_WORKDIR": str(tmp_path / "work")})
+    assert lines[-1].startswith("default method ") and "evaluation reduction vs paper schedule" in lines[-1]
+    body = json.loads((tmp_path / "r.json").read_text())
+    res = body["results"]
+    assert body["record"] == "completion" and res["profile"] == "quick"
+    assert res["changed"] == {"epochs": 1, "max_batches": 2, "swd_n": 0, "synth_n": 60}
+    assert res["gan"]["command"].startswith("facegan train ") and res["evaluations"]["ratio"] > 0
