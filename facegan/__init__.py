@@ -4,7 +4,14 @@ The package is grouped by stage, and imports flow one way: data -> gan -> comple
 (`facegan.cli` drives them all). `facegan.images` (pixel conversion, image files, grids) and
 `facegan.errors` are shared by every stage.
 """
+import os
+
 from facegan.errors import FaceganError
+
+# the environment's kernel settings as the process started, before facegan chooses its own
+# (`facegan.gan.speed`): a record's command repeats these (`facegan.records.this_command`)
+START_ENV = {k: os.environ[k] for k in ("TF_ENABLE_ONEDNN_OPTS", "ONEDNN_MAX_CPU_ISA")
+             if k in os.environ}
 
 __version__ = "0.1.0"
 IMAGE_SIZE = 80      # the study's crop size (pixels)

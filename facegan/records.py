@@ -17,16 +17,12 @@ import sys
 from pathlib import Path
 
 from facegan import __version__
-# the machine's description lives in facegan.device; these names stay importable from here
-from facegan.device import (ISA_FLAGS, cpu_class, cpu_flags, cpu_model, gpu_names,  # noqa: F401
-                            machine, usable_cores)
+from facegan import START_ENV
+from facegan.device import machine
 from facegan.errors import FaceganError
 
 RECORD_FORMAT = 1
 _COMMAND: list[str] | None = None
-# settings made in the environment that change what a measurement measures, as the process started
-COMMAND_ENV = ("TF_ENABLE_ONEDNN_OPTS", "ONEDNN_MAX_CPU_ISA")
-_START_ENV = {k: os.environ[k] for k in COMMAND_ENV if k in os.environ}
 
 
 def commit() -> str:
@@ -50,9 +46,9 @@ def set_command(argv: list[str]) -> None:
 
 def this_command() -> str:
     """This process's command line: `facegan ...` from the CLI, else `python SCRIPT ARGS`, after
-    the COMMAND_ENV settings the process was started with (`ONEDNN_MAX_CPU_ISA=AVX2 python ...`;
+    the kernel settings the process was started with (`facegan.START_ENV`) (`ONEDNN_MAX_CPU_ISA=AVX2 python ...`;
     not the kernel choice facegan makes for itself later)."""
-    env = [f"{k}={v}" for k, v in _START_ENV.items()]
+    env = [f"{k}={v}" for k, v in START_ENV.items()]
     return shlex.join(env + (list(_COMMAND) if _COMMAND is not None else ["python", *sys.argv]))
 
 

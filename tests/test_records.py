@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from facegan.errors import FaceganError
-from facegan.records import cpu_class, read_record, record_name, write_record
+from facegan.device import cpu_class
+from facegan.records import read_record, record_name, write_record
 from facegan.report import records as R
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,8 +37,9 @@ def test_a_records_command_names_the_kernel_settings_it_was_started_with(tmp_pat
     """ONEDNN_MAX_CPU_ISA=AVX2 given by the user is part of the command that repeats a measurement;
     the oneDNN setting facegan chooses for itself later is not."""
     script = tmp_path / "bench.py"
-    script.write_text("import os\nfrom facegan.records import this_command\n"
-                      "os.environ['TF_ENABLE_ONEDNN_OPTS'] = '1'\nprint(this_command())\n")
+    script.write_text("import os\nimport facegan.gan.speed\n"          # facegan chooses its kernels
+                      "os.environ['TF_ENABLE_ONEDNN_OPTS'] = '1'\n"      # before records is imported
+                      "from facegan.records import this_command\nprint(this_command())\n")
     env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
     out = subprocess.run([sys.executable, str(script), "--x", "a b"], env={**env, "ONEDNN_MAX_CPU_ISA": "AVX2"},
                          capture_output=True, text=True, check=True).stdout.strip()
@@ -175,12 +177,12 @@ def test_the_readme_time_table_is_the_records(tmp_path):
 def test_the_estimate_scales_a_recorded_build_by_the_measured_steps(tmp_path, monkeypatch):
     from facegan.gan.spec import TrainSpec
     from facegan.report.estimate import estimate_book
-    from facegan.report.profiles import get_profile
+    from facegan.report.profiles import ROLES, get_profile
 
     root = fake_root(tmp_path)
     monkeypatch.chdir(root)
     cfg = get_profile("quick")
-    specs = {role: TrainSpec.from_settings(**cfg[role]) for role in ("gen", "comp")}
+    specs = {role: TrainSpec.from_settings(**cfg[role]) for role in ROLES}
     from facegan.gan.speed import spec_key
 
     choice = {"step_ms": {spec_key(specs["gen"]): 500.0, spec_key(specs["comp"]): 750.0}}

@@ -18,7 +18,7 @@ def kernels_line() -> str:
     import os
 
     from facegan.gan.speed import ONEDNN, choice_path, load_choice
-    from facegan.records import cpu_class
+    from facegan.device import cpu_class
 
     if ONEDNN in os.environ:
         return f"oneDNN {'on' if os.environ[ONEDNN] == '1' else 'off'} ({ONEDNN} set by you); CPU {cpu_class()}"

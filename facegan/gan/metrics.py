@@ -19,7 +19,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from facegan.records import usable_cores
+from facegan.device import usable_cores
 from facegan.errors import FaceganError
 
 NHOOD = 7                # neighbourhood (patch) size

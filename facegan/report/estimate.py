@@ -25,7 +25,7 @@ def minutes(seconds: float) -> str:
 def estimate_book(cfg: dict, specs: dict, choice: dict | None) -> str | None:
     """One line for the start of a build: the expected time on this machine, or None when nothing
     was measured here (a GPU, or a oneDNN setting the user chose)."""
-    from facegan.records import cpu_class
+    from facegan.device import cpu_class
     from facegan.report.records import load, machine_label
 
     if not choice:

@@ -8,7 +8,6 @@ and asking for fewer loads the earlier epoch's weights. Two roles with the same 
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -50,16 +49,15 @@ def run_dir(ed: Edition, role: str) -> Path:
 
 def trained_gan(ed: Edition, role: str = ROLES[0]):
     """The role's GAN after the profile's epochs: loaded if trained, resumed if cut short, else trained."""
-    from facegan.gan.runs import load_run, read_history
-    from facegan.gan.trainer import BACKUP, train_gan
+    from facegan.gan.runs import load_run
+    from facegan.gan.trainer import train_gan
+    from facegan.rundir import read_history, resumable
 
     spec, out = ed.spec(role), run_dir(ed, role)
     done = len(read_history(out))
     if done >= spec.epochs and (out / "generator.weights.h5").is_file():
         return load_run(out, width=spec.width, epoch=None if done == spec.epochs else spec.epochs)
-    resume = (out / BACKUP / "training_metadata.json").is_file()
-    if out.exists() and not resume:
-        shutil.rmtree(out)            # a run killed before its first epoch: nothing to keep
+    resume = resumable(out)
     print(f"training the {role} GAN ({spec.recipe.name} recipe, width {spec.width:g}, {spec.epochs} "
           f"epochs) in {out.name}", file=sys.stderr)
     return train_gan(prepared_cache(ed), out, spec, resume=resume, verbose=2)
