@@ -48,11 +48,11 @@ COMPLETION_ROLE = ROLES[-1]        # the profile's roles: Figs. 5-6's GAN, then 
 def bench_spec(cfg: dict, args):
     """(spec, changed): the profile's completion GAN with this benchmark's shorter schedule, and
     the settings that changed from the profile's."""
-    from facegan.report.training import budget_spec, changed_settings
+    from facegan.report.training import budget_spec
 
     spec = budget_spec(cfg, COMPLETION_ROLE, epochs=args.bench_epochs, max_batches=args.bench_batches,
                        swd_n=0)
-    changed = changed_settings(spec, budget_spec(cfg, COMPLETION_ROLE))
+    changed = spec.changed(budget_spec(cfg, COMPLETION_ROLE))
     if args.synth_n != cfg["synth_n"]:
         changed["synth_n"] = args.synth_n
     return spec, changed

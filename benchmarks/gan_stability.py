@@ -48,7 +48,7 @@ from facegan.gan.recipes import RECIPES, recipe_sets  # noqa: E402
 from facegan.gan.spec import PRECISIONS  # noqa: E402
 from facegan.report.profiles import ROLES, get_profile, names  # noqa: E402
 from facegan.report.records import changed_settings as recipe_changes  # noqa: E402
-from facegan.report.training import budget_spec, changed_settings  # noqa: E402
+from facegan.report.training import budget_spec  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = Path(os.environ.get("FACEGAN_WORKDIR", ROOT / "work")) / "bench"
@@ -207,12 +207,12 @@ class Plan:
         """The settings this command changed from the profile's: the budget's, the data's and
         each recipe's (RECIPE.SETTING)."""
         role = self.args.role
-        out = changed_settings(budget_spec(self.cfg, role, **self.budget), budget_spec(self.cfg, role))
+        out = budget_spec(self.cfg, role, **self.budget).changed(budget_spec(self.cfg, role))
         if self.synth_n != self.cfg["synth_n"]:
             out["synth_n"] = self.synth_n
         for recipe in self.args.recipes:
             at_budget = budget_spec(self.cfg, role, recipe, **self.budget)
-            out.update({f"{recipe}.{k}": v for k, v in changed_settings(self.spec(recipe), at_budget).items()})
+            out.update({f"{recipe}.{k}": v for k, v in self.spec(recipe).changed(at_budget).items()})
         return out
 
     def settings(self) -> dict:

@@ -45,7 +45,7 @@ from facegan.gan.recipes import RECIPES, recipe_sets  # noqa: E402
 from facegan.records import record_name, write_record  # noqa: E402
 from facegan.report.profiles import ROLES, get_profile, names  # noqa: E402
 from facegan.report.records import recipe_label  # noqa: E402
-from facegan.report.training import budget_spec, changed_settings  # noqa: E402
+from facegan.report.training import budget_spec  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 COMPLETION_ROLE = ROLES[-1]        # the profile's roles: Figs. 5-6's GAN, then completion's
@@ -317,7 +317,7 @@ def planned(args) -> list[tuple]:
             role = role_of(cfg, recipe)
             changes = {**given, **({} if width is None else {"width": width}), **args.sets.get(recipe, {})}
             spec = budget_spec(cfg, role, recipe, **changes)
-            out.append((role, spec, changed_settings(spec, budget_spec(cfg, role, recipe))))
+            out.append((role, spec, spec.changed(budget_spec(cfg, role, recipe))))
     return out
 
 

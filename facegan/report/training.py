@@ -33,13 +33,6 @@ def budget_spec(cfg: dict, role: str, recipe: str | None = None, **changed):
     return TrainSpec.from_settings(**{**entry, "seed": cfg["seed"], **changed})
 
 
-def changed_settings(spec, base) -> dict:
-    """The settings of `spec` that differ from those of `base` (both TrainSpecs), as a record
-    names what a measurement changed from the profile."""
-    before = base.settings()
-    return {k: v for k, v in spec.settings().items() if v != before.get(k)}
-
-
 def run_dir(ed: Edition, role: str) -> Path:
     """One run directory per training spec (its length excluded: more epochs resume the run)."""
     spec = ed.spec(role)
