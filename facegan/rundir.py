@@ -64,27 +64,40 @@ def backup_epoch(run_dir) -> int | None:
     return int(json.loads(meta.read_text())["epoch"]) if meta.is_file() else None
 
 
-def start_epoch(run_dir, config: dict, keys, resume: bool) -> int:
-    """Check RUN against the run `config` asks for (its `kind` and the settings in `keys`); return
-    the epoch to start from: 0 for a new run, the last checkpoint's for a resumed one."""
-    run_dir, kind = Path(run_dir), config["kind"]
+def check_target(run_dir, kind: str, resume: bool) -> dict | None:
+    """The checks that need no settings (cheap: commands make them before anything slow): a new
+    run needs a new or empty directory, a resumed one a run of the same kind. Returns the saved
+    config.json of a run of this kind, else None."""
+    run_dir = Path(run_dir)
     saved = read_config(run_dir)
     ours = saved is not None and saved.get("kind") == kind
-    diff = differences(saved, config, keys) if ours else []
     if not resume:
         if ours:
-            detail = f" with different settings ({'; '.join(diff)})" if diff else ""
-            raise FaceganError(f"{run_dir} already holds {_a(kind)} run{detail}: resume it (--resume) "
-                               f"or choose a new output directory", setting="out")
+            return saved          # start_epoch names the settings that differ
         if run_dir.exists() and any(run_dir.iterdir()):
             raise FaceganError(f"{run_dir} exists and is not empty (and is not {_a(kind)} run): choose "
                                f"a new or empty output directory", setting="out")
-        return 0
+        return None
     if not ours:
         what = "does not exist (nothing was trained there)" if saved is None else \
             f"belongs to another kind of run ({saved.get('kind')!r}, not {kind!r})"
         raise FaceganError(f"cannot resume {run_dir}: {run_dir / CONFIG} {what}; train without "
                            f"--resume into a new output directory", setting="resume")
+    return saved
+
+
+def start_epoch(run_dir, config: dict, keys, resume: bool) -> int:
+    """Check RUN against the run `config` asks for (its `kind` and the settings in `keys`); return
+    the epoch to start from: 0 for a new run, the last checkpoint's for a resumed one."""
+    run_dir = Path(run_dir)
+    saved = check_target(run_dir, config["kind"], resume)
+    diff = differences(saved, config, keys) if saved is not None else []
+    if not resume:
+        if saved is not None:
+            detail = f" with different settings ({'; '.join(diff)})" if diff else ""
+            raise FaceganError(f"{run_dir} already holds {_a(config['kind'])} run{detail}: resume it "
+                               f"(--resume) or choose a new output directory", setting="out")
+        return 0
     if diff:
         raise FaceganError(f"cannot resume {run_dir}: settings differ from {run_dir / CONFIG} "
                            f"({'; '.join(diff)}); use the run's settings or a new output directory",
@@ -139,4 +152,4 @@ def _truncate_csv(path: Path, keep_epochs: int) -> None:
 
 
 __all__ = ["CONFIG", "BACKUP", "HISTORY", "read_config", "write_json", "read_history", "differences",
-           "make_config", "backup_epoch", "start_epoch", "resumable", "begin"]
+           "make_config", "backup_epoch", "check_target", "start_epoch", "resumable", "begin"]

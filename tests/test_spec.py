@@ -120,3 +120,16 @@ def test_the_encoder_is_never_written_over_another_run(tmp_path):
 def test_several_unknown_settings_are_named_together():
     with pytest.raises(FaceganError, match="^a: unknown training settings a, b; valid settings are recipe"):
         TrainSpec.from_settings(b=1, a=2)
+
+
+def test_train_refuses_a_wrong_out_before_measuring_anything(tmp_path, monkeypatch, capsys):
+    from facegan.cli import main
+    from facegan.gan import speed
+
+    monkeypatch.setattr(speed, "choose_kernels", lambda *a, **k: pytest.fail("measured kernels"))
+    inp = tmp_path / "inp"
+    begin(inp, make_config("inpainter", InpainterSpec(), "facegan train-inpainter C --out inp"), 0)
+    assert main(["train", str(tmp_path / "cache"), "--out", str(inp), "--resume"]) == 2
+    assert "belongs to another kind of run ('inpainter', not 'gan')" in capsys.readouterr().err
+    assert main(["train", str(tmp_path / "cache"), "--out", str(inp)]) == 2
+    assert "is not empty (and is not a gan run)" in capsys.readouterr().err

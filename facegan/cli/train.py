@@ -83,7 +83,11 @@ def progress_verbosity(verbose: int | None, stream=None) -> int:
 def run_train(args) -> int:
     from facegan.gan.speed import choose_kernels
 
+    from facegan.gan.runs import KIND
+    from facegan.rundir import check_target
+
     spec = spec_from_args(args)
+    check_target(args.out, KIND, args.resume)                # a wrong --out before anything slow
     choose_kernels({"train": spec})                         # before TensorFlow loads
     from facegan.gan.trainer import train_gan
 
