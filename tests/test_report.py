@@ -15,7 +15,7 @@ from facegan.report.data_stage import eval_split, first_faces, prepared_cache, q
 from facegan.report.edition import Edition  # noqa: E402
 from facegan.report.evaluation import evaluation, generator_comparison  # noqa: E402
 from facegan.report.provenance import caption, commit  # noqa: E402
-from facegan.report.tables import md_table, records_table  # noqa: E402
+from facegan.report.tables import md_table, history_table  # noqa: E402
 from facegan.report.training import hidden_layers, run_dir, trained_gan  # noqa: E402
 
 
@@ -62,7 +62,7 @@ def test_caption_records_overridden_settings(tmp_path):
 def test_md_table_formats_cells():
     assert md_table(["a", "b"], [["x", 1234], [None, 0.123456]]).splitlines() == [
         "| a | b |", "|---|---|", "| x | 1,234 |", "|  | 0.1235 |"]
-    assert records_table([{"epoch": 1, "loss": 0.5}], first="epoch").splitlines()[2] == "| 1 | 0.5 |"
+    assert history_table([{"epoch": 1, "loss": 0.5}], first="epoch").splitlines()[2] == "| 1 | 0.5 |"
 
 
 def test_run_dir_keys_training_settings_not_epochs(tmp_path):
@@ -81,7 +81,7 @@ def test_the_quick_profiles_completion_gan_has_its_own_rates(tmp_path):
     q = Edition("quick", workdir=str(tmp_path))
     comp, gen = q.spec("comp").recipe, q.spec("gen").recipe
     assert (comp.lr, comp.d_lr, comp.r1_share) == (4e-4, 4e-4, 0.5) == tuple(
-        q.cfg["comp"][k] for k in ("lr", "d_lr", "r1_share"))
+        q.settings["comp"][k] for k in ("lr", "d_lr", "r1_share"))
     assert comp.r1_every == 1                                            # R1 on every D update
     assert (gen.name, gen.lr, gen.d_lr) == ("study", 2e-4, 2e-4)          # the study recipe's own
 
@@ -172,13 +172,13 @@ def test_partial_run_without_checkpoint_is_restarted(tmp_path):
 
 def test_completion_examples_keep_known_pixels_and_record_snapshots(ed, monkeypatch):
     faces, res = completion_examples(ed)
-    n = ed.cfg["n_complete"]
+    n = ed.settings["n_complete"]
     assert faces.images.shape == res.pasted.shape == res.blended.shape == (n, 80, 80, 3)
     known = faces.known[..., None] == 1
     np.testing.assert_array_equal(np.where(known, res.pasted, 0), np.where(known, faces.images, 0))
     assert (faces.known == 0).sum(axis=(1, 2)).tolist() == [30 * 30] * n
-    assert sorted(res.snapshots) == ed.cfg["snapshots"]
-    assert res.losses.shape == (ed.cfg["completion"]["iterations"] + 1, n)
+    assert sorted(res.snapshots) == ed.settings["snapshots"]
+    assert res.losses.shape == (ed.settings["completion"]["iterations"] + 1, n)
 
     import facegan.completion.search
 
@@ -202,7 +202,7 @@ def test_complete_cached_recomputes_when_a_setting_changes(ed):
     other = complete_cached(ed, run.generator, run.discriminator, faces.images, faces.known,
                             get_method(ed.method(), iterations=3), **options)
     assert other.losses.shape == (4, len(faces.images))
-    assert res.losses.shape[0] == ed.cfg["completion"]["iterations"] + 1
+    assert res.losses.shape[0] == ed.settings["completion"]["iterations"] + 1
 
 
 def test_evaluation_table_says_which_split(ed):
@@ -210,7 +210,7 @@ def test_evaluation_table_says_which_split(ed):
     assert ev.split == ev.requested == "val"            # the smoke profile evaluates on val
     table = ev.table
     assert "split `val`" in table
-    ours = ed.cfg["eval_methods"].split(",")          # the profile's GAN methods: study and ours
+    ours = ed.settings["eval_methods"].split(",")          # the profile's GAN methods: study and ours
     assert "study" in ours and len(ours) >= 2
     for method in ours + ["inpainter (L1)", "telea", "navier-stokes", "biharmonic", "mean-face"]:
         assert f"| {method} |" in table
@@ -291,7 +291,7 @@ def test_completion_uses_the_completion_epochs_of_a_longer_shared_run(tmp_path, 
 def test_generator_comparison_runs_the_completion_method_with_the_generation_gan(ed):
     ev = generator_comparison(ed)
     methods = {r["method"] for r in ev.per_image()}
-    assert ed.cfg["completion"]["method"] in methods and "study" not in methods   # one GAN method, plus baselines
+    assert ed.settings["completion"]["method"] in methods and "study" not in methods   # one GAN method, plus baselines
     summary = json.loads((ev.directory / "summary.json").read_text())["results"]
     assert summary["run"].endswith(run_dir(ed, "gen").name)
     assert generator_comparison(ed).directory == ev.directory              # computed once, then reused

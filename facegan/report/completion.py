@@ -34,14 +34,14 @@ def held_out_faces(ed: Edition, n: int | None = None) -> Faces:
     from facegan.images import to_float
 
     data = prepared_cache(ed, eval_split(ed))
-    n = min(int(ed.cfg["n_complete"] if n is None else n), len(data))
+    n = min(int(ed.settings["n_complete"] if n is None else n), len(data))
     return Faces(np.asarray(data.image_ids[:n]), to_float(np.asarray(data.crops[:n])),
                  mouth_masks(data.mouth_boxes[:n]))
 
 
 def search_options(ed: Edition) -> dict:
     """The options of the edition's `complete()` call besides its method: snapshots and seed."""
-    return {"snapshot_at": list(ed.cfg["snapshots"]), "seed": ed.seed}
+    return {"snapshot_at": list(ed.settings["snapshots"]), "seed": ed.seed}
 
 
 def complete_cached(ed: Edition, generator, discriminator, images, known, method, **options):

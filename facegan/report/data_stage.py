@@ -26,7 +26,7 @@ def source(ed: Edition) -> Path:
     from facegan.data.synthetic.render import render_synthetic_celeba
 
     d = ed.data_dir / "celeba"
-    render_synthetic_celeba(d, n=ed.cfg["synth_n"], seed=ed.seed, progress=False)   # reuses
+    render_synthetic_celeba(d, n=ed.settings["synth_n"], seed=ed.seed, progress=False)   # reuses
     return d
 
 
@@ -37,7 +37,7 @@ def prepared_cache(ed: Edition, partition: str | None = None):
 
     out = ed.data_dir / "cache"
     if out not in _PREPARED or not (out / "manifest.json").is_file():
-        prepare(source(ed), out, partition="all", limit=ed.cfg["prepare_limit"], progress=False)
+        prepare(source(ed), out, partition="all", limit=ed.settings["prepare_limit"], progress=False)
         _PREPARED.add(out)
     return load_cache(out, partition)
 
@@ -94,7 +94,7 @@ def eval_split(ed: Edition) -> str:
     """The profile's evaluation split; 'val' (with a message) when the data has no kept test faces."""
     from facegan.data.cache import PARTITIONS
 
-    split, cache = ed.cfg["eval_split"], prepared_cache(ed)
+    split, cache = ed.settings["eval_split"], prepared_cache(ed)
     if not np.any(cache.partitions == PARTITIONS[split]):
         print(f"{ed.data_label} has no kept faces in the {split!r} partition: evaluating on 'val'",
               file=sys.stderr)

@@ -38,10 +38,10 @@ class Edition:
     overrides: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        self.cfg = get_profile(self.profile, **(self.overrides or {}))
+        self.settings = get_profile(self.profile, **(self.overrides or {}))
         if self.seed is None:
-            self.seed = int(self.cfg["seed"])
-        if self.data is None and self.cfg["requires_real_data"]:
+            self.seed = int(self.settings["seed"])
+        if self.data is None and self.settings["requires_real_data"]:
             raise FaceganError(f"profile {self.profile!r} needs real CelebA: pass data= in the notebook "
                                f"or `facegan book --profile {self.profile} --data DIR`")
         # resolved here, at run time, so a notebook never carries the build machine's paths
@@ -53,13 +53,13 @@ class Edition:
         edition's seed."""
         from facegan.gan.spec import TrainSpec
 
-        return TrainSpec.from_settings(**self.cfg[role], seed=self.seed)
+        return TrainSpec.from_settings(**self.settings[role], seed=self.seed)
 
     def method(self, name: str | None = None):
         """The completion Method `name` (default: the edition's) with the edition's search settings."""
         from facegan.completion.methods import get_method
 
-        settings = dict(self.cfg["completion"])
+        settings = dict(self.settings["completion"])
         default = settings.pop("method")
         return get_method(name or default, **settings)
 
@@ -68,7 +68,7 @@ class Edition:
         """The data source in words, for captions (a folder name, never a full path)."""
         if self.data:
             return f"real CelebA ({Path(self.data).expanduser().resolve().name}/)"
-        return f"synthetic CelebA ({self.cfg['synth_n']:,} faces)"
+        return f"synthetic CelebA ({self.settings['synth_n']:,} faces)"
 
     @property
     def data_dir(self) -> Path:
@@ -77,7 +77,7 @@ class Edition:
             src = Path(self.data).expanduser().resolve()
             tag = f"celeba-{src.name}-{short_hash(str(src))}"
         else:
-            tag = f"synth-n{self.cfg['synth_n']}-seed{self.seed}"
+            tag = f"synth-n{self.settings['synth_n']}-seed{self.seed}"
         return self.work / tag
 
 

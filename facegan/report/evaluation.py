@@ -61,7 +61,7 @@ def _evaluate(ed: Edition, role: str, methods, prefix: str, inpainters=()) -> Ev
     from facegan.completion.evaluate import EvalSpec, evaluate_completion
     from facegan.completion.realism import C2STSpec
 
-    c = ed.cfg
+    c = ed.settings
     split = eval_split(ed)
     spec = ed.spec(role)
     search = {k: v for k, v in c["completion"].items() if k != "method"}
@@ -83,7 +83,7 @@ def evaluation(ed: Edition) -> Evaluation:
     the completion GAN's methods, the edition's supervised inpainter and the classical ones."""
     from facegan.report.inpainting import trained_inpainter
 
-    names = ed.cfg["eval_methods"]
+    names = ed.settings["eval_methods"]
     methods = None if names == "all" else tuple(m.strip() for m in names.split(","))
     return _evaluate(ed, "comp", methods, "eval", inpainters=(trained_inpainter(ed).path,))
 
@@ -91,4 +91,4 @@ def evaluation(ed: Edition) -> Evaluation:
 def generator_comparison(ed: Edition) -> Evaluation:
     """The edition's completion method with the generation GAN (the study's recipe) instead of the
     completion GAN, on the same faces: does the way G was trained matter for completion?"""
-    return _evaluate(ed, "gen", (ed.cfg["completion"]["method"],), "eval-gen")
+    return _evaluate(ed, "gen", (ed.settings["completion"]["method"],), "eval-gen")

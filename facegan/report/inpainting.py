@@ -18,7 +18,7 @@ def inpainter_spec(ed: Edition):
     """The edition's InpainterSpec: its profile entry, at the edition's seed."""
     from facegan.completion.inpainter_training import InpainterSpec
 
-    return InpainterSpec.from_settings(**ed.cfg["inpainter"], seed=ed.seed)
+    return InpainterSpec.from_settings(**ed.settings["inpainter"], seed=ed.seed)
 
 
 def inpainter_dir(ed: Edition) -> Path:

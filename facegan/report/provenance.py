@@ -23,7 +23,7 @@ def caption(ed: Edition, number: int | str | None, text: str) -> str:
 
 def summary(ed: Edition) -> str:
     """The line each chapter opens with: which edition the reader is looking at."""
-    return f"**Edition:** {ed.cfg['description']}; {record(ed)}."
+    return f"**Edition:** {ed.settings['description']}; {record(ed)}."
 
 
 def show(ed: Edition, fig, number: int | str | None, text: str) -> None:

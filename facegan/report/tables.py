@@ -5,12 +5,12 @@ from __future__ import annotations
 from facegan.tables import fmt, md_table  # noqa: F401 (re-exported for the notebooks)
 
 
-def records_table(records: list[dict], first: str = "epoch") -> str:
-    """One row per record (e.g. a training history), the `first` key as the first column."""
-    if not records:
+def history_table(rows: list[dict], first: str = "epoch") -> str:
+    """A training history as a table: one row per epoch (or step), the `first` key first."""
+    if not rows:
         return "*(nothing recorded)*"
-    keys = [first] + [k for k in records[0] if k != first]
-    return md_table(keys, [[r.get(k) for k in keys] for r in records])
+    keys = [first] + [k for k in rows[0] if k != first]
+    return md_table(keys, [[r.get(k) for k in keys] for r in rows])
 
 
 def show_table(header: list[str], rows: list[list]) -> None:
