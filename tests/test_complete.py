@@ -103,3 +103,33 @@ def test_a_second_call_of_the_same_shape_traces_nothing(gan, case):
     assert len(before) >= 5 and all(n >= 1 for n in before)     # other tests searched with it too
     again = complete(*gan, y, k, m, seed=1)
     assert traces() == before and again.losses.shape == (3, 3)
+
+
+def test_cli_guided_method_and_the_inpainters_blended_fill(gan, tmp_path):
+    """`facegan complete --method inpainter-guided-blend --inpainter DIR`: the method's completion and
+    the inpainter's own, both Poisson-blended; known pixels untouched in both."""
+    from PIL import Image
+
+    from facegan.cli import main
+    from facegan.completion.inpainter_training import InpainterSpec, train_inpainter
+    from facegan.data.cache import write_cache
+    from helpers import save_run
+
+    rng = np.random.default_rng(0)
+    write_cache(tmp_path / "cache", rng.integers(0, 256, (4, 80, 80, 3), dtype=np.uint8),
+                [f"{i:06d}.jpg" for i in range(4)], [0, 0, 0, 1], np.zeros((4, 5, 2)),
+                np.tile([45, 25, 30, 30], (4, 1)), {"n_kept": 4})
+    inp = train_inpainter(tmp_path / "cache", tmp_path / "inp", InpainterSpec(base=4, epochs=1, batch_size=2),
+                          verbose=0)
+    run = save_run(tmp_path / "run", *gan, 0.25)
+    face = np.clip(np.add.outer(np.arange(80), np.arange(80)) + 60, 0, 255).astype(np.uint8)
+    Image.fromarray(np.stack([face] * 3, -1)).save(tmp_path / "face.png")
+    out = tmp_path / "o"
+    assert main(["complete", str(run), str(tmp_path / "face.png"), "--out", str(out), "--method",
+                 "inpainter-guided-blend", "--inpainter", str(inp.path), "--iterations", "2",
+                 "--candidates", "2"]) == 0
+    for name in ("face_completed_crop.png", "face_inpainter_crop.png"):
+        img = np.asarray(Image.open(out / name))
+        assert np.array_equal(img[:45], np.stack([face] * 3, -1)[:45]), name      # known rows untouched
+    from facegan.completion.search import load_completion
+    assert load_completion(out / "completion.npz").settings["guide_weight"] == 0.25

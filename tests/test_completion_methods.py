@@ -29,6 +29,16 @@ def tiny_encoder():
 
 
 @pytest.fixture(scope="module")
+def tiny_inpainter():
+    """Methods that pull toward an inpainter's fill get this untrained one (any fill is a guide)."""
+    import keras
+
+    from facegan.completion.inpainter import build_inpainter
+    keras.utils.set_random_seed(1)
+    return build_inpainter(4)
+
+
+@pytest.fixture(scope="module")
 def faces(gan):
     rng = np.random.default_rng(3)
     y = np.clip(gan[0](rng.uniform(-0.8, 0.8, (2, 100)).astype(np.float32)).numpy()
@@ -60,12 +70,12 @@ def test_cli_bad_method_one_clear_error(capfd):
 
 
 @pytest.mark.parametrize("name", list(METHODS))
-def test_known_pixels_unchanged_in_every_method(gan, faces, name, tiny_encoder):
+def test_known_pixels_unchanged_in_every_method(gan, faces, name, tiny_encoder, tiny_inpainter):
     from facegan.completion.search import complete
 
     y, k = faces
     r = complete(*gan, y, k, get_method(name, candidates=4, iterations=3, finetune_steps=(
-        2 if METHODS[name].finetune_steps else 0)), encoder=tiny_encoder)
+        2 if METHODS[name].finetune_steps else 0)), encoder=tiny_encoder, inpainter=tiny_inpainter)
     for out in (r.completed, r.pasted, r.blended):
         assert np.array_equal(out[:, k == 1], y[:, k == 1])
     assert not np.array_equal(r.completed[:, k == 0], y[:, k == 0])
@@ -198,3 +208,81 @@ def test_benchmark_refuses_an_untrained_gan(gan, tmp_path):
     assert out.returncode == 2 and "untrained GAN" in out.stderr and "reduction" not in out.stdout
     out = subprocess.run([sys.executable, str(bench), "--run", str(run)], capture_output=True, text=True)
     assert out.returncode == 2 and "both --run and --data" in out.stderr
+
+
+@pytest.mark.parametrize("name", list(METHODS))
+def test_descriptions_are_written_from_the_settings(name):
+    m = METHODS[name]
+    d = m.description
+    assert f"{m.iterations} {'Adam' if m.optimizer == 'adam' else 'SGD'} steps" in d
+    assert (f"{m.candidates} random starts" in d) == (m.start == "random")
+    assert ("Poisson-blended" in d) == (m.fill == "poisson") and ("fine-tuning" in d) == bool(m.finetune_steps)
+    assert ("inpainter" in d) == m.needs_inpainter and ("perceptual" in d) == bool(m.lam)
+    changed = get_method(name, iterations=7, fill="paste", lam=0.5).description   # no stale numbers
+    assert f"{m.iterations} {'Adam' if m.optimizer == 'adam' else 'SGD'} steps" not in changed
+    assert "7 " in changed and "pasted" in changed and "0.5 x D's perceptual" in changed
+    assert "description" not in get_method(name).__dataclass_fields__     # not a setting one changes
+
+
+def test_guide_loss_is_the_mean_hole_l1_to_the_guide():
+    from facegan.completion.losses import guide_loss
+
+    rng = np.random.default_rng(0)
+    g, guide = rng.uniform(-1, 1, (2, 80, 80, 3)), rng.uniform(-1, 1, (2, 80, 80, 3))
+    k = make_mask("mouth")
+    want = np.abs(g - guide)[:, k == 0].mean(axis=(1, 2))
+    got = guide_loss(g, guide, np.broadcast_to(k[None, ..., None], (2, 80, 80, 1))).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_the_guided_search_pulls_the_hole_toward_the_inpainters_fill(gan, faces, tiny_inpainter):
+    from facegan.completion.inpainter import inpaint
+    from facegan.completion.search import complete
+
+    y, k = faces
+    guide = inpaint(tiny_inpainter, y, k)
+    gap = lambda r: np.abs(r.generated - guide)[:, k == 0].mean()
+    settings = dict(candidates=8, iterations=30)
+    free = complete(*gan, y, k, get_method("inpainter-guided-blend", guide_weight=0, **settings))
+    pulled = complete(*gan, y, k, get_method("inpainter-guided-blend", guide_weight=4.0, **settings),
+                      inpainter=tiny_inpainter)
+    assert gap(pulled) < 0.9 * gap(free)
+    for out in (pulled.completed, pulled.pasted, pulled.blended):
+        assert np.array_equal(out[:, k == 1], y[:, k == 1])
+    assert pulled.settings["guide_weight"] == 4.0 and "inpainter" in get_method(
+        "inpainter-guided-blend").description
+
+
+def test_a_guided_method_without_inpainter_or_with_a_negative_weight_is_one_clear_error(gan, faces):
+    from facegan.completion.search import complete
+
+    y, k = faces
+    with pytest.raises(FaceganError, match="inpainter-guided-blend.*none was given.*train-inpainter") as e:
+        complete(*gan, y, k, get_method("inpainter-guided-blend", candidates=2, iterations=1))
+    assert e.value.setting == "inpainter"
+    for key in ("guide_weight", "near_weight", "lam"):
+        with pytest.raises(FaceganError, match=f"{key} must be >= 0") as e:
+            get_method("inpainter-guided-blend", **{key: -1.0})
+        assert e.value.setting == key
+    assert get_method("inpainter-guided-blend", guide_weight=0).needs_inpainter is False
+
+
+def test_cli_guided_method_without_inpainter_one_clear_error(capfd):
+    from facegan.cli import main
+
+    argv = ["complete", "no-such-run", "x.png", "--out", "o", "--method", "inpainter-guided-blend"]
+    assert main(argv) == 2
+    err = capfd.readouterr().err
+    assert err.count("\n") == 1 and "--inpainter" in err and "train-inpainter" in err
+    assert main(argv + ["--inpainter", "inp", "--guide-weight", "-2"]) == 2
+    err = capfd.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("facegan: error: --guide-weight must be >= 0")
+
+
+def test_the_guided_method_costs_no_more_generator_passes_than_the_default():
+    """inpainter-guided-blend is no slower per face than finetune-blend: no more starts and search
+    steps, and no per-face fine-tuning (the inpainter's one pass is cheap beside G's)."""
+    passes = lambda m: m.candidates + m.keep * (m.iterations + 1) + m.keep * (
+        m.finetune_steps + 1 if m.finetune_steps else 0)
+    guided, default = METHODS["inpainter-guided-blend"], METHODS["finetune-blend"]
+    assert passes(guided) < passes(default) and guided.finetune_steps == 0

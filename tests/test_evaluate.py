@@ -36,7 +36,8 @@ def test_evaluate_writes_rows_and_table(run_and_cache):
         split="val", limit=2, search={"iterations": 3, "candidates": 4}, progress=False))
     rows = list(csv.DictReader(open(root / "out" / "metrics.csv")))
     methods = {r["method"] for r in rows}
-    assert methods == set(METHODS) | {"telea", "navier-stokes", "biharmonic", "mean-face"}
+    unguided = {n for n, m in METHODS.items() if not m.needs_inpainter}     # no inpainter given
+    assert methods == unguided | {"telea", "navier-stokes", "biharmonic", "mean-face"}
     assert "study" in methods
     assert len(rows) == 2 * len(methods)
     table = (root / "out" / "metrics.md").read_text()
@@ -77,7 +78,8 @@ def test_evaluate_all_faces_by_default_with_se_realism_and_paired(run_and_cache)
     s = evaluate_completion(run, cache, root / "all", EvalSpec(
         split="val", search={"iterations": 2, "candidates": 4}, progress=False))
     rows = list(csv.DictReader(open(root / "all" / "metrics.csv")))
-    everything = set(METHODS) | {"telea", "navier-stokes", "biharmonic", "mean-face"}
+    everything = {n for n, m in METHODS.items() if not m.needs_inpainter} | {
+        "telea", "navier-stokes", "biharmonic", "mean-face"}
     assert s["faces"] == 3 and len(rows) == 3 * len(everything)          # all 3 val faces
     table = (root / "all" / "metrics.md").read_text()
     for m in everything:
@@ -121,17 +123,21 @@ def test_a_supervised_inpainter_is_a_row_of_its_own_family(run_and_cache):
     run, cache, root = run_and_cache
     inp = train_inpainter(cache, root / "inp", InpainterSpec(base=4, epochs=1, batch_size=2), verbose=0)
     s = evaluate_completion(run, cache, root / "with-inp", EvalSpec(
-        split="val", methods=("near-blend",), search={"iterations": 2, "candidates": 4},
+        split="val", methods=("near-blend", "inpainter-guided-blend"), search={"iterations": 2, "candidates": 4},
         inpainters=(str(inp.path),), progress=False))
+    assert s["methods"]["inpainter-guided-blend"]["family"] == "gan"      # pulled toward that inpainter
     row = s["methods"]["inpainter (L1)"]
     assert row["family"] == "supervised" and row["evaluations_per_face"] is None
     assert s["methods"]["near-blend"]["family"] == "gan" and s["methods"]["near-blend"]["evaluations_per_face"] == 4 + 3
     assert s["methods"]["telea"]["family"] == "classical"
-    assert s["paired"]["ours"] == "near-blend" and s["paired"]["other"] != "near-blend"
+    assert s["paired"]["ours"] in ("near-blend", "inpainter-guided-blend") and s["paired"]["other"] != "near-blend"
     assert "| inpainter (L1) | supervised |" in (root / "with-inp" / "metrics.md").read_text()
     with pytest.raises(FaceganError):
         evaluate_completion(run, cache, root / "bad-inp", EvalSpec(split="val", inpainters=(str(root / "nope"),)))
     assert not (root / "bad-inp").exists()                  # refused before any work
+    with pytest.raises(FaceganError, match="inpainter-guided-blend.*none was given"):
+        evaluate_completion(run, cache, root / "no-inp", EvalSpec(split="val", methods=("inpainter-guided-blend",)))
+    assert not (root / "no-inp").exists()
 
 
 def test_an_encoder_method_trains_the_runs_encoder_when_it_has_none(tmp_path, monkeypatch, run_and_cache):

@@ -35,13 +35,20 @@ def register(sub):
     p.add_argument("--lr", type=float, default=None, help="override the method's")
     p.add_argument("--blend", choices=("poisson", "paste"), default=None,
                    help="how the fill goes into the hole (default: the method's)")
+    p.add_argument("--inpainter", default=None, metavar="DIR",
+                   help="a supervised inpainter (`facegan train-inpainter`): needed by methods that "
+                        "pull G(z) toward its fill (inpainter-...); its own Poisson-blended completion "
+                        "is written beside the method's (NAME_inpainter_crop.png)")
+    p.add_argument("--guide-weight", type=float, default=None,
+                   help="override the method's weight of the pull toward the inpainter's fill")
     p.add_argument("--face", type=int, default=0, help="which face in a photo (0 = largest)")
     p.add_argument("--seed", type=int, default=0)
     _add_precision(p)
     p.set_defaults(func=run_complete, setting_flags={"method": "--method", "optimizer": "--optimizer",
                                                      "iterations": "--iterations", "lr": "--lr",
                                                      "candidates": "--candidates", "fill": "--blend",
-                                                     "face": "--face"})
+                                                     "face": "--face", "inpainter": "--inpainter",
+                                                     "guide_weight": "--guide-weight"})
 
     e = sub.add_parser("evaluate", help="every completion method vs supervised and classical inpainting",
                        description="Complete every face of a cache split with every GAN method, the "
@@ -58,13 +65,14 @@ def register(sub):
     e.add_argument("--limit", type=int, default=None, help="only the first N faces (default: all)")
     e.add_argument("--method", action="append", default=None, dest="methods",
                    help=f"evaluate only this facegan method (repeatable; default all: "
-                        f"{', '.join(method_names())})")
+                        f"{', '.join(method_names())}; those that pull toward an inpainter's fill "
+                        f"use the first --inpainter, and without one are left out of all)")
     e.add_argument("--iterations", type=int, default=None, help="override every facegan method's")
     e.add_argument("--candidates", type=int, default=None, help="override every facegan method's")
     e.add_argument("--offset", type=int, default=0, help="skip the split's first N faces (default 0)")
     e.add_argument("--inpainter", action="append", default=[], dest="inpainters", metavar="DIR",
                    help="a supervised inpainter trained by `facegan train-inpainter` (repeatable: one "
-                        "row each)")
+                        "row each, its fill Poisson-blended like the GAN methods')")
     e.add_argument("--seed", type=int, default=0)
     _add_precision(e)
     e.set_defaults(func=run_evaluate, setting_flags={"limit": "--limit", "offset": "--offset",
@@ -91,7 +99,15 @@ def run_complete(args) -> int:
     from facegan.gan.trainer import precision_policy
 
     method = get_method(args.method or DEFAULT_METHOD, optimizer=args.optimizer, iterations=args.iterations,
-                        candidates=args.candidates, lr=args.lr, fill=args.blend)   # bad settings fail first
+                        candidates=args.candidates, lr=args.lr, fill=args.blend,
+                        guide_weight=args.guide_weight)   # bad settings fail first
+    if args.inpainter is None:
+        from facegan.completion.search import check_inpainter
+        check_inpainter(method, None)                       # its one clear error, before any work
+    inpainter = None
+    if args.inpainter is not None:
+        from facegan.completion.inpainter_training import load_inpainter
+        inpainter = load_inpainter(args.inpainter).model
     with precision_policy(args.precision):                  # the networks keep the policy
         run = load_run(args.run)
     known = make_mask(args.mask, seed=args.seed)
@@ -104,16 +120,22 @@ def run_complete(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     crops = np.stack([pi.crop for pi in prepared]).astype(np.float32) / 127.5 - 1.0
     r = complete(run.generator, run.discriminator, crops, known, method, seed=args.seed, progress=True,
-                 encoder=encoder)
+                 encoder=encoder, inpainter=inpainter)
+    inpainted = None
+    if inpainter is not None:
+        from facegan.completion.inpainter import inpaint
+        inpainted = inpaint(inpainter, crops, known)        # Poisson-blended, as the methods' fills
     r.image_ids = np.array([Path(pi.path).name for pi in prepared])
     r.save(out / "completion.npz")
     fills = r.completed
     to8 = lambda x: np.clip(np.rint((x + 1) * 127.5), 0, 255).astype(np.uint8)
-    print(f"method {method.name}: {r.settings['description'] or 'settings overridden'}")
+    print(f"method {method.name}: {method.description}")
     for i, pi in enumerate(prepared):
         stem = Path(pi.path).stem
         crop8 = to8(fills[i])
         Image.fromarray(crop8).save(out / f"{stem}_completed_crop.png")
+        if inpainted is not None:
+            Image.fromarray(to8(inpainted[i])).save(out / f"{stem}_inpainter_crop.png")
         masked = np.where(known[..., None] == 1, pi.crop, 255).astype(np.uint8)
         Image.fromarray(image_grid([pi.crop, masked, to8(r.generated[i]), crop8], ncols=4)).resize(
             (4 * 82 * 3, 84 * 3), Image.NEAREST).save(out / f"{stem}_side_by_side.png")

@@ -101,9 +101,10 @@ def evaluate_completion(run_dir, cache_dir, out_dir="eval", spec: EvalSpec | Non
     train = full.select("train")
     results, seconds, family, evaluations = {}, {}, {}, {}
     encoder = _encoder_for(run, methods, spec.progress)
+    guide = inpainters[0][1] if inpainters else None       # for methods that pull toward its fill
     for m in methods:
         (results[m.name], evaluations[m.name]), seconds[m.name] = _timed(
-            lambda: _complete_all(run, faces, m, spec, encoder))
+            lambda: _complete_all(run, faces, m, spec, encoder, guide))
         family[m.name] = "gan"
     for name, model in inpainters:
         from facegan.completion.inpainter import inpaint
@@ -125,11 +126,20 @@ def evaluate_completion(run_dir, cache_dir, out_dir="eval", spec: EvalSpec | Non
 
 
 def _gan_methods(spec: EvalSpec) -> list:
-    """The GAN rows' Methods, each with the spec's shared search settings (unknown names fail here)."""
+    """The GAN rows' Methods, each with the spec's shared search settings (unknown names fail here).
+    Methods that pull toward an inpainter's fill use the first of `spec.inpainters`: without one
+    they are left out of "every method" and a named one fails here."""
     from facegan.completion.methods import METHODS, get_method
+    from facegan.completion.search import check_inpainter
 
     names = list(METHODS) if spec.methods is None else list(spec.methods)
-    return [get_method(name, **spec.search) for name in names]
+    methods = [get_method(name, **spec.search) for name in names]
+    if not spec.inpainters:
+        if spec.methods is None:
+            methods = [m for m in methods if not m.needs_inpainter]
+        for m in methods:
+            check_inpainter(m, None)
+    return methods
 
 
 def _faces(full, cache_dir, spec: EvalSpec) -> Faces:
@@ -185,7 +195,8 @@ def _timed(fn):
     return out, time.perf_counter() - t0
 
 
-def _complete_all(run, faces: Faces, method, spec: EvalSpec, encoder) -> tuple[np.ndarray, int]:
+def _complete_all(run, faces: Faces, method, spec: EvalSpec, encoder,
+                  inpainter=None) -> tuple[np.ndarray, int]:
     """Every face completed by a GAN method, in batches; and the G evaluations that took."""
     from facegan.completion.search import complete
 
@@ -194,7 +205,8 @@ def _complete_all(run, faces: Faces, method, spec: EvalSpec, encoder) -> tuple[n
         from tqdm import tqdm
         chunks = tqdm(chunks, desc=method.name, unit="batch")
     done = [complete(run.generator, run.discriminator, faces.images[s:s + spec.batch],
-                     faces.known[s:s + spec.batch], method, seed=spec.seed + s, encoder=encoder)
+                     faces.known[s:s + spec.batch], method, seed=spec.seed + s, encoder=encoder,
+                     inpainter=inpainter)
             for s in chunks]
     return np.concatenate([r.completed for r in done]), sum(r.evaluations for r in done)
 

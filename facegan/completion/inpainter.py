@@ -172,11 +172,16 @@ class ExportWeights(keras.callbacks.Callback):
                 os.replace(tmp, path)
 
 
-def inpaint(model, images, known, batch_size: int = 64) -> np.ndarray:
+def inpaint(model, images, known, batch_size: int = 64, blend: bool = True) -> np.ndarray:
     """Fill the holes of `images` ((B,80,80,3) uint8, or floats in [-1, 1]) with an inpainter
     (a network from `build_inpainter`, or a loaded run); `known` is (80,80) for every image or
     (B,80,80), 1 = known pixel. Returns float32 (B,80,80,3) in [-1, 1]; known pixels are the
-    input's exactly."""
+    input's exactly.
+
+    `blend` (default): the network's fill is Poisson-blended into the hole, as the GAN methods'
+    G(z) is (`facegan.completion.blend`, with the fill's gradients inside the hole only), so its
+    offset against the face (a lighter or darker square) does not show at the hole's edge.
+    `blend=False`: the network's fill pasted as it is (the raw prediction)."""
     net = getattr(model, "model", model)
     x = to_float(images)
     if x.ndim != 4 or x.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE, 3):
@@ -191,5 +196,9 @@ def inpaint(model, images, known, batch_size: int = 64) -> np.ndarray:
     if int(batch_size) < 1:
         raise FaceganError(f"batch_size must be >= 1, got {batch_size}", setting="batch_size")
     k = np.broadcast_to(k, x.shape[:3])[..., None].astype(np.float32)
-    out = net.predict([x, k], batch_size=int(batch_size), verbose=0)
-    return np.asarray(out, np.float32)
+    out = np.asarray(net.predict([x, k], batch_size=int(batch_size), verbose=0), np.float32)
+    if blend:
+        from facegan.completion.blend import poisson_blend
+
+        out = poisson_blend(out, x, k[..., 0], hole_only=True)
+    return out

@@ -1,4 +1,5 @@
-"""The completion loss of the z search: contextual (match the known pixels) + lam * perceptual (look real to D).
+"""The completion loss of the z search: contextual (match the known pixels) + lam * perceptual (look real to D),
+and optionally + guide_weight * guide (stay near a supervised inpainter's fill of the hole).
 
 Both are per image, (B,), so every image and every restart of a batch is optimised independently.
 """
@@ -18,6 +19,14 @@ def contextual_loss(generated, target, known):
     known = tf.broadcast_to(tf.convert_to_tensor(known, tf.float32), tf.shape(generated))
     total = tf.reduce_sum(tf.abs(generated - target) * known, axis=[1, 2, 3])
     return tf.math.divide_no_nan(total, tf.reduce_sum(known, axis=[1, 2, 3]))
+
+
+def guide_loss(generated, guide, known):
+    """(B,) mean |G(z) - guide| over the HOLE pixels of each image: how far G(z)'s hole is from a
+    supervised inpainter's fill `guide` (B, H, W, 3). `known`: as for `contextual_loss` (1 = known),
+    so the mask here is 1 - known."""
+    hole = 1.0 - tf.convert_to_tensor(known, tf.float32)
+    return contextual_loss(generated, guide, hole)
 
 
 def perceptual_loss(fake_logits):

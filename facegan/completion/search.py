@@ -1,9 +1,17 @@
 """Semantic completion by optimising the generator's input z (paper §3.2, Eq. 1).
 
 For each image: draw `candidates` starting z (random, or an encoder's guess), keep the `keep` with
-the lowest completion loss (contextual L1 + lam * perceptual), then optimise them; the fill is G(z)
-of the best final z, or the mean of the `average` best (an approximate posterior mean), optionally
-after briefly fine-tuning a copy of G on the face's known pixels (Deep Generative Prior). The
+the lowest completion loss, then optimise them. The loss of a solution z of face y with mask M is
+
+    weighted mean |G(z) - y| over the known pixels              (contextual; `near_weight`)
+    + lam * log(1 - D(G(z)))                                     (perceptual; 0: D unused)
+    + guide_weight * mean |G(z) - inpainter's fill| over the hole   (guide; 0: no inpainter needed)
+
+The guide term keeps the GAN's own, sharp G(z) but pulls it toward what a supervised inpainter
+(`facegan.completion.inpainter`) predicts for the hole, which is more accurate on average. The fill
+is G(z) of the best final z, or the mean of the `average` best (an approximate posterior mean), optionally
+after briefly fine-tuning a copy of G on the face's known pixels (Deep Generative Prior), and
+optionally with its colour low-passed (`chroma_sigma`: G's coloured speckle out). The
 settings are a `Method` (`facegan.completion.methods`). z is parametrised as z = tanh(w) and w is
 optimised unconstrained: z then stays strictly inside (-1, 1) (the prior's support) without the
 zero gradients and sticking-at-the-bound that clipping causes, and Adam/SGD steps stay smooth.
@@ -31,7 +39,8 @@ Z_LIMIT = 1.0 - 1e-6          # arctanh of a start point is finite
 class CompletionResult:
     """What `complete()` returns and `save()`/`load_completion()` round-trip (all images [-1, 1])."""
 
-    generated: np.ndarray          # (B, H, W, 3) the fill's source: G(z) (mean of the `average` best)
+    generated: np.ndarray          # (B, H, W, 3) the fill's source: G(z) (mean of the `average` best;
+                                   # its colour low-passed where chroma_sigma > 0)
     pasted: np.ndarray             # known pixels from the input, hole from `generated`
     blended: np.ndarray | None     # Poisson-blended fill (None if blending was switched off)
     z: np.ndarray                  # (B, z_dim) the best final z, inside (-1, 1)
@@ -133,21 +142,25 @@ class SearchGraphs:
             graphs = cls._cache[generator] = cls(generator, discriminator)
         return graphs
 
-    def losses(self, g, target, weights, known, lam):
-        """(B,) completion loss (weighted contextual + lam * perceptual) and (B,) plain contextual L1."""
-        from facegan.completion.losses import contextual_loss, perceptual_loss
+    def losses(self, g, target, weights, known, guide, lam, guide_weight):
+        """(B,) completion loss (weighted contextual + lam * perceptual + guide_weight * guide) and
+        (B,) plain contextual L1."""
+        from facegan.completion.losses import contextual_loss, guide_loss, perceptual_loss
 
         total = contextual_loss(g, target, weights)
         if lam:                                      # lam 0: D is not evaluated at all
             total = total + lam * perceptual_loss(self.discriminator(g, training=False))
+        if guide_weight:                             # pull the hole toward the inpainter's fill
+            total = total + guide_weight * guide_loss(g, guide, known)
         return total, contextual_loss(g, target, known)
 
-    def _start_loss(self, z, target, weights, known, lam):
-        return self.losses(self.generator(z, training=False), target, weights, known, lam)[0]
+    def _start_loss(self, z, target, weights, known, guide, lam, guide_weight):
+        return self.losses(self.generator(z, training=False), target, weights, known, guide, lam,
+                           guide_weight)[0]
 
     def stepper(self, n: int, m: Method):
         """(w, step, evaluate) for `n` solutions searched by `m`'s optimiser (built once per key)."""
-        key = (n, m.optimizer, _lr(m), m.momentum, m.lam)
+        key = (n, m.optimizer, _lr(m), m.momentum, m.lam, m.guide_weight)
         if key not in self.steppers:
             self.steppers[key] = self._make_stepper(n, m)
         return self.steppers[key]
@@ -160,22 +173,22 @@ class SearchGraphs:
         w = keras.Variable(np.zeros((n, z_dim), np.float32), dtype="float32", name="w")
         opt = _optimizer(m.optimizer, _lr(m), m.momentum)
         opt.build([w])
-        lam = float(m.lam)
+        lam, guide_weight = float(m.lam), float(m.guide_weight)
 
         @tf.function
-        def step(target, weights, known):
+        def step(target, weights, known, guide):
             """Losses and G(z) at the current z, then one update of w (one G forward+backward)."""
             with tf.GradientTape() as tape:
                 g = self.generator(tf.tanh(w.value), training=False)
-                total, ctx = self.losses(g, target, weights, known, lam)
+                total, ctx = self.losses(g, target, weights, known, guide, lam, guide_weight)
                 objective = tf.reduce_sum(total)   # solutions are independent: sum = their own grads
             opt.apply_gradients([(tape.gradient(objective, w.value), w)])
             return g, total, ctx
 
         @tf.function
-        def evaluate(target, weights, known):
+        def evaluate(target, weights, known, guide):
             g = self.generator(tf.tanh(w.value), training=False)
-            return (g,) + self.losses(g, target, weights, known, lam)
+            return (g,) + self.losses(g, target, weights, known, guide, lam, guide_weight)
 
         return w, _resettable(opt), step, evaluate
 
@@ -238,18 +251,21 @@ def _make_tuner(generator, steps: int, lr: float):
 
 @dataclass
 class _Faces:
-    """One call's faces as the search sees them: targets, masks and contextual weights."""
+    """One call's faces as the search sees them: targets, masks, contextual weights and guides."""
 
     images: np.ndarray       # (B, H, W, 3)
     known: np.ndarray        # (B, H, W)
     weights: np.ndarray      # (B, H, W) contextual weights
+    guide: np.ndarray | None = None   # (B, H, W, 3) a supervised inpainter's fill (None: no guide term)
 
     def tensors(self, rep):
-        """(target, weights, known) tensors, one row per solution (`rep`: solution -> face)."""
+        """(target, weights, known, guide) tensors, one row per solution (`rep`: solution -> face);
+        without a guide the images stand in for it (its weight is then 0: it is never read)."""
         import tensorflow as tf
 
+        guide = self.images if self.guide is None else self.guide
         return (tf.constant(self.images[rep]), tf.constant(self.weights[rep][..., None]),
-                tf.constant(self.known[rep][..., None]))
+                tf.constant(self.known[rep][..., None]), tf.constant(guide[rep]))
 
 
 def start_points(faces: _Faces, m: Method, graphs: SearchGraphs, seed: int, encoder=None,
@@ -270,7 +286,8 @@ def start_points(faces: _Faces, m: Method, graphs: SearchGraphs, seed: int, enco
         starts[:, 0] = encode(encoder, faces.images, faces.known)
     flat, rep = starts.reshape(-1, z_dim), np.repeat(np.arange(b), n)
     losses = [graphs.start_loss(tf.constant(flat[s:s + batch]), *faces.tensors(rep[s:s + batch]),
-                                float(m.lam)).numpy() for s in range(0, len(flat), batch)]
+                                float(m.lam), float(m.guide_weight)).numpy()
+              for s in range(0, len(flat), batch)]
     return starts, np.concatenate(losses).reshape(b, n)
 
 
@@ -310,22 +327,29 @@ def search(faces: _Faces, best: np.ndarray, m: Method, graphs: SearchGraphs, sna
 
 def complete(generator, discriminator, images, known, method: "str | Method | None" = None, *,
              seed: int = 0, snapshot_at=(), blend: bool = True, progress: bool = False,
-             encoder=None) -> CompletionResult:
+             **networks) -> CompletionResult:
     """Complete `images` (B, H, W, 3) in [-1, 1] whose holes are given by `known` ((H, W) or (B, H, W)).
 
     `method`: a `Method` (`get_method(name, **settings)` changes a registered one's settings), a
-    registered name, or None for `Method()`'s defaults. `encoder`: the z encoder of
-    `facegan.completion.encoder`, needed by methods that start from it. A pure function: G and D
+    registered name, or None for `Method()`'s defaults. `networks` a method may need besides G and
+    D: `encoder=` the z encoder of `facegan.completion.encoder` (methods that start from it) and
+    `inpainter=` a supervised inpainter (`facegan.completion.inpainter`; a network or a loaded
+    run; methods with a guide term, `Method.needs_inpainter`). A pure function: G and D
     are not changed (fine-tuning works on a copy), nothing is written. `blend=False` skips the
     Poisson blend (then `completed` is the pasted fill).
     """
     m = get_method(method)
+    unknown = sorted(set(networks) - {"encoder", "inpainter"})
+    if unknown:
+        raise TypeError(f"complete() got unexpected keyword argument(s) {', '.join(unknown)}")
+    encoder, inpainter = networks.get("encoder"), networks.get("inpainter")
     images = np.asarray(images, np.float32)
     if images.ndim != 4 or images.shape[-1] != 3:
         raise FaceganError(f"images must be (B, H, W, 3) floats in [-1, 1], got shape {images.shape}")
     b, h, w_, _ = images.shape
     k = np.broadcast_to(check_known(known, size=h), (b, h, w_)).astype(np.float32)
-    faces = _Faces(images, k, context_weights(k, m.near_weight, m.near_window))
+    faces = _Faces(images, k, context_weights(k, m.near_weight, m.near_window),
+                   guide_fills(m, inpainter, images, k))
     graphs = SearchGraphs.for_generator(generator, discriminator)
     snapshot_at = sorted({int(i) for i in snapshot_at if 0 <= int(i) <= m.iterations})
 
@@ -341,6 +365,9 @@ def complete(generator, discriminator, images, known, method: "str | Method | No
         fills = finetune_fills(graphs, z_all, faces, m.finetune_steps, m.finetune_lr, progress)
         evaluations += b * keep * (m.finetune_steps + 1)
     generated, order = average_fills(fills, final_losses, average)
+    if m.chroma_sigma:               # G's coloured speckle out of the fill (facegan.completion.speckle)
+        from facegan.completion.speckle import smooth_chroma
+        generated = smooth_chroma(generated, m.chroma_sigma)
     if m.iterations in snapshot_at:
         snapshots[m.iterations] = generated
     pasted = np.where(k[..., None] == 1, images, generated).astype(np.float32)
@@ -350,6 +377,27 @@ def complete(generator, discriminator, images, known, method: "str | Method | No
         blended = poisson_blend(generated, images, k)
     return CompletionResult(generated, pasted, blended, z_all[np.arange(b), order[:, 0]], hist, ctx_hist,
                             start_losses, snapshots, evaluations, images, k, m.name, asdict(m))
+
+
+def check_inpainter(m: Method, inpainter) -> None:
+    """One clear error where `m` needs a supervised inpainter and none was given."""
+    if m.needs_inpainter and inpainter is None:
+        raise FaceganError(f"inpainter: method {m.name!r} pulls G(z) toward a supervised inpainter's "
+                           f"fill (guide_weight {m.guide_weight:g}), and none was given: train one with "
+                           f"`facegan train-inpainter CACHE --out DIR` and pass it (--inpainter DIR)",
+                           setting="inpainter")
+
+
+def guide_fills(m: Method, inpainter, images, known) -> np.ndarray | None:
+    """(B, H, W, 3) the supervised inpainter's completion of each face (Poisson-blended, as
+    `inpaint` returns it), whose hole the guide term pulls G(z) toward; None when `m` has no guide
+    term."""
+    check_inpainter(m, inpainter)
+    if not m.needs_inpainter:
+        return None
+    from facegan.completion.inpainter import inpaint
+
+    return inpaint(inpainter, images, known)
 
 
 def finetune_fills(graphs: SearchGraphs, z, faces: _Faces, steps: int, lr: float,
