@@ -44,7 +44,7 @@ def test_the_training_profile_times_the_profiles_gans():
         (comp, TrainSpec.from_settings(**cfg[comp]), {}), (gen, TrainSpec.from_settings(**cfg[gen]), {})]
     (role, spec, changed), = bench.planned(bench.parse_args(
         ["--recipes", "wgan-gp", "--widths", "0.25", "--set", "wgan-gp.n_critic=3"]))
-    assert role == comp and spec.recipe.n_critic == 3 and spec.width == 0.25   # another recipe: comp's budget
+    assert role == comp and spec.recipe.n_critic == 3 and spec.width == 0.25   # another recipe: completion_gan's budget
     assert changed == {"n_critic": 3, "width": 0.25} and spec.batch_size == TrainSpec.from_settings(**cfg[comp]).batch_size
 
 

@@ -12,7 +12,7 @@ from facegan.report import preflight as pre
 from facegan.report.preflight import estimate_training, preflight
 from facegan.report.profiles import get_profile
 
-STEP = {"gen": 1.656, "comp": 0.858}      # seconds per batch of 20, per GAN (example figures)
+STEP = {"generation_gan": 1.656, "completion_gan": 0.858}      # seconds per batch of 20, per GAN (example figures)
 
 
 def cpu_only(nvidia=False) -> DeviceInfo:
@@ -109,7 +109,7 @@ def no_gpu(monkeypatch):
     from facegan.report import build
 
     monkeypatch.setattr(pre, "device_info", cpu_only)
-    monkeypatch.setattr(pre, "time_training_step", lambda spec: STEP["gen" if spec.width == 1.0 else "comp"])
+    monkeypatch.setattr(pre, "time_training_step", lambda spec: STEP["generation_gan" if spec.width == 1.0 else "completion_gan"])
     calls = []
     monkeypatch.setattr(build, "build_book", lambda **kw: calls.append(kw))
     return calls
@@ -164,16 +164,16 @@ def test_book_paper_needs_data_before_anything(no_gpu, capsys):
 def test_book_bad_set_stops_before_the_build(no_gpu, capsys):
     from facegan.cli import main
 
-    assert main(["book", "--profile", "quick", "--set", "gen.epochs=many"]) == 2
-    assert "'gen.epochs' expects a whole number" in capsys.readouterr().err and no_gpu == []
+    assert main(["book", "--profile", "quick", "--set", "generation_gan.epochs=many"]) == 2
+    assert "'generation_gan.epochs' expects a whole number" in capsys.readouterr().err and no_gpu == []
 
 
 def test_book_set_reaches_build_book(no_gpu):
     from facegan.cli import main
 
-    assert main(["book", "--profile", "smoke", "--set", "gen.epochs=2", "--set", "seed=5",
-                 "--set", "comp.lr=0.001"]) == 0
-    assert no_gpu[0]["overrides"] == {"gen.epochs": 2, "comp.lr": 0.001}
+    assert main(["book", "--profile", "smoke", "--set", "generation_gan.epochs=2", "--set", "seed=5",
+                 "--set", "completion_gan.lr=0.001"]) == 0
+    assert no_gpu[0]["overrides"] == {"generation_gan.epochs": 2, "completion_gan.lr": 0.001}
     assert no_gpu[0]["seed"] == 5 and no_gpu[0]["profile"] == "smoke"
 
 
@@ -182,11 +182,11 @@ def test_book_paper_allow_cpu_checks_the_data_then_builds(no_gpu, celeba_sample,
     from facegan.cli import main
 
     assert main(["book", "--profile", "paper", "--data", str(celeba_sample), "--allow-cpu",
-                 "--set", "gen.epochs=1"]) == 0
+                 "--set", "generation_gan.epochs=1"]) == 0
     out = capsys.readouterr()
     assert "--allow-cpu: going on" in out.err
     assert "verdict:" in out.out and "subset" in out.out.lower()
-    assert no_gpu[0]["overrides"] == {"gen.epochs": 1} and no_gpu[0]["data"] == str(celeba_sample)
+    assert no_gpu[0]["overrides"] == {"generation_gan.epochs": 1} and no_gpu[0]["data"] == str(celeba_sample)
 
 
 def test_book_paper_stops_on_a_directory_that_is_not_celeba(no_gpu, tmp_path, capsys):
@@ -218,13 +218,13 @@ def test_book_paper_stops_on_missing_images(no_gpu, celeba_sample, tmp_path, cap
 
 
 def test_estimate_follows_set_values():
-    """--set gen.epochs=1 --set prepare_limit=20000 shrink the estimate accordingly."""
-    cfg = get_profile("paper", **{"gen.epochs": 1, "prepare_limit": 20_000})
+    """--set generation_gan.epochs=1 --set prepare_limit=20000 shrink the estimate accordingly."""
+    cfg = get_profile("paper", **{"generation_gan.epochs": 1, "prepare_limit": 20_000})
     with pytest.raises(FaceganError) as e:
         preflight(cfg, info=cpu_only(), step_seconds=STEP, out=io.StringIO())
     batches = round(20_000 * pre.KEPT_FRACTION * pre.TRAIN_FRACTION) // 20      # 337
-    assert f"gen (width 1.0, study): 1 epochs x {batches:,} batches" in str(e.value)
-    assert f"comp (width 0.5, stable): 5 epochs x {batches:,} batches" in str(e.value)
+    assert f"generation_gan (width 1.0, study): 1 epochs x {batches:,} batches" in str(e.value)
+    assert f"completion_gan (width 0.5, stable): 5 epochs x {batches:,} batches" in str(e.value)
 
 
 @pytest.mark.slow

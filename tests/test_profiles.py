@@ -1,5 +1,5 @@
 """Profile settings: `facegan book --set KEY=VALUE` parsing and validation, typed from the defaults
-(plain settings) or from the dataclass that holds them (`gen.KEY`, `comp.KEY`, `completion.KEY`)."""
+(plain settings) or from the dataclass that holds them (`generation_gan.KEY`, `completion_gan.KEY`, `completion.KEY`)."""
 from __future__ import annotations
 
 import pytest
@@ -31,43 +31,43 @@ def test_every_profile_entry_is_a_valid_spec_and_method():
 
 
 def test_set_parses_each_type():
-    got = P.parse_settings("smoke", ["gen.epochs=3", "comp.lr=2e-4", "comp.flip=true",
-                                     "snapshots=[0, 5, 10]", "gen.max_batches=null", "eval_split=test",
+    got = P.parse_settings("smoke", ["generation_gan.epochs=3", "completion_gan.lr=2e-4", "completion_gan.flip=true",
+                                     "snapshots=[0, 5, 10]", "generation_gan.max_batches=null", "eval_split=test",
                                      "prepare_limit=500", "completion.iterations=7"])
-    assert got == {"gen.epochs": 3, "comp.lr": 2e-4, "comp.flip": True, "snapshots": [0, 5, 10],
-                   "gen.max_batches": None, "eval_split": "test", "prepare_limit": 500,
+    assert got == {"generation_gan.epochs": 3, "completion_gan.lr": 2e-4, "completion_gan.flip": True, "snapshots": [0, 5, 10],
+                   "generation_gan.max_batches": None, "eval_split": "test", "prepare_limit": 500,
                    "completion.iterations": 7}
-    assert isinstance(P.parse_settings("smoke", ["comp.lr=1"])["comp.lr"], float)
+    assert isinstance(P.parse_settings("smoke", ["completion_gan.lr=1"])["completion_gan.lr"], float)
 
 
 def test_set_values_reach_the_profile():
-    over = P.parse_settings("quick", ["gen.epochs=7", "comp.max_batches=null"])
+    over = P.parse_settings("quick", ["generation_gan.epochs=7", "completion_gan.max_batches=null"])
     cfg = P.get_profile("quick", **over)
-    assert cfg["gen"]["epochs"] == 7 and cfg["comp"]["max_batches"] is None
-    assert P.get_profile("quick")["comp"]["max_batches"] == 200          # the profile itself is untouched
+    assert cfg["generation_gan"]["epochs"] == 7 and cfg["completion_gan"]["max_batches"] is None
+    assert P.get_profile("quick")["completion_gan"]["max_batches"] == 200          # the profile itself is untouched
 
 
 def test_unknown_key_lists_the_valid_ones():
     with pytest.raises(FaceganError) as e:
-        P.parse_settings("quick", ["gen.epoch=3"])
+        P.parse_settings("quick", ["generation_gan.epoch=3"])
     msg = str(e.value)
-    assert "gen.epoch" in msg and "valid settings:" in msg
-    assert "epochs" in msg and "candidates" in msg and "snapshots" in msg and "gen.KEY" in msg
+    assert "generation_gan.epoch" in msg and "valid settings:" in msg
+    assert "epochs" in msg and "candidates" in msg and "snapshots" in msg and "generation_gan.KEY" in msg
     assert "description" not in msg.split("valid settings:")[1]         # not a setting one changes
     with pytest.raises(FaceganError, match="unknown profile setting.*gen_epochs"):
         P.parse_settings("quick", ["gen_epochs=3"])                     # the roles' own keys only
-    with pytest.raises(FaceganError, match="unknown profile setting.*gen.seed"):
-        P.parse_settings("quick", ["gen.seed=3"])                       # one seed per edition
+    with pytest.raises(FaceganError, match="unknown profile setting.*generation_gan.seed"):
+        P.parse_settings("quick", ["generation_gan.seed=3"])                       # one seed per edition
 
 
 @pytest.mark.parametrize("item, key, expected", [
-    ("gen.epochs=1.5", "gen.epochs", "a whole number"),
-    ("gen.epochs=ten", "gen.epochs", "a whole number"),
-    ("gen.epochs=null", "gen.epochs", "a whole number"),
-    ("comp.lr=abc", "comp.lr", "a number"),
-    ("comp.flip=2", "comp.flip", "true or false"),
+    ("generation_gan.epochs=1.5", "generation_gan.epochs", "a whole number"),
+    ("generation_gan.epochs=ten", "generation_gan.epochs", "a whole number"),
+    ("generation_gan.epochs=null", "generation_gan.epochs", "a whole number"),
+    ("completion_gan.lr=abc", "completion_gan.lr", "a number"),
+    ("completion_gan.flip=2", "completion_gan.flip", "true or false"),
     ("snapshots=[0.5]", "snapshots", "a list"),
-    ("gen.max_batches=1.5", "gen.max_batches", "a whole number or null"),
+    ("generation_gan.max_batches=1.5", "generation_gan.max_batches", "a whole number or null"),
     ("seed=true", "seed", "a whole number"),
     ("completion.candidates=many", "completion.candidates", "a whole number"),
 ])
@@ -78,23 +78,23 @@ def test_bad_value_names_key_and_type(item, key, expected):
 
 
 def test_a_value_the_spec_refuses_names_the_entry():
-    with pytest.raises(FaceganError, match=r"profile setting 'comp.lr'.*lr must be > 0"):
-        P.get_profile("quick", **{"comp.lr": -1.0})
+    with pytest.raises(FaceganError, match=r"profile setting 'completion_gan.lr'.*lr must be > 0"):
+        P.get_profile("quick", **{"completion_gan.lr": -1.0})
     with pytest.raises(FaceganError, match=r"profile setting 'completion'.*candidates"):
         P.get_profile("quick", **{"completion.candidates": 0})
 
 
 def test_malformed_set():
     with pytest.raises(FaceganError, match="KEY=VALUE"):
-        P.parse_settings("quick", ["gen.epochs"])
+        P.parse_settings("quick", ["generation_gan.epochs"])
 
 
 def test_notebook_overrides_are_checked_too():
-    with pytest.raises(FaceganError, match="'gen.width' expects a number"):
-        P.get_profile("smoke", **{"gen.width": "wide"})
+    with pytest.raises(FaceganError, match="'generation_gan.width' expects a number"):
+        P.get_profile("smoke", **{"generation_gan.width": "wide"})
     with pytest.raises(FaceganError, match="unknown profile setting"):
         P.get_profile("smoke", not_a_setting=1)
-    assert P.get_profile("smoke", **{"gen.epochs": None})["gen"]["epochs"] == 1     # None: not set
+    assert P.get_profile("smoke", **{"generation_gan.epochs": None})["generation_gan"]["epochs"] == 1     # None: not set
 
 
 def test_only_paper_requires_a_gpu():
@@ -104,9 +104,9 @@ def test_only_paper_requires_a_gpu():
 
 def test_recipes_are_named_per_gan_and_checked():
     cfg = P.get_profile("quick")
-    assert (cfg["gen"]["recipe"], cfg["comp"]["recipe"]) == ("study", "stable")
-    assert P.parse_settings("quick", ["comp.recipe=wgan-gp"]) == {"comp.recipe": "wgan-gp"}
-    with pytest.raises(FaceganError, match="profile setting gen.recipe: unknown recipe 'fancy': choose one of study, wgan-gp, stable"):
-        P.parse_settings("quick", ["gen.recipe=fancy"])
+    assert (cfg["generation_gan"]["recipe"], cfg["completion_gan"]["recipe"]) == ("study", "stable")
+    assert P.parse_settings("quick", ["completion_gan.recipe=wgan-gp"]) == {"completion_gan.recipe": "wgan-gp"}
+    with pytest.raises(FaceganError, match="profile setting generation_gan.recipe: unknown recipe 'fancy': choose one of study, wgan-gp, stable"):
+        P.parse_settings("quick", ["generation_gan.recipe=fancy"])
     with pytest.raises(FaceganError, match="'completion.method' expects completion method name"):
         P.parse_settings("quick", ["completion.method=fancy"])

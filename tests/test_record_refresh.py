@@ -58,15 +58,15 @@ def test_a_trial_records_table_refreshes_the_trial_not_the_main_record(tmp_path)
 
 
 def test_a_table_names_what_a_benchmark_changed_from_the_profile():
-    assert R.profile_changes("quick", "comp", {"epochs": 1, "lr": 0.0004}) == \
-        "Changed from the quick profile's `comp` GAN: epochs 1, lr 0.0004. "
-    assert R.profile_changes("quick", "comp", {}) == "" == R.profile_changes(None, None, None)  # older records
+    assert R.profile_changes("quick", "completion_gan", {"epochs": 1, "lr": 0.0004}) == \
+        "Changed from the quick profile's `completion_gan`: epochs 1, lr 0.0004. "
+    assert R.profile_changes("quick", "completion_gan", {}) == "" == R.profile_changes(None, None, None)  # older records
     run = {"data": "synthetic", "recipe": "stable", "seed": 0, "swd": [80.0], "diversity": [0.9],
            "face_rate": [0.5], "images_per_s": 40.0, "settings": {"recipe": "stable"}}
     settings = {"width": 0.25, "epochs": 1, "batches": 40, "batch": 20, "precision": "float32",
                 "swd_n": 128, "face_n": 100, "face_rate_n": 256}
     rec = {"record": "gan_stability", "command": "python benchmarks/gan_stability.py --limit", "commit": "abc",
            "date": "2026-01-01", "machine": AVX2, "file": "gan_stability-avx2-limit.json",
-           "results": {"profile": "quick", "role": "comp", "changed": {"width": 0.25, "max_batches": 40},
+           "results": {"profile": "quick", "role": "completion_gan", "changed": {"width": 0.25, "max_batches": 40},
                        "settings": settings, "runs": [run]}}
-    assert "Changed from the quick profile's `comp` GAN: width 0.25, max_batches 40." in R.stability([rec])
+    assert "Changed from the quick profile's `completion_gan`: width 0.25, max_batches 40." in R.stability([rec])

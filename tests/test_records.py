@@ -115,9 +115,9 @@ def test_the_stability_table_is_rendered_from_its_record(tmp_path):
     assert table_rows(table)[0][:2] == ["recipe", "seed"]     # one data source: in the caption, not a column
     says(table, "`stable`", "lr 0.0004", "0.5", "synthetic", "float32", "512")   # the run's settings
     assert_names_its_record(table, record)
-    written = R.write_generated(tmp_path / "gen", root)
+    written = R.write_generated(tmp_path / "generation_gan", root)
     assert sorted(p.name for p in written) == sorted(f"{name}.md" for name in R.TABLES)
-    assert (tmp_path / "gen" / "stability.md").read_text().strip() == table.strip()
+    assert (tmp_path / "generation_gan" / "stability.md").read_text().strip() == table.strip()
 
 
 def test_the_stability_table_names_the_data_per_row_when_a_record_has_two_sources(tmp_path):
@@ -185,7 +185,7 @@ def test_the_estimate_scales_a_recorded_build_by_the_measured_steps(tmp_path, mo
     specs = {role: TrainSpec.from_settings(**cfg[role]) for role in ROLES}
     from facegan.gan.speed import spec_key
 
-    choice = {"step_ms": {spec_key(specs["gen"]): 500.0, spec_key(specs["comp"]): 750.0}}
+    choice = {"step_ms": {spec_key(specs["generation_gan"]): 500.0, spec_key(specs["completion_gan"]): 750.0}}
     text = estimate_book(cfg, specs, choice)             # no record: the training alone
     assert "training alone about" in text and "no recorded quick build" in text
     book_time_record(root, step=1000.0, build_s=1800.0)
@@ -203,7 +203,7 @@ def run_python(code: str, **env) -> subprocess.CompletedProcess:
 
 CHOOSE = ("import os, sys\nfrom facegan.gan.spec import TrainSpec\nfrom facegan.gan import speed\n"
           "speed.measure = lambda *a, **k: sys.exit('measured')\n"
-          "c = speed.choose_kernels({'gen': TrainSpec.from_settings(width=0.5)})\n"
+          "c = speed.choose_kernels({'generation_gan': TrainSpec.from_settings(width=0.5)})\n"
           "print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'), c and c['onednn'], 'tensorflow' in sys.modules)")
 
 
@@ -231,7 +231,7 @@ def test_measuring_the_kernels_times_each_setting_in_its_own_process(tmp_path):
 
     spec = TrainSpec.from_settings(width=0.125, batch_size=4, recipe="study")
     for onednn in ("0", "1"):
-        ms = measure({"gen": spec}, onednn, steps=1)["gen"]
+        ms = measure({"generation_gan": spec}, onednn, steps=1)["generation_gan"]
         assert set(ms) == {"plain", "xla"} and all(v > 0 for v in ms.values())
 
 
@@ -252,10 +252,10 @@ def test_a_new_gans_measurement_is_added_to_the_machines_choice(tmp_path, monkey
         return {role: times[(onednn, f"w{s.width:g}")] for role, s in specs.items()}
 
     monkeypatch.setattr(speed, "measure", fake)
-    first = speed.calibrate({"gen": a}, out=__import__("io").StringIO())
+    first = speed.calibrate({"generation_gan": a}, out=__import__("io").StringIO())
     assert first["onednn"] == "0" and first["jit"][speed.spec_key(a)] is True      # 200 < 250
-    both = speed.calibrate({"gen": a, "comp": b}, out=__import__("io").StringIO())
-    assert calls == [("0", ["gen"]), ("1", ["gen"]), ("0", ["comp"]), ("1", ["comp"])]   # b only, then
+    both = speed.calibrate({"generation_gan": a, "completion_gan": b}, out=__import__("io").StringIO())
+    assert calls == [("0", ["generation_gan"]), ("1", ["generation_gan"]), ("0", ["completion_gan"]), ("1", ["completion_gan"])]   # b only, then
     assert both["onednn"] == "1" and both["step_ms"] == {speed.spec_key(a): 250.0, speed.spec_key(b): 400.0}
     assert both["jit"] == {speed.spec_key(a): False, speed.spec_key(b): False}
     assert speed.load_choice() == both

@@ -55,8 +55,8 @@ def test_caption_records_profile_data_seed_commit(ed):
 
 
 def test_caption_records_overridden_settings(tmp_path):
-    e = Edition("smoke", workdir=str(tmp_path), overrides={"gen.epochs": 2})
-    assert "gen.epochs=2" in caption(e, 1, "x")
+    e = Edition("smoke", workdir=str(tmp_path), overrides={"generation_gan.epochs": 2})
+    assert "generation_gan.epochs=2" in caption(e, 1, "x")
 
 
 def test_md_table_formats_cells():
@@ -67,45 +67,45 @@ def test_md_table_formats_cells():
 
 def test_run_dir_keys_training_settings_not_epochs(tmp_path):
     a = Edition("smoke", workdir=str(tmp_path))
-    b = Edition("smoke", workdir=str(tmp_path), overrides={"gen.epochs": 5})
-    c = Edition("smoke", workdir=str(tmp_path), overrides={"gen.lr": 1e-3})
-    e = Edition("smoke", workdir=str(tmp_path), overrides={"gen.recipe": "wgan-gp"})
+    b = Edition("smoke", workdir=str(tmp_path), overrides={"generation_gan.epochs": 5})
+    c = Edition("smoke", workdir=str(tmp_path), overrides={"generation_gan.lr": 1e-3})
+    e = Edition("smoke", workdir=str(tmp_path), overrides={"generation_gan.recipe": "wgan-gp"})
     d = Edition("smoke", workdir=str(tmp_path), seed=3)
-    assert run_dir(a, "gen") == run_dir(b, "gen")          # more epochs resume the same run
-    assert run_dir(a, "gen") != run_dir(c, "gen")
-    assert run_dir(a, "gen") != run_dir(e, "gen")          # another recipe, another run
-    assert run_dir(a, "gen").parent.parent != run_dir(d, "gen").parent.parent   # other synthetic data
+    assert run_dir(a, "generation_gan") == run_dir(b, "generation_gan")          # more epochs resume the same run
+    assert run_dir(a, "generation_gan") != run_dir(c, "generation_gan")
+    assert run_dir(a, "generation_gan") != run_dir(e, "generation_gan")          # another recipe, another run
+    assert run_dir(a, "generation_gan").parent.parent != run_dir(d, "generation_gan").parent.parent   # other synthetic data
 
 
 def test_the_quick_profiles_completion_gan_has_its_own_rates(tmp_path):
     q = Edition("quick", workdir=str(tmp_path))
-    comp, gen = q.spec("comp").recipe, q.spec("gen").recipe
-    assert (comp.lr, comp.d_lr, comp.r1_share) == (4e-4, 4e-4, 0.5) == tuple(
-        q.settings["comp"][k] for k in ("lr", "d_lr", "r1_share"))
-    assert comp.r1_every == 1                                            # R1 on every D update
-    assert (gen.name, gen.lr, gen.d_lr) == ("study", 2e-4, 2e-4)          # the study recipe's own
+    completion, generation = q.spec("completion_gan").recipe, q.spec("generation_gan").recipe
+    assert (completion.lr, completion.d_lr, completion.r1_share) == (4e-4, 4e-4, 0.5) == tuple(
+        q.settings["completion_gan"][k] for k in ("lr", "d_lr", "r1_share"))
+    assert completion.r1_every == 1                                            # R1 on every D update
+    assert (generation.name, generation.lr, generation.d_lr) == ("study", 2e-4, 2e-4)          # the study recipe's own
 
 
 @pytest.mark.parametrize("key, value", [("lr", 5e-4), ("d_lr", 1e-3), ("r1_share", 0.25),
                                         ("r1_every", 4), ("ema_warmup", 25.0)])
 def test_a_roles_setting_reaches_that_role_alone(tmp_path, key, value):
     base = Edition("smoke", workdir=str(tmp_path))
-    only = Edition("smoke", workdir=str(tmp_path), overrides={f"comp.{key}": value})
-    assert getattr(only.spec("comp").recipe, key) == value
-    assert only.spec("gen") == base.spec("gen") and run_dir(only, "gen") == run_dir(base, "gen")
-    assert run_dir(only, "comp") != run_dir(base, "comp")
-    both = Edition("smoke", workdir=str(tmp_path), overrides={f"comp.{key}": value, f"gen.{key}": value})
-    assert getattr(both.spec("gen").recipe, key) == value
-    with pytest.raises(FaceganError, match=f"comp.{key}"):
-        Edition("smoke", workdir=str(tmp_path), overrides={f"comp.{key}": "fast"})
+    only = Edition("smoke", workdir=str(tmp_path), overrides={f"completion_gan.{key}": value})
+    assert getattr(only.spec("completion_gan").recipe, key) == value
+    assert only.spec("generation_gan") == base.spec("generation_gan") and run_dir(only, "generation_gan") == run_dir(base, "generation_gan")
+    assert run_dir(only, "completion_gan") != run_dir(base, "completion_gan")
+    both = Edition("smoke", workdir=str(tmp_path), overrides={f"completion_gan.{key}": value, f"generation_gan.{key}": value})
+    assert getattr(both.spec("generation_gan").recipe, key) == value
+    with pytest.raises(FaceganError, match=f"completion_gan.{key}"):
+        Edition("smoke", workdir=str(tmp_path), overrides={f"completion_gan.{key}": "fast"})
 
 
 def test_the_rates_reach_the_trained_recipe(tmp_path):
     from facegan.report.training import trained_gan
 
-    ed = Edition("smoke", workdir=str(tmp_path), overrides={"comp.lr": 3e-4, "comp.d_lr": 5e-4,
-                                                            "comp.r1_share": 0.5})
-    run = trained_gan(ed, "comp")
+    ed = Edition("smoke", workdir=str(tmp_path), overrides={"completion_gan.lr": 3e-4, "completion_gan.d_lr": 5e-4,
+                                                            "completion_gan.r1_share": 0.5})
+    run = trained_gan(ed, "completion_gan")
     assert (run.recipe.lr, run.recipe.d_lr, run.recipe.r1_share) == (3e-4, 5e-4, 0.5)
     config = json.loads((run.path / "config.json").read_text())
     assert (config["d_lr"], config["r1_share"]) == (5e-4, 0.5)
@@ -114,8 +114,8 @@ def test_the_rates_reach_the_trained_recipe(tmp_path):
 def test_comp_ema_warmup_reaches_the_completion_gans_recipe_alone(tmp_path):
     from facegan.report.training import trained_gan
 
-    ed = Edition("smoke", workdir=str(tmp_path), overrides={"comp.ema_warmup": 25})
-    run = trained_gan(ed, "comp")
+    ed = Edition("smoke", workdir=str(tmp_path), overrides={"completion_gan.ema_warmup": 25})
+    run = trained_gan(ed, "completion_gan")
     assert run.recipe.ema_warmup == 25.0
     assert json.loads((run.path / "config.json").read_text())["ema_warmup"] == 25.0
 
@@ -123,7 +123,7 @@ def test_comp_ema_warmup_reaches_the_completion_gans_recipe_alone(tmp_path):
 def test_the_profiles_face_rate_n_reaches_the_final_face_rate(tmp_path):
     from facegan.report.training import trained_gan
 
-    run = trained_gan(Edition("smoke", workdir=str(tmp_path), overrides={"comp.final_face_n": 6}), "comp")
+    run = trained_gan(Edition("smoke", workdir=str(tmp_path), overrides={"completion_gan.final_face_n": 6}), "completion_gan")
     final = json.loads((run.path / "metrics.json").read_text())
     assert final["n_face_rate"] == 6 and final["n_generated"] > 6
 
@@ -133,8 +133,8 @@ def test_the_runs_command_trains_the_same_run_again(tmp_path):
     from facegan.cli import main
     from facegan.report.training import command, trained_gan
 
-    ed = Edition("smoke", workdir=str(tmp_path), overrides={"comp.lr": 3e-4, "comp.r1_share": 0.5})
-    run = trained_gan(ed, "comp")
+    ed = Edition("smoke", workdir=str(tmp_path), overrides={"completion_gan.lr": 3e-4, "completion_gan.r1_share": 0.5})
+    run = trained_gan(ed, "completion_gan")
     line = run.config["command"]
     assert line.startswith("facegan train ") and "--set lr=0.0003" in line and "--set r1_share=0.5" in line
     assert command(ed, run).startswith("facegan train WORK/") and str(ed.work) not in command(ed, run)
@@ -151,21 +151,21 @@ def test_the_runs_command_trains_the_same_run_again(tmp_path):
 def test_stages_are_reused_not_recomputed(ed):
     cache = prepared_cache(ed)
     assert len(cache) == prepared_cache(ed).manifest["n_kept"] > 0
-    run = trained_gan(ed, "gen")
+    run = trained_gan(ed, "generation_gan")
     assert [h["epoch"] for h in run.history] == [1]
     weights = run.path / "generator.weights.h5"
     stamp = weights.stat().st_mtime_ns
-    again = trained_gan(ed, "gen")                         # a second notebook: loads, does not train
+    again = trained_gan(ed, "generation_gan")                         # a second notebook: loads, does not train
     assert weights.stat().st_mtime_ns == stamp
     np.testing.assert_array_equal(again.generator.get_weights()[0], run.generator.get_weights()[0])
 
 
 def test_partial_run_without_checkpoint_is_restarted(tmp_path):
     e = Edition("smoke", workdir=str(tmp_path))
-    out = run_dir(e, "gen")
+    out = run_dir(e, "generation_gan")
     out.mkdir(parents=True)
     (out / "config.json").write_text(json.dumps({"width": 0.25}))   # killed before its first epoch
-    run = trained_gan(e, "gen")
+    run = trained_gan(e, "generation_gan")
     assert [h["epoch"] for h in run.history] == [1]
     assert json.loads((out / "config.json").read_text())["n_train"] > 0
 
@@ -194,7 +194,7 @@ def test_completion_examples_keep_known_pixels_and_record_snapshots(ed, monkeypa
 
 def test_complete_cached_recomputes_when_a_setting_changes(ed):
     _, res = completion_examples(ed)
-    run = trained_gan(ed, "comp")
+    run = trained_gan(ed, "completion_gan")
     faces, _ = completion_examples(ed)
     from facegan.completion.methods import get_method
 
@@ -239,7 +239,7 @@ def test_figures_have_one_panel_per_image(ed):
     assert len(groups) == 5
     assert all(count >= len(faces) for count, faces in groups.values())
     assert len(grids.image_rows({k: v[1] for k, v in groups.items()}).axes) == 5 * 2
-    layers = hidden_layers(trained_gan(ed, "gen"), sample_z(1, seed=0),
+    layers = hidden_layers(trained_gan(ed, "generation_gan"), sample_z(1, seed=0),
                            ["g_reshape", "g_conv1", "g_conv2", "g_conv3", "g_conv4"],
                            ["d_conv1", "d_conv2", "d_conv3", "d_conv4"])
     assert [k.split()[0] for k in layers] == ["G"] * 4 + ["D"] * 4
@@ -264,16 +264,16 @@ def test_masked_paints_only_the_hole_grey():
 
 def test_completion_uses_the_completion_epochs_of_a_longer_shared_run(tmp_path, monkeypatch):
     # same recipe, width and schedule for both roles -> one run; generation trains 2 epochs, completion wants 1
-    e = Edition("smoke", workdir=str(tmp_path), overrides={"gen.epochs": 2, "comp.epochs": 1,
-                                                           "comp.recipe": "study"})
-    assert run_dir(e, "gen") == run_dir(e, "comp")
-    gen = trained_gan(e, "gen")
-    comp = trained_gan(e, "comp")
-    assert len(gen.history) == 2
+    e = Edition("smoke", workdir=str(tmp_path), overrides={"generation_gan.epochs": 2, "completion_gan.epochs": 1,
+                                                           "completion_gan.recipe": "study"})
+    assert run_dir(e, "generation_gan") == run_dir(e, "completion_gan")
+    generation = trained_gan(e, "generation_gan")
+    completion = trained_gan(e, "completion_gan")
+    assert len(generation.history) == 2
     from facegan.gan.runs import load_run
-    first = load_run(gen.path, epoch=1).generator.get_weights()[0]
-    np.testing.assert_array_equal(comp.generator.get_weights()[0], first)
-    assert not np.array_equal(gen.generator.get_weights()[0], first)
+    first = load_run(generation.path, epoch=1).generator.get_weights()[0]
+    np.testing.assert_array_equal(completion.generator.get_weights()[0], first)
+    assert not np.array_equal(generation.generator.get_weights()[0], first)
 
     seen = {}
 
@@ -293,5 +293,5 @@ def test_generator_comparison_runs_the_completion_method_with_the_generation_gan
     methods = {r["method"] for r in ev.per_image()}
     assert ed.settings["completion"]["method"] in methods and "study" not in methods   # one GAN method, plus baselines
     summary = json.loads((ev.directory / "summary.json").read_text())["results"]
-    assert summary["run"].endswith(run_dir(ed, "gen").name)
+    assert summary["run"].endswith(run_dir(ed, "generation_gan").name)
     assert generator_comparison(ed).directory == ev.directory              # computed once, then reused

@@ -75,7 +75,7 @@ def test_identity_leaves_out_only_the_length():
 
 def test_key_value_items_are_read_one_way():
     assert split_item("lr=4e-4") == ("lr", "4e-4")
-    assert split_item(" gen.epochs =10") == ("gen.epochs", "10")
+    assert split_item(" generation_gan.epochs =10") == ("generation_gan.epochs", "10")
     assert split_item("augment=translation,color") == ("augment", "translation,color")
     for bad in ("lr", "=3", ""):
         with pytest.raises(FaceganError, match="write KEY=VALUE"):

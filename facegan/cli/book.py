@@ -16,7 +16,7 @@ def register(sub):
     p.add_argument("--data", default=None,
                    help="a CelebA directory, official or Kaggle layout (default: synthetic CelebA)")
     p.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
-                   help="change one profile setting, e.g. --set gen.epochs=10 --set comp.lr=4e-4 "
+                   help="change one profile setting, e.g. --set generation_gan.epochs=10 --set completion_gan.lr=4e-4 "
                         "(repeatable; values as JSON: 10, 0.5, true, null, [0, 100]); recorded "
                         "in every caption")
     p.add_argument("--workdir", default=None, help="where data, runs and results go (default: work/PROFILE)")

@@ -113,7 +113,7 @@ def build_book(profile: str = "quick", data: str | None = None, workdir: str | N
                strict: bool = True, root: str | None = None, overrides: dict | None = None) -> Path:
     """Execute `notebooks` at `profile` and build the HTML book; returns the path of index.html.
 
-    `overrides` (profile settings, e.g. {"gen.epochs": 4}) reach the notebooks' `overrides` parameter.
+    `overrides` (profile settings, e.g. {"generation_gan.epochs": 4}) reach the notebooks' `overrides` parameter.
     """
     get_profile(profile, **(overrides or {}))      # an unknown profile or setting fails here, not in a kernel
     repo = find_root(root)

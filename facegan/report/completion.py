@@ -73,7 +73,7 @@ def completion_examples(ed: Edition) -> Completed:
     from facegan.report.training import trained_gan
 
     faces = held_out_faces(ed)
-    run = trained_gan(ed, "comp")
+    run = trained_gan(ed, "completion_gan")
     return Completed(faces, complete_cached(ed, run.generator, run.discriminator, faces.images,
                                             faces.known, ed.method(), **search_options(ed)))
 

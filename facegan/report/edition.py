@@ -49,7 +49,7 @@ class Edition:
         self.work.mkdir(parents=True, exist_ok=True)
 
     def spec(self, role: str):
-        """The TrainSpec of the edition's `role` GAN ('gen' or 'comp'): its profile entry, at the
+        """The TrainSpec of the edition's `role` GAN (one of `ROLES`): its profile entry, at the
         edition's seed."""
         from facegan.gan.spec import TrainSpec
 

@@ -85,10 +85,10 @@ def evaluation(ed: Edition) -> Evaluation:
 
     names = ed.settings["eval_methods"]
     methods = None if names == "all" else tuple(m.strip() for m in names.split(","))
-    return _evaluate(ed, "comp", methods, "eval", inpainters=(trained_inpainter(ed).path,))
+    return _evaluate(ed, "completion_gan", methods, "eval", inpainters=(trained_inpainter(ed).path,))
 
 
 def generator_comparison(ed: Edition) -> Evaluation:
     """The edition's completion method with the generation GAN (the study's recipe) instead of the
     completion GAN, on the same faces: does the way G was trained matter for completion?"""
-    return _evaluate(ed, "gen", (ed.settings["completion"]["method"],), "eval-gen")
+    return _evaluate(ed, "generation_gan", (ed.settings["completion"]["method"],), "eval-gen")

@@ -1,23 +1,24 @@
 """Run profiles: the ONLY place where data, model and schedule sizes live.
 
 - ``smoke``: CI. The whole book executes in a few minutes on 2 CPU cores; pictures are noise.
-- ``quick``: the default main job: synthetic faces on a CPU laptop.
+- ``quick``: the default build: synthetic faces on a CPU laptop.
 - ``paper``: a GPU and real CelebA (``--data DIR``): the study's sizes — full filtered CelebA,
   5 epochs, full GAN for generation, half GAN for completion; every completion method is evaluated,
   the study's (1000 candidate z, SGD) included.
 
-Each of the edition's two GANs is trained by the spec in its role's entry: ``gen`` (Figs. 5-6) and
-``comp`` (completion). A role's entry holds `facegan.gan.spec.TrainSpec` settings (recipe settings
-included); what it leaves out keeps the spec's or the recipe's default, and the edition's seed is
-every run's seed. ``completion`` names the completion method of Figs. 4, 7 and 8 and, beside
-`method`, settings of `facegan.completion.methods.Method` that every GAN method of the edition
-takes (smaller searches for a fast edition). ``inpainter`` holds the settings of the supervised
-inpainter (`facegan.completion.inpainter_training.InpainterSpec`) the evaluation compares with.
+Each of the edition's two GANs is trained by the spec in its role's entry (`ROLES`):
+``generation_gan`` (Figs. 5-6) and ``completion_gan`` (the GAN that completion searches). A role's
+entry holds `facegan.gan.spec.TrainSpec` settings (recipe settings included); what it leaves out
+keeps the spec's or the recipe's default, and the edition's seed is every run's seed.
+``completion`` names the completion method of Figs. 4, 7 and 8 and, beside `method`, settings of
+`facegan.completion.methods.Method` that every GAN method of the edition takes (smaller searches
+for a fast edition). ``inpainter`` holds the settings of the supervised inpainter
+(`facegan.completion.inpainter_training.InpainterSpec`) the evaluation compares with.
 
 Notebooks take a profile name (papermill parameter) and may override single settings
-(``overrides``; ``facegan book --set KEY=VALUE``): ``gen.epochs``, ``comp.lr``, ``completion.iterations``
-for the entries above, plain keys for the rest. Every value is checked against its type before
-anything runs.
+(``overrides``; ``facegan book --set KEY=VALUE``): ``generation_gan.epochs``,
+``completion_gan.lr``, ``completion.iterations`` for the entries above, plain keys for the rest.
+Every value is checked against its type before anything runs.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ import copy
 from facegan.errors import FaceganError
 from facegan.settings import TYPE_NAMES, parse_text, split_item, typed
 
-ROLES = ("gen", "comp")
+ROLES = ("generation_gan", "completion_gan")
 _COMMON = {
     "seed": 0,
     # the evaluation runs eval_methods ("all" or names separated by commas) beside the classical ones
@@ -43,8 +44,8 @@ PROFILES: dict[str, dict] = {
         "choose_kernels": False,   # too small for TensorFlow's kernel choice to matter
         "synth_n": 240,
         "prepare_limit": None,
-        "gen": {"recipe": "study", "width": 0.25, "epochs": 1, "max_batches": 3, "swd_n": 64},
-        "comp": {"recipe": "stable", "width": 0.25, "epochs": 1, "max_batches": 3, "swd_n": 64},
+        "generation_gan": {"recipe": "study", "width": 0.25, "epochs": 1, "max_batches": 3, "swd_n": 64},
+        "completion_gan": {"recipe": "stable", "width": 0.25, "epochs": 1, "max_batches": 3, "swd_n": 64},
         "completion": {"method": "finetune-blend", "candidates": 8, "iterations": 20},
         "inpainter": {"base": 4, "epochs": 1, "batch_size": 8, "max_batches": 3},
         "n_show": 8,
@@ -64,9 +65,9 @@ PROFILES: dict[str, dict] = {
         "prepare_limit": None,
         # the stable recipe with G and D at one raised rate and R1 on half of each real batch, for
         # a short run (the discussion's Table 1 records what it gives)
-        "gen": {"recipe": "study", "width": 0.5, "epochs": 2, "max_batches": 200, "swd_n": 512,
+        "generation_gan": {"recipe": "study", "width": 0.5, "epochs": 2, "max_batches": 200, "swd_n": 512,
                 "final_face_n": 1024},
-        "comp": {"recipe": "stable", "width": 0.5, "epochs": 5, "max_batches": 200, "swd_n": 512,
+        "completion_gan": {"recipe": "stable", "width": 0.5, "epochs": 5, "max_batches": 200, "swd_n": 512,
                  "final_face_n": 1024, "lr": 4e-4, "d_lr": 4e-4, "r1_share": 0.5},
         "completion": {"method": "finetune-blend"},
         # a small inpainter for a short run: the paper profile's is the default InpainterSpec
@@ -86,9 +87,9 @@ PROFILES: dict[str, dict] = {
         "choose_kernels": True,
         "synth_n": None,
         "prepare_limit": None,
-        "gen": {"recipe": "study", "width": 1.0, "epochs": 5, "max_batches": None, "swd_n": 4096,
+        "generation_gan": {"recipe": "study", "width": 1.0, "epochs": 5, "max_batches": None, "swd_n": 4096,
                 "final_face_n": 1024},
-        "comp": {"recipe": "stable", "width": 0.5, "epochs": 5, "max_batches": None, "swd_n": 4096,
+        "completion_gan": {"recipe": "stable", "width": 0.5, "epochs": 5, "max_batches": None, "swd_n": 4096,
                  "final_face_n": 1024},
         "completion": {"method": "finetune-blend"},
         "inpainter": {},
@@ -109,7 +110,7 @@ def names() -> list[str]:
 
 
 def setting_type(key: str) -> tuple[type | None, bool]:
-    """(type, None allowed) of a setting: an entry's from its dataclass (`gen.lr`: TrainSpec's lr),
+    """(type, None allowed) of a setting: an entry's from its dataclass (`generation_gan.lr`: TrainSpec's lr),
     a plain one's from its defaults across the profiles."""
     entry, dot, field = key.partition(".")
     if dot:
@@ -170,7 +171,7 @@ def parse_settings(name: str, items) -> dict:
     _check_profile(name)
     out = {}
     for item in items or ():
-        key, text = split_item(item, example="gen.epochs=10")
+        key, text = split_item(item, example="generation_gan.epochs=10")
         _check_known(name, [key])
         out[key] = check_value(key, parse_text(text, setting_type(key)[0]))
     return out
@@ -193,14 +194,14 @@ def _check_known(name: str, keys) -> None:
         plain = sorted(k for k in PROFILES[name] if k not in _FIXED + _ENTRIES)
         raise FaceganError(
             f"unknown profile setting(s) {', '.join(unknown)} for profile {name!r}; valid settings: "
-            f"{', '.join(plain)}, gen.KEY and comp.KEY (KEY a training setting: "
-            f"{', '.join(sorted(_entry_types('gen')))}) and completion.KEY (KEY one of "
+            f"{', '.join(plain)}, generation_gan.KEY and completion_gan.KEY (KEY a training setting: "
+            f"{', '.join(sorted(_entry_types('generation_gan')))}) and completion.KEY (KEY one of "
             f"{', '.join(sorted(_entry_types('completion')))}), inpainter.KEY (KEY one of "
             f"{', '.join(sorted(_entry_types('inpainter')))})", setting=unknown[0])
 
 
 def get_profile(name: str, **overrides) -> dict:
-    """A copy of profile `name` with `overrides` (plain keys, or `gen.KEY`-style keys for an entry)
+    """A copy of profile `name` with `overrides` (plain keys, or `generation_gan.KEY`-style keys for an entry)
     applied; an unknown key or a value of the wrong type is an error, never ignored. A None
     override means "not set", except where None is a value the setting takes."""
     _check_profile(name)

@@ -111,12 +111,12 @@ def settings_text(settings: dict) -> str:
 
 
 def profile_changes(profile: str | None, role: str | None, changed: dict | None) -> str:
-    """"Changed from the quick profile's `comp` GAN: epochs 1, max_batches 40. ": the settings a
+    """"Changed from the quick profile's `completion_gan`: epochs 1, max_batches 40. ": the settings a
     benchmark's command changed from the profile its runs were built from ('' for none, and for
     a record from before records named them)."""
     if not changed or not profile:
         return ""
-    gan = f" `{role}` GAN" if role else ""
+    gan = f" `{role}`" if role else ""
     return f"Changed from the {profile} profile's{gan}: {settings_text(changed)}. "
 
 
