@@ -70,3 +70,16 @@ def test_a_table_names_what_a_benchmark_changed_from_the_profile():
            "results": {"profile": "quick", "role": "completion_gan", "changed": {"width": 0.25, "max_batches": 40},
                        "settings": settings, "runs": [run]}}
     assert "Changed from the quick profile's `completion_gan`: width 0.25, max_batches 40." in R.stability([rec])
+
+
+def test_the_evaluation_table_shows_the_classifier_realism_where_it_was_measured():
+    row = {"family": "gan", "hole_l1": [0.08, 0.002], "hole_psnr": [19.0, 0.1], "hole_ssim": [0.4, 0.01],
+           "realism_swd": 150.0, "realism_se": 5.0, "seconds_per_face": 0.5, "evaluations_per_face": 161}
+    old = {"methods": {"near-blend": row}, "realism_floor": 50.0, "realism_floor_se": 2.0}
+    header, rows = R.evaluation_rows(old)
+    assert "realism C2ST (%)" not in header and len(rows[0]) == len(header)       # records before it
+    new = {**old, "methods": {"near-blend": {**row, "realism_c2st": 0.734, "realism_c2st_se": 0.021}}}
+    header, rows = R.evaluation_rows(new)
+    col = header.index("realism C2ST (%)")
+    assert rows[0][col] == "73.4 ± 2.1" and rows[-1][col] == "50 (chance)"
+    assert all(len(r) == len(header) for r in rows)

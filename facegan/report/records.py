@@ -242,23 +242,30 @@ def train_profile(records: list[dict]) -> str:
 
 
 def evaluation_rows(summary: dict) -> tuple[list[str], list[list]]:
-    """An evaluation's rows (facegan.completion.evaluate's summary), best hole L1 first in each family."""
+    """An evaluation's rows (facegan.completion.evaluate's summary), best hole L1 first in each
+    family; the classifier realism column (C2ST accuracy, 50 % = indistinguishable from real)
+    where the evaluation measured it."""
+    c2st = any(m.get("realism_c2st") is not None for m in summary["methods"].values())
     header = ["method", "family", "hole L1", "hole PSNR (dB)", "hole SSIM", "realism SWD",
-              "seconds per face", "G evaluations per face"]
+              *(["realism C2ST (%)"] if c2st else []), "seconds per face", "G evaluations per face"]
     order = {f: i for i, f in enumerate(("gan", "supervised", "classical"))}
     names = sorted(summary["methods"], key=lambda n: (order.get(summary["methods"][n]["family"], 9),
                                                        summary["methods"][n]["hole_l1"][0]))
     rows = []
     for name in names:
         m = summary["methods"][name]
+        acc = m.get("realism_c2st")
         rows.append([f"`{name}`", m["family"], f"{m['hole_l1'][0]:.4f} ± {m['hole_l1'][1]:.4f}",
                      f"{m['hole_psnr'][0]:.2f} ± {m['hole_psnr'][1]:.2f}",
                      f"{m['hole_ssim'][0]:.3f} ± {m['hole_ssim'][1]:.3f}",
                      "" if m["realism_swd"] is None else f"{m['realism_swd']:.0f} ± {m['realism_se']:.0f}",
+                     *([("" if acc is None else f"{100 * acc:.1f} ± {100 * m['realism_c2st_se']:.1f}")]
+                       if c2st else []),
                      f"{m['seconds_per_face']:.3g}", m.get("evaluations_per_face")])
     if summary.get("realism_floor") is not None:
         rows.append(["real mouths (no hole)", "", "", "", "", f"{summary['realism_floor']:.0f} ± "
-                     f"{summary.get('realism_floor_se') or 0:.0f}", "", ""])
+                     f"{summary.get('realism_floor_se') or 0:.0f}", *(["50 (chance)"] if c2st else []),
+                     "", ""])
     return header, rows
 
 
