@@ -104,17 +104,20 @@ def test_a_run_directory_is_not_taken_over_by_another_kind(tmp_path):
 
 
 def test_the_encoder_is_never_written_over_another_run(tmp_path):
-    from facegan.completion.encoder_training import _check_out
+    from facegan.rundir import check_target
 
     run = tmp_path / "run"
     begin(run, make_config("gan", TrainSpec(), "facegan train C --out run"), 0)
-    with pytest.raises(FaceganError, match="holds another kind of run .*'gan'.*not an encoder"):
-        _check_out(run)
+    with pytest.raises(FaceganError, match="not empty .and is not an encoder run"):
+        check_target(run, "encoder", resume=False)
     (tmp_path / "stuff").mkdir()
     (tmp_path / "stuff" / "notes.txt").write_text("mine")
     with pytest.raises(FaceganError, match="not empty"):
-        _check_out(tmp_path / "stuff")
-    _check_out(tmp_path / "new")                                        # a new directory is fine
+        check_target(tmp_path / "stuff", "encoder", resume=False)
+    assert check_target(tmp_path / "new", "encoder", resume=False) is None      # a new directory
+    enc = tmp_path / "enc"
+    begin(enc, make_config("encoder", EncoderSpec(), "facegan train-encoder run --out enc"), 0)
+    assert check_target(enc, "encoder", resume=False)["kind"] == "encoder"   # training again replaces it
 
 
 def test_several_unknown_settings_are_named_together():

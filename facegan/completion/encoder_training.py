@@ -20,7 +20,7 @@ from facegan import HOLE_SIZE, IMAGE_SIZE
 from facegan.completion.encoder import (CONFIG, HISTORY, WEIGHTS, build_encoder, encoder_dir,
                                         generator_fingerprint)
 from facegan.errors import FaceganError
-from facegan.rundir import make_config, read_config, write_json
+from facegan.rundir import check_target, make_config, write_json
 from facegan.spec import Spec, setting
 
 KIND = "encoder"
@@ -167,7 +167,7 @@ def train_encoder(run, spec: EncoderSpec | None = None, out_dir=None, verbose=1)
     if out_dir is None and run.path is None:
         raise FaceganError("this Run was not loaded from a directory: pass out_dir")
     out = encoder_dir(run.path) if out_dir is None else Path(out_dir)
-    _check_out(out)
+    check_target(out, KIND, resume=False)       # new, empty, or an encoder that training replaces
     arch = architecture(run.generator)
     keras.utils.set_random_seed(spec.seed)
     encoder = build_encoder(spec.base, arch["z_dim"])
@@ -194,18 +194,6 @@ def train_encoder(run, spec: EncoderSpec | None = None, out_dir=None, verbose=1)
         generator_fingerprint=generator_fingerprint(run.generator),
         run=str(run.path) if run.path is not None else None))
     return encoder
-
-
-def _check_out(out: Path) -> None:
-    """An encoder is written into a new or empty directory or over an encoder (training again
-    replaces it), never into another kind of run."""
-    saved = read_config(out)
-    if saved is not None and saved.get("kind") != KIND:
-        raise FaceganError(f"{out} holds another kind of run ({CONFIG} kind {saved.get('kind')!r}), "
-                           f"not an encoder: choose another output directory", setting="out")
-    if saved is None and out.exists() and any(out.iterdir()):
-        raise FaceganError(f"{out} exists and is not empty (and holds no encoder): choose a new or "
-                           f"empty output directory", setting="out")
 
 
 __all__ = ["EncoderSpec", "HOLES", "hole_masks", "training_data", "train_encoder"]
