@@ -142,9 +142,9 @@ class SearchGraphs:
             graphs = cls._cache[generator] = cls(generator, discriminator)
         return graphs
 
-    def losses(self, g, target, weights, known, guide, lam, guide_weight):
-        """(B,) completion loss (weighted contextual + lam * perceptual + guide_weight * guide) and
-        (B,) plain contextual L1."""
+    def losses(self, g, target, weights, known, lam, guide=None, guide_weight=0.0):
+        """(B,) completion loss (weighted contextual + lam * perceptual + guide_weight * guide
+        L1 on the hole) and (B,) plain contextual L1."""
         from facegan.completion.losses import contextual_loss, guide_loss, perceptual_loss
 
         total = contextual_loss(g, target, weights)
@@ -155,7 +155,7 @@ class SearchGraphs:
         return total, contextual_loss(g, target, known)
 
     def _start_loss(self, z, target, weights, known, guide, lam, guide_weight):
-        return self.losses(self.generator(z, training=False), target, weights, known, guide, lam,
+        return self.losses(self.generator(z, training=False), target, weights, known, lam, guide,
                            guide_weight)[0]
 
     def stepper(self, n: int, m: Method):
@@ -180,7 +180,7 @@ class SearchGraphs:
             """Losses and G(z) at the current z, then one update of w (one G forward+backward)."""
             with tf.GradientTape() as tape:
                 g = self.generator(tf.tanh(w.value), training=False)
-                total, ctx = self.losses(g, target, weights, known, guide, lam, guide_weight)
+                total, ctx = self.losses(g, target, weights, known, lam, guide, guide_weight)
                 objective = tf.reduce_sum(total)   # solutions are independent: sum = their own grads
             opt.apply_gradients([(tape.gradient(objective, w.value), w)])
             return g, total, ctx
@@ -188,7 +188,7 @@ class SearchGraphs:
         @tf.function
         def evaluate(target, weights, known, guide):
             g = self.generator(tf.tanh(w.value), training=False)
-            return (g,) + self.losses(g, target, weights, known, guide, lam, guide_weight)
+            return (g,) + self.losses(g, target, weights, known, lam, guide, guide_weight)
 
         return w, _resettable(opt), step, evaluate
 

@@ -51,7 +51,7 @@ PROFILES: dict[str, dict] = {
         "n_show": 8,
         "n_complete": 4,
         "snapshots": [0, 5, 10, 20],
-        "eval_methods": "study,finetune-blend",
+        "eval_methods": "study,finetune-blend,inpainter-guided-blend",
         "eval_limit": 6,
         "eval_split": "val",
     },
@@ -75,8 +75,9 @@ PROFILES: dict[str, dict] = {
         "n_show": 36,
         "n_complete": 8,
         "snapshots": [0, 10, 30, 75],   # the default method searches 75 steps, then fine-tunes
-        # the default method and its search alone; the others are rows of the paper edition's
-        "eval_methods": "near-blend,finetune-blend",
+        # the default method, its search alone and the search guided by the supervised inpainter;
+        # the others are rows of the paper edition's
+        "eval_methods": "near-blend,finetune-blend,inpainter-guided-blend",
         "eval_limit": 24,
     },
     "paper": {
