@@ -65,13 +65,14 @@ def plot_frontier(summary: dict, scores=("c2st", "swd"), path=None):
     scores = [s for s in scores if any(_number(p["y"]) for p in points(summary, s))]
     if not scores:
         raise FaceganError("the evaluation has no realism scores to draw a frontier with")
-    fig, axes = plt.subplots(1, len(scores), figsize=(6.2 * len(scores), 4.8), squeeze=False)
-    for ax, score in zip(axes[0], scores):
+    # one panel under the other, so that each keeps a book page's width and readable labels
+    fig, axes = plt.subplots(len(scores), 1, figsize=(7.5, 5.2 * len(scores)), squeeze=False)
+    for ax, score in zip(axes[:, 0], scores):
         _panel(ax, summary, score)
     handles = [plt.Line2D([], [], color=c, marker="o", ls="", label=f) for f, c in PALETTE.items()]
     handles.append(plt.Line2D([], [], color="k", lw=1, marker="o", mfc="w", mec="k",
                               label="frontier (not dominated)"))
-    axes[0, -1].legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    axes[0, 0].legend(handles=handles, fontsize=8, loc="lower right")
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=120, bbox_inches="tight")
@@ -100,7 +101,7 @@ def _panel(ax, summary: dict, score: str) -> None:
     _labels(ax, [(p["name"], p["x"], scale * p["y"]) for p in rows])
 
 
-def _labels(ax, named, fontsize: float = 7) -> None:
+def _labels(ax, named, fontsize: float = 8) -> None:
     """Each point's name beside it, moved down a line at a time while it would overlap a name
     already placed (rows with nearly equal scores would otherwise print over each other)."""
     ax.autoscale_view()
