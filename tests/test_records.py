@@ -195,6 +195,25 @@ def test_the_estimate_scales_a_recorded_build_by_the_measured_steps(tmp_path, mo
     assert estimate_book(cfg, specs, None) is None       # nothing measured here (GPU, user's setting)
 
 
+def test_the_estimate_uses_every_gan_of_a_record_made_before_keys_named_all_costs(tmp_path, monkeypatch):
+    """A record keeps each GAN's step under its recipe-width-batch-precision key; the completion
+    GAN's key here also names r1_share, and its step still counts."""
+    from facegan.gan.spec import TrainSpec
+    from facegan.gan.speed import spec_key
+    from facegan.report.estimate import estimate_book
+    from facegan.report.profiles import ROLES, get_profile
+
+    root = fake_root(tmp_path)
+    monkeypatch.chdir(root)
+    cfg = get_profile("quick")
+    specs = {role: TrainSpec.from_settings(**cfg[role]) for role in ROLES}
+    assert spec_key(specs["completion_gan"]) != "stable-w0.5-b20-float32"     # it names r1_share
+    book_time_record(root, step=1000.0, build_s=1800.0)                       # 1000 and 1500 ms
+    choice = {"step_ms": {spec_key(specs["generation_gan"]): 500.0,
+                          spec_key(specs["completion_gan"]): 3000.0}}          # 0.5x and 2x
+    assert estimate_book(cfg, specs, choice).startswith("expected time on this machine: about 38 min")
+
+
 def run_python(code: str, **env) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -14,8 +14,20 @@ def step_ratio(record: dict, choice: dict, specs: dict) -> float | None:
 
     ref = record["results"].get("step_ms") or {}
     here = (choice or {}).get("step_ms") or {}
-    ratios = [here[k] / ref[k] for k in (spec_key(s) for s in specs.values()) if k in here and k in ref]
+    ratios = []
+    for spec in specs.values():
+        key = spec_key(spec)
+        # records made before the key named every setting that changes a step's cost keep only
+        # its first part (recipe, width, batch, precision), for the same profile's spec
+        recorded = ref.get(key, ref.get(key[:len(_named_part(spec))]))
+        if key in here and recorded:
+            ratios.append(here[key] / recorded)
     return sum(ratios) / len(ratios) if ratios else None
+
+
+def _named_part(spec) -> str:
+    s = spec.settings()
+    return f"{s['recipe']}-w{s['width']:g}-b{s['batch_size']}-{s['precision']}"
 
 
 def minutes(seconds: float) -> str:
