@@ -179,7 +179,7 @@ def _pair(first, second, form_first: str, form_second: str | None = None) -> str
 
 
 def book_time_rows(records: list[dict]) -> tuple[list[str], list[list]]:
-    """One row per machine class: the main job's time from a fresh clone, and its parts."""
+    """One row per machine class: the default build's time (`make book`) from a fresh clone, and its parts."""
     header = ["machine", "oneDNN", "make book (min)", ".venv set-up (min)", "kernel measurement (min)",
               "training notebook (min)", "other notebooks and HTML (min)"]
     rows = []
@@ -328,7 +328,7 @@ README_END = "<!-- end of book-time table -->"
 
 
 def readme_table(root=None) -> str:
-    """The README's table of the main job's time per machine class (from the book_time records)."""
+    """The README's table of `make book`'s time per machine class (from the book_time records)."""
     records = load("book_time", root)
     if not records:
         return missing("python benchmarks/book_time.py")
