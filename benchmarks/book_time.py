@@ -1,4 +1,5 @@
-"""How long the default build (`make book`, quick profile) takes here, from a fresh clone, and what its generators came out like.
+"""How long the default build (`make book`, quick profile) takes here, from a fresh clone, and what
+its generators came out like.
 
 Clones this checkout's HEAD into a temporary directory, runs the README's `make book` there (the
 quick profile by default; pip's cache is used, as on any machine that installed once) and records

@@ -179,7 +179,8 @@ def _pair(first, second, form_first: str, form_second: str | None = None) -> str
 
 
 def book_time_rows(records: list[dict]) -> tuple[list[str], list[list]]:
-    """One row per machine class: the default build's time (`make book`) from a fresh clone, and its parts."""
+    """One row per machine class: the default build's time (`make book`) from a fresh clone, and
+    its parts."""
     header = ["machine", "oneDNN", "make book (min)", ".venv set-up (min)", "kernel measurement (min)",
               "training notebook (min)", "other notebooks and HTML (min)"]
     rows = []
