@@ -17,10 +17,19 @@ def test_baselines_keep_known_pixels_and_fill_smooth_images(face, name):
     k = make_mask("mouth")
     out = baseline_methods(np.zeros((80, 80, 3)))[name](face, k)
     assert np.array_equal(out[k == 1], face[k == 1])
-    if name != "mean-face":                             # a smooth ramp is easy to inpaint
-        assert np.abs(out - face)[k == 0].mean() < 0.1    # Telea is ~0.06 here; zero fill ~0.3
-    else:
-        assert np.all(out[k == 0] == 0)
+    assert np.abs(out - face)[k == 0].mean() < 0.1        # Telea is ~0.06 here; zero fill ~0.3
+
+
+def test_the_mean_face_is_blended_not_pasted(face):
+    """The mean face's own shading is kept, its level taken from the face around the hole: no
+    square where a lighter mean face meets the face."""
+    k = make_mask("mouth")
+    lighter = face + 0.3                                   # the face's gradients, another level
+    out = baseline_methods(lighter)["mean-face"](face, k)
+    assert np.array_equal(out[k == 1], face[k == 1])
+    # within one pixel step of the ramp (0.02: the blend takes no gradient across the hole's
+    # border); pasted, every hole pixel would be 0.3 off
+    assert np.abs(out - face)[k == 0].max() < 0.025
 
 
 def test_poisson_blend_matches_border_and_keeps_known(face):

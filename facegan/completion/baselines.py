@@ -51,12 +51,16 @@ def biharmonic(image, known):
 
 
 def mean_face(mean_image):
-    """A method filling the hole with the mean of the training crops (float [-1, 1], (H, W, 3))."""
+    """A method filling the hole with the mean of the training crops (float [-1, 1], (H, W, 3)),
+    Poisson-blended into the face like every other fill (pasted, it is a visible square)."""
+    from facegan.completion.blend import poisson_blend
+
     mean_image = np.asarray(mean_image, np.float32)
 
     def fill(image, known):
         known = check_known(known, size=np.shape(image)[0])
-        return _paste(np.asarray(image, np.float32), mean_image, known)
+        image = np.asarray(image, np.float32)
+        return _paste(image, poisson_blend(mean_image, image, known, hole_only=True), known)
 
     fill.__name__ = "mean_face"
     return fill
