@@ -264,7 +264,7 @@ def completion_ms(gan, entry: dict) -> dict:
     graphs = SearchGraphs.for_generator(g, d)
 
     def traces():
-        fns = [graphs.start_loss] + [f for s in graphs.steppers.values() for f in s[2:]]
+        fns = [*graphs.start_losses.values()] + [f for s in graphs.steppers.values() for f in s[2:]]
         return sum(f.experimental_get_tracing_count() for f in fns + [
             f for t in graphs.tuners.values() for f in t])
 

@@ -95,7 +95,7 @@ def test_a_second_call_of_the_same_shape_traces_nothing(gan, case):
     graphs = SearchGraphs.for_generator(*gan)
 
     def traces():
-        fns = [graphs.start_loss] + [f for s in graphs.steppers.values() for f in s[2:]]
+        fns = [*graphs.start_losses.values()] + [f for s in graphs.steppers.values() for f in s[2:]]
         fns += [f for t in graphs.tuners.values() for f in t]
         return [f.experimental_get_tracing_count() for f in fns]
 

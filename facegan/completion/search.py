@@ -133,7 +133,7 @@ class SearchGraphs:
 
         self.generator, self.discriminator = generator, discriminator
         self.steppers, self.tuners = {}, {}
-        self.start_loss = tf.function(self._start_loss, reduce_retracing=True)
+        self.start_losses = {}          # (lam, guide_weight) -> the compiled loss of the starts
 
     @classmethod
     def for_generator(cls, generator, discriminator) -> "SearchGraphs":
@@ -154,9 +154,18 @@ class SearchGraphs:
             total = total + guide_weight * guide_loss(g, guide, known)
         return total, contextual_loss(g, target, known)
 
-    def _start_loss(self, z, target, weights, known, guide, lam, guide_weight):
-        return self.losses(self.generator(z, training=False), target, weights, known, lam, guide,
-                           guide_weight)[0]
+    def start_loss(self, lam: float, guide_weight: float):
+        """The compiled loss of a batch of starts for a method's weights, one function per pair
+        (the weights are Python numbers in the graph: one function each traces once)."""
+        import tensorflow as tf
+
+        key = (float(lam), float(guide_weight))
+        if key not in self.start_losses:
+            def loss(z, target, weights, known, guide):
+                return self.losses(self.generator(z, training=False), target, weights, known,
+                                   key[0], guide, key[1])[0]
+            self.start_losses[key] = tf.function(loss, reduce_retracing=True)
+        return self.start_losses[key]
 
     def stepper(self, n: int, m: Method):
         """(w, step, evaluate) for `n` solutions searched by `m`'s optimiser (built once per key)."""
@@ -285,8 +294,8 @@ def start_points(faces: _Faces, m: Method, graphs: SearchGraphs, seed: int, enco
         from facegan.completion.encoder import encode
         starts[:, 0] = encode(encoder, faces.images, faces.known)
     flat, rep = starts.reshape(-1, z_dim), np.repeat(np.arange(b), n)
-    losses = [graphs.start_loss(tf.constant(flat[s:s + batch]), *faces.tensors(rep[s:s + batch]),
-                                float(m.lam), float(m.guide_weight)).numpy()
+    loss = graphs.start_loss(m.lam, m.guide_weight)
+    losses = [loss(tf.constant(flat[s:s + batch]), *faces.tensors(rep[s:s + batch])).numpy()
               for s in range(0, len(flat), batch)]
     return starts, np.concatenate(losses).reshape(b, n)
 
