@@ -20,7 +20,11 @@ REAL_LINES = {
     "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR": "always",
     "I0000 00:00:1795568590.455142    7320 port.cc:153] oneDNN custom operations are on. You may see "
     "slightly different numerical results": "always",
+    "E0000 00:00:1796611803.104305    9390 meta_optimizer.cc:967] remapper failed: INVALID_ARGUMENT: "
+    "Mutation::Apply error: fanout 'gradient_tape/functional_1/leaky_re_lu_1_2/LeakyRelu/LeakyReluGrad' "
+    "exist for missing node 'functional_1/conv2d_1_2/BiasAdd'.": "always",
     # real errors: never dropped
+    "E0000 00:00:1.0  1 meta_optimizer.cc:967] remapper failed: INVALID_ARGUMENT: out of memory": "keep",
     "E0000 00:00:1.0  1 cuda_dnn.cc:535] Could not create cudnn handle: CUDNN_STATUS_INTERNAL_ERROR": "keep",
     "W0000 00:00:1.0  1 op_kernel.cc:1841] OP_REQUIRES failed at conv_ops.cc: RESOURCE_EXHAUSTED: OOM": "keep",
     "facegan: error: something the user can fix": "keep",
