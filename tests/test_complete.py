@@ -106,8 +106,8 @@ def test_a_second_call_of_the_same_shape_traces_nothing(gan, case):
 
 
 def test_cli_guided_method_and_the_inpainters_blended_fill(gan, tmp_path):
-    """`facegan complete --method inpainter-guided-blend --inpainter DIR`: the method's completion and
-    the inpainter's own, both Poisson-blended; known pixels untouched in both."""
+    """`facegan complete RUN --inpainter DIR` runs inpainter-guided-blend by default: the method's
+    completion and the inpainter's own, both Poisson-blended; known pixels untouched in both."""
     from PIL import Image
 
     from facegan.cli import main
@@ -125,11 +125,42 @@ def test_cli_guided_method_and_the_inpainters_blended_fill(gan, tmp_path):
     face = np.clip(np.add.outer(np.arange(80), np.arange(80)) + 60, 0, 255).astype(np.uint8)
     Image.fromarray(np.stack([face] * 3, -1)).save(tmp_path / "face.png")
     out = tmp_path / "o"
-    assert main(["complete", str(run), str(tmp_path / "face.png"), "--out", str(out), "--method",
-                 "inpainter-guided-blend", "--inpainter", str(inp.path), "--iterations", "2",
-                 "--candidates", "2"]) == 0
+    assert main(["complete", str(run), str(tmp_path / "face.png"), "--out", str(out),   # the default with
+                 "--inpainter", str(inp.path), "--iterations", "2", "--candidates", "2"]) == 0  # an inpainter
     for name in ("face_completed_crop.png", "face_inpainter_crop.png"):
         img = np.asarray(Image.open(out / name))
         assert np.array_equal(img[:45], np.stack([face] * 3, -1)[:45]), name      # known rows untouched
     from facegan.completion.search import load_completion
-    assert load_completion(out / "completion.npz").settings["guide_weight"] == 0.25
+    settings = load_completion(out / "completion.npz").settings
+    assert settings["name"] == "inpainter-guided-blend" and settings["guide_weight"] == 0.25
+
+
+def test_complete_with_an_inpainter_run_fills_in_one_pass(tmp_path, capsys):
+    """`facegan complete INPAINTER_RUN INPUT`: the inpainter's blended fill, known pixels untouched;
+    a GAN search option with an inpainter run is one clear error, and nothing is written."""
+    from PIL import Image
+
+    from facegan.cli import main
+    from facegan.completion.inpainter_training import InpainterSpec, train_inpainter
+    from facegan.data.cache import write_cache
+
+    rng = np.random.default_rng(0)
+    write_cache(tmp_path / "cache", rng.integers(0, 256, (4, 80, 80, 3), dtype=np.uint8),
+                [f"{i:06d}.jpg" for i in range(4)], [0, 0, 0, 1], np.zeros((4, 5, 2)),
+                np.tile([45, 25, 30, 30], (4, 1)), {"n_kept": 4})
+    inp = train_inpainter(tmp_path / "cache", tmp_path / "inp", InpainterSpec(base=4, epochs=1, batch_size=2),
+                          verbose=0)
+    assert inp.spec.critic == "local" and inp.spec.adv_weight == 0.01       # the defaults
+    face = np.stack([np.clip(np.add.outer(np.arange(80), np.arange(80)) + 60, 0, 255)] * 3, -1).astype(np.uint8)
+    Image.fromarray(face).save(tmp_path / "face.png")
+    capsys.readouterr()
+    assert main(["complete", str(inp.path), str(tmp_path / "face.png"), "--out", str(tmp_path / "o")]) == 0
+    assert "inpainter (L1 + local adversarial)" in capsys.readouterr().out
+    img = np.asarray(Image.open(tmp_path / "o" / "face_completed_crop.png"))
+    assert np.array_equal(img[:45], face[:45]) and not np.array_equal(img, face)   # only the hole changed
+    assert (tmp_path / "o" / "face_side_by_side.png").is_file()
+    assert main(["complete", str(inp.path), str(tmp_path / "face.png"), "--out", str(tmp_path / "o2"),
+                 "--method", "near-blend"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--method" in err and "inpainter run" in err and err.count("\n") == 0
+    assert not (tmp_path / "o2").exists()

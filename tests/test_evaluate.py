@@ -121,7 +121,8 @@ def test_a_supervised_inpainter_is_a_row_of_its_own_family(run_and_cache):
     from facegan.completion.inpainter_training import InpainterSpec, train_inpainter
 
     run, cache, root = run_and_cache
-    inp = train_inpainter(cache, root / "inp", InpainterSpec(base=4, epochs=1, batch_size=2), verbose=0)
+    inp = train_inpainter(cache, root / "inp", InpainterSpec(base=4, epochs=1, batch_size=2, adv_weight=0.0),
+                          verbose=0)
     s = evaluate_completion(run, cache, root / "with-inp", EvalSpec(
         split="val", methods=("near-blend", "inpainter-guided-blend"), search={"iterations": 2, "candidates": 4},
         inpainters=(str(inp.path),), progress=False))
@@ -138,6 +139,42 @@ def test_a_supervised_inpainter_is_a_row_of_its_own_family(run_and_cache):
     with pytest.raises(FaceganError, match="inpainter-guided-blend.*none was given"):
         evaluate_completion(run, cache, root / "no-inp", EvalSpec(split="val", methods=("inpainter-guided-blend",)))
     assert not (root / "no-inp").exists()
+
+
+def test_compared_rows_are_paired_on_every_score(run_and_cache):
+    """--compare A:B: hole L1 per face, realism SWD per draw and C2ST per tested face, each the
+    difference of the two rows' own scores; a row the evaluation lacks is refused before any work."""
+    from facegan.completion.evaluate import evaluate_completion
+    from facegan.completion.inpainter_training import InpainterSpec, train_inpainter
+
+    run, cache, root = run_and_cache
+    adv = train_inpainter(cache, root / "inp-adv", InpainterSpec(base=4, epochs=1, batch_size=2,
+                                                                 adv_weight=0.05, critic="local"), verbose=0)
+    name = "inpainter (L1 + local adversarial)"
+    pairs = (f"{name}:near-blend", "near-blend:navier-stokes")
+    s = evaluate_completion(run, cache, root / "cmp", EvalSpec(
+        split="val", methods=("near-blend",), search={"iterations": 2, "candidates": 4},
+        inpainters=(str(adv.path),), progress=False, compare=pairs))
+    m = s["methods"]
+    assert m[name]["family"] == "supervised"
+    assert [(c["ours"], c["other"]) for c in s["comparisons"]] == [(name, "near-blend"),
+                                                                  ("near-blend", "navier-stokes")]
+    for c in s["comparisons"]:
+        a, b = m[c["ours"]], m[c["other"]]
+        assert c["hole_l1"]["faces"] == 3
+        assert c["hole_l1"]["mean_difference"] == pytest.approx(a["hole_l1"][0] - b["hole_l1"][0])
+        assert c["swd"]["difference"] == pytest.approx(a["realism_swd"] - b["realism_swd"])
+        assert c["swd"]["draws"] == 8 and c["c2st"]["faces"] == 3
+        assert c["c2st"]["difference"] == pytest.approx(a["realism_c2st"] - b["realism_c2st"])
+        assert c["c2st"]["ours_better_faces"] + c["c2st"]["ours_worse_faces"] <= 3
+    table = (root / "cmp" / "metrics.md").read_text()
+    assert f"`{name}` minus `near-blend`, paired on the same faces" in table and "C2ST" in table
+    for bad, why in ((("near-blend",), "OURS:OTHER"), (("near-blend:near-blend",), "two different"),
+                     (("near-blend:nope",), "'nope' is not a row of this evaluation")):
+        with pytest.raises(FaceganError, match=why):
+            evaluate_completion(run, cache, root / "bad-cmp", EvalSpec(
+                split="val", methods=("near-blend",), compare=bad, progress=False))
+        assert not (root / "bad-cmp").exists()             # refused before any work
 
 
 def test_an_encoder_method_trains_the_runs_encoder_when_it_has_none(tmp_path, monkeypatch, run_and_cache):

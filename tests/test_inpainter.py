@@ -158,7 +158,8 @@ def test_cache_without_training_crops_is_one_clear_error(tmp_path):
 @pytest.mark.parametrize("key,value", [("base", 0), ("epochs", 0), ("epochs", 2.0), ("batch_size", -1),
                                        ("lr", 0.0), ("lr", float("nan")), ("lr", "fast"), ("jitter", -1),
                                        ("jitter", 80), ("adv_weight", 1.0), ("adv_weight", -0.1),
-                                       ("seed", -1), ("seed", True), ("max_batches", 0), ("loss", "l3")])
+                                       ("seed", -1), ("seed", True), ("max_batches", 0), ("loss", "l3"),
+                                       ("critic", "hole")])
 def test_bad_spec_values_name_the_setting(key, value):
     with pytest.raises(FaceganError) as e:
         InpainterSpec(**{key: value})
@@ -176,11 +177,11 @@ def test_run_directory_and_resume(run_one_epoch, cache, tmp_path, cli, capsys):
     config = json.loads((out / "config.json").read_text())
     for f in ("inpainter.weights.h5", "history.json", "history.csv", "checkpoints"):
         assert (out / f).exists(), f
-    assert not (out / "discriminator.weights.h5").exists()
+    assert (out / "discriminator.weights.h5").is_file()          # the default: a local critic
     assert config["kind"] == "inpainter" and config["n_train"] == 24 and config["facegan_version"]
-    assert config["data"] == str(cache.resolve())
+    assert config["data"] == str(cache.resolve()) and config["critic"] == "local"
     assert [h["epoch"] for h in run.history] == [1]
-    assert {"loss", "rec", "val_hole_l1"} <= set(run.history[0])
+    assert {"loss", "rec", "adv", "d_loss", "val_hole_l1"} <= set(run.history[0])
 
     copy = tmp_path / "resumed"                          # the fixture's run stays at 1 epoch
     shutil.copytree(out, copy)
@@ -266,3 +267,48 @@ def test_adversarial_variant_trains_and_saves_a_discriminator(cache, tmp_path):
     row = run.history[0]
     assert all(np.isfinite(row[k]) for k in ("loss", "rec", "adv", "d_loss", "val_hole_l1"))
     assert row["loss"] == pytest.approx(0.999 * row["rec"] + 0.001 * row["adv"], rel=1e-4)
+
+
+def test_local_critic_sees_the_window_around_each_hole(cache, tmp_path):
+    """critic="local": D judges the 40x40 window centred on each (jittered) hole, moved inside the
+    crop at its edges; the run saves and reloads that critic."""
+    import tensorflow as tf
+
+    from facegan.completion.inpainter import LOCAL, hole_window
+    from facegan.completion.inpainter_training import known_from_boxes
+
+    images = tf.constant(np.random.default_rng(0).random((3, 80, 80, 3)), tf.float32)
+    known = known_from_boxes(np.array([[45, 25, 30, 30], [0, 0, 30, 30], [60, 70, 20, 10]]))
+    w = hole_window(images, known).numpy()
+    assert w.shape == (3, LOCAL, LOCAL, 3)
+    np.testing.assert_array_equal(w[0], images[0, 40:80, 20:60])   # centred: rows 40-79, cols 20-59
+    np.testing.assert_array_equal(w[1], images[1, 0:40, 0:40])     # at the corner: moved inside
+    np.testing.assert_array_equal(w[2], images[2, 40:80, 40:80])
+    spec = InpainterSpec(epochs=1, adv_weight=0.05, critic="local", **TINY)
+    run = train_inpainter(cache, tmp_path / "local", spec, verbose=0)
+    assert run.discriminator.input_shape == (None, LOCAL, LOCAL, 3)
+    row = run.history[0]
+    assert all(np.isfinite(row[k]) for k in ("adv", "d_loss", "val_hole_l1"))
+    again = load_inpainter(tmp_path / "local")
+    assert again.spec.critic == "local" and again.discriminator.input_shape == (None, LOCAL, LOCAL, 3)
+
+
+def test_an_l1_run_saved_before_the_critic_setting_resumes(cache, tmp_path):
+    """Runs saved before `critic` existed have no such key: an L1 run (no critic built) resumes,
+    and an adversarial one loads with the whole-face critic it was trained with."""
+    out = tmp_path / "old"
+    train_inpainter(str(cache), out, InpainterSpec(epochs=1, adv_weight=0.0, **TINY), verbose=0)
+    config = json.loads((out / "config.json").read_text())
+    del config["critic"]
+    (out / "config.json").write_text(json.dumps(config))
+    run = train_inpainter(str(cache), out, InpainterSpec(epochs=2, adv_weight=0.0, **TINY), resume=True,
+                          verbose=0)
+    assert [h["epoch"] for h in run.history] == [1, 2]
+    adv = tmp_path / "old-adv"
+    train_inpainter(str(cache), adv, InpainterSpec(epochs=1, adv_weight=0.001, critic="global", **TINY),
+                    verbose=0)
+    config = json.loads((adv / "config.json").read_text())
+    del config["critic"]
+    (adv / "config.json").write_text(json.dumps(config))
+    loaded = load_inpainter(adv)
+    assert loaded.spec.critic == "global" and loaded.discriminator.input_shape == (None, 80, 80, 3)

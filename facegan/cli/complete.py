@@ -4,7 +4,7 @@ The commands do the file handling; `facegan.completion.search.complete` stays a 
 """
 from __future__ import annotations
 
-from facegan.completion.methods import DEFAULT_METHOD, method_names
+from facegan.completion.methods import DEFAULT_METHOD, GUIDED_DEFAULT, method_names
 
 
 from facegan.gan.spec import PRECISIONS
@@ -21,14 +21,17 @@ def register(sub):
     p = sub.add_parser("complete", help="fill a hole (default: the mouth) in face images or photos",
                        description="Complete 80x80 CelebA crops, 178x218 CelebA-aligned images, or any "
                                    "photo (face detected with MTCNN and aligned to the CelebA template).")
-    p.add_argument("run", help="trained run directory (facegan train --out RUN)")
+    p.add_argument("run", help="a trained run directory: a GAN (facegan train --out RUN), whose z "
+                               "is searched by --method, or a supervised inpainter (facegan "
+                               "train-inpainter --out RUN), which fills the hole in one pass")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--mask", default="mouth",
                    help="mouth (default), center, left-half, random, or a mask image (white = hole)")
     p.add_argument("--method", default=None,
-                   help=f"completion method: {', '.join(method_names())} (default {DEFAULT_METHOD}, "
-                        f"the best measured; study = the 2018 study's recipe)")
+                   help=f"the GAN's completion method: {', '.join(method_names())} (default "
+                        f"{DEFAULT_METHOD}, or {GUIDED_DEFAULT} with --inpainter; study = the 2018 "
+                        f"study's recipe)")
     p.add_argument("--optimizer", choices=("adam", "sgd"), default=None, help="override the method's")
     p.add_argument("--iterations", type=int, default=None, help="override the method's")
     p.add_argument("--candidates", type=int, default=None, help="override the method's random starts")
@@ -36,9 +39,10 @@ def register(sub):
     p.add_argument("--blend", choices=("poisson", "paste"), default=None,
                    help="how the fill goes into the hole (default: the method's)")
     p.add_argument("--inpainter", default=None, metavar="DIR",
-                   help="a supervised inpainter (`facegan train-inpainter`): needed by methods that "
-                        "pull G(z) toward its fill (inpainter-...); its own Poisson-blended completion "
-                        "is written beside the method's (NAME_inpainter_crop.png)")
+                   help="a supervised inpainter (`facegan train-inpainter`) that methods named "
+                        f"inpainter-... pull G(z) toward ({GUIDED_DEFAULT} becomes the default); its "
+                        "own Poisson-blended completion is written beside the method's "
+                        "(NAME_inpainter_crop.png)")
     p.add_argument("--guide-weight", type=float, default=None,
                    help="override the method's weight of the pull toward the inpainter's fill")
     p.add_argument("--face", type=int, default=0, help="which face in a photo (0 = largest)")
@@ -74,31 +78,42 @@ def register(sub):
                    help="a supervised inpainter trained by `facegan train-inpainter` (repeatable: one "
                         "row each, its fill Poisson-blended like the GAN methods')")
     e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--compare", action="append", default=[], metavar="OURS:OTHER",
+                   help="compare two rows face by face on hole L1, realism SWD and C2ST (paired "
+                        "tests in metrics.md and summary.json); repeatable, e.g. "
+                        "--compare 'inpainter (L1 + local adversarial):near-blend'")
     _add_precision(e)
     e.set_defaults(func=run_evaluate, setting_flags={"limit": "--limit", "offset": "--offset",
                                                      "split": "--split", "method": "--method",
                                                      "iterations": "--iterations",
-                                                     "candidates": "--candidates"})
+                                                     "candidates": "--candidates",
+                                                     "compare": "--compare"})
+
+
+GAN_ONLY = ("method", "optimizer", "iterations", "candidates", "lr", "blend", "inpainter", "guide_weight")
 
 
 def run_complete(args) -> int:
     from facegan.gan.speed import apply_measured
     apply_measured()                                        # before TensorFlow loads
+    from facegan.rundir import read_config
+
+    if (read_config(args.run) or {}).get("kind") == "inpainter":
+        return run_inpainter(args)
     from pathlib import Path
 
     import numpy as np
-    from PIL import Image
 
     from facegan.completion.search import complete
     from facegan.completion.photos import prepare_input
     from facegan.completion.masks import make_mask
-    from facegan.images import image_grid
     from facegan.gan.runs import load_run
 
     from facegan.completion.methods import get_method
     from facegan.gan.trainer import precision_policy
 
-    method = get_method(args.method or DEFAULT_METHOD, optimizer=args.optimizer, iterations=args.iterations,
+    default = GUIDED_DEFAULT if args.inpainter is not None else DEFAULT_METHOD
+    method = get_method(args.method or default, optimizer=args.optimizer, iterations=args.iterations,
                         candidates=args.candidates, lr=args.lr, fill=args.blend,
                         guide_weight=args.guide_weight)   # bad settings fail first
     if args.inpainter is None:
@@ -127,9 +142,53 @@ def run_complete(args) -> int:
         inpainted = inpaint(inpainter, crops, known)        # Poisson-blended, as the methods' fills
     r.image_ids = np.array([Path(pi.path).name for pi in prepared])
     r.save(out / "completion.npz")
-    fills = r.completed
-    to8 = lambda x: np.clip(np.rint((x + 1) * 127.5), 0, 255).astype(np.uint8)
     print(f"method {method.name}: {method.description}")
+    notes = [f"final loss {loss:.4f}" for loss in r.losses[-1]]
+    _write_fills(out, prepared, known, r.completed, r.generated, inpainted, notes)
+    return 0
+
+
+def run_inpainter(args) -> int:
+    """`facegan complete INPAINTER_RUN ...`: the inpainter's one-pass fill, Poisson-blended."""
+    import numpy as np
+
+    from facegan.completion.inpainter import inpaint
+    from facegan.completion.inpainter_training import load_inpainter
+    from facegan.completion.masks import make_mask
+    from facegan.completion.photos import prepare_input
+    from facegan.errors import FaceganError
+    from pathlib import Path
+
+    given = [k for k in GAN_ONLY if getattr(args, k, None) is not None]
+    if given:
+        flag = args.setting_flags.get(given[0], given[0])
+        raise FaceganError(f"{flag} belongs to the GAN's z search, but {args.run} is a supervised "
+                           f"inpainter run, which fills the hole in one pass: leave {flag} out, or "
+                           f"give a GAN run (facegan train --out RUN)", setting=given[0])
+    run = load_inpainter(args.run)
+    known = make_mask(args.mask, seed=args.seed)
+    prepared = [prepare_input(p, face=args.face) for p in args.inputs]   # fail before any work
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    crops = np.stack([pi.crop for pi in prepared]).astype(np.float32) / 127.5 - 1.0
+    fills = inpaint(run.model, crops, known)
+    from facegan.completion.evaluate import inpainter_label
+    print(f"{inpainter_label(run.config)} from {args.run}: one pass, Poisson-blended into the face")
+    _write_fills(out, prepared, known, fills, inpaint(run.model, crops, known, blend=False))
+    return 0
+
+
+def _write_fills(out, prepared, known, fills, raw, inpainted=None, notes=None) -> None:
+    """Per input: the completed crop, the side-by-side (crop, masked, raw fill, completed), the
+    inpainter's fill when given, and for a photo the completed photo beside the original."""
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image
+
+    from facegan.images import image_grid
+
+    to8 = lambda x: np.clip(np.rint((x + 1) * 127.5), 0, 255).astype(np.uint8)
     for i, pi in enumerate(prepared):
         stem = Path(pi.path).stem
         crop8 = to8(fills[i])
@@ -137,15 +196,15 @@ def run_complete(args) -> int:
         if inpainted is not None:
             Image.fromarray(to8(inpainted[i])).save(out / f"{stem}_inpainter_crop.png")
         masked = np.where(known[..., None] == 1, pi.crop, 255).astype(np.uint8)
-        Image.fromarray(image_grid([pi.crop, masked, to8(r.generated[i]), crop8], ncols=4)).resize(
+        Image.fromarray(image_grid([pi.crop, masked, to8(raw[i]), crop8], ncols=4)).resize(
             (4 * 82 * 3, 84 * 3), Image.NEAREST).save(out / f"{stem}_side_by_side.png")
         if pi.photo is not None:
             full = pi.paste(crop8, known)
             Image.fromarray(full).save(out / f"{stem}_completed.png")
             Image.fromarray(np.concatenate([pi.photo, full], axis=1)).save(
                 out / f"{stem}_photo_side_by_side.png")
-        print(f"{pi.path}: final loss {r.losses[-1, i]:.4f} -> {out / (stem + '_completed_crop.png')}")
-    return 0
+        note = f"{notes[i]} " if notes else ""
+        print(f"{pi.path}: {note}-> {out / (stem + '_completed_crop.png')}")
 
 
 def run_evaluate(args) -> int:
@@ -160,7 +219,7 @@ def run_evaluate(args) -> int:
               if v is not None}
     spec = EvalSpec(split=args.split, limit=args.limit, offset=args.offset,
                     methods=tuple(args.methods) if args.methods else None, search=search,
-                    inpainters=tuple(args.inpainters), seed=args.seed)
+                    inpainters=tuple(args.inpainters), seed=args.seed, compare=tuple(args.compare))
     with precision_policy(args.precision):                  # G and D are loaded in it
         evaluate_completion(args.run, args.cache, args.out, spec)
     print((Path(args.out) / "metrics.md").read_text())

@@ -55,6 +55,7 @@ class EvalSpec:
     batch: int = 64                   # faces per complete() call
     progress: bool = True
     c2st: dict | None = field(default_factory=dict)   # C2STSpec sizes (seed: `seed`); None: no C2ST
+    compare: tuple = ()               # "A:B" row pairs compared face by face on every score
 
     def __post_init__(self):
         if self.limit is not None and (isinstance(self.limit, bool) or int(self.limit) < 1):
@@ -64,6 +65,18 @@ class EvalSpec:
         if int(self.batch) < 1:
             raise FaceganError(f"batch must be >= 1, got {self.batch}", setting="batch")
         self.c2st_spec()                  # bad C2ST sizes fail before any work
+        self.pairs()
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """`compare` as (ours, other) row-name pairs; one clear error for a malformed item."""
+        out = []
+        for item in self.compare:
+            a, sep, b = str(item).partition(":")
+            if not sep or not a.strip() or not b.strip() or a.strip() == b.strip():
+                raise FaceganError(f"compare wants two different row names as OURS:OTHER (e.g. "
+                                   f"near-blend:navier-stokes), got {item!r}", setting="compare")
+            out.append((a.strip(), b.strip()))
+        return out
 
     def c2st_spec(self) -> C2STSpec | None:
         """The classifier two-sample test's settings, seeded by the evaluation's seed unless given."""
@@ -94,11 +107,14 @@ def evaluate_completion(run_dir, cache_dir, out_dir="eval", spec: EvalSpec | Non
 
     spec = spec or EvalSpec()
     methods = _gan_methods(spec)
-    inpainters = [_load_inpainter(p) for p in spec.inpainters]   # a bad directory fails before any work
+    loaded = _unique([_load_inpainter(p) for p in spec.inpainters])    # bad ones fail before any work
+    inpainters = [(name, model) for name, model, _ in loaded]
     full = load_cache(cache_dir)
     faces = _faces(full, cache_dir, spec)
-    run = load_run(run_dir, epoch=spec.epoch)
     train = full.select("train")
+    check_pairs(spec, [m.name for m in methods] + [name for name, _ in inpainters]
+                + list(baseline_methods(train.mean_image() if len(train) else None)))
+    run = load_run(run_dir, epoch=spec.epoch)
     results, seconds, family, evaluations = {}, {}, {}, {}
     encoder = _encoder_for(run, methods, spec.progress)
     guide = inpainters[0][1] if inpainters else None       # for methods that pull toward its fill
@@ -119,6 +135,8 @@ def evaluate_completion(run_dir, cache_dir, out_dir="eval", spec: EvalSpec | Non
     rows = _write_rows(out / "metrics.csv", results, faces)
     summary = _summarise(run_dir, spec, faces, rows, results, (seconds, evaluations), family, train,
                          methods)
+    summary["trained"] = {name: {k: config.get(k) for k in ("command", "seed", "epochs")}  # how to train
+                          for name, config in [("GAN", run.config)] + [(n, c) for n, _, c in loaded]}
     _write_summary(out, summary)
     _write_examples(out / "examples.png", faces, results)
     _write_frontier(out / "frontier.png", summary)
@@ -180,13 +198,24 @@ def _load_inpainter(path):
     from facegan.completion.inpainter_training import load_inpainter
 
     loaded = load_inpainter(path)
-    return inpainter_label(loaded.config), loaded.model
+    return inpainter_label(loaded.config), loaded.model, Path(path), loaded.config
+
+
+def _unique(inpainters: list) -> list:
+    """(row name, model, config) with equal names told apart by their run directory's name."""
+    names = [name for name, *_ in inpainters]
+    return [(f"{name} [{path.name}]" if names.count(name) > 1 else name, model, config)
+            for name, model, path, config in inpainters]
 
 
 def inpainter_label(config: dict) -> str:
-    """A supervised inpainter's row name: 'inpainter (L1)' or 'inpainter (L1 + adversarial)'."""
+    """A supervised inpainter's row name: 'inpainter (L1)', 'inpainter (L1 + adversarial)' (a
+    critic on the whole face) or 'inpainter (L1 + local adversarial)' (on the hole's window)."""
     kind = config.get("loss", "l1").upper()
-    return f"inpainter ({kind}" + (" + adversarial)" if config.get("adv_weight") else ")")
+    if not config.get("adv_weight"):
+        return f"inpainter ({kind})"
+    local = "local " if config.get("critic", "global") == "local" else ""
+    return f"inpainter ({kind} + {local}adversarial)"
 
 
 def _timed(fn):
@@ -262,7 +291,40 @@ def _summarise(run_dir, spec: EvalSpec, faces: Faces, rows, results, costs, fami
                "paired": _paired_tests(rows, per_method, realism),
                "settings": {m.name: asdict(m) for m in methods}}
     summary["frontier"] = frontier_names(summary)
+    summary["comparisons"] = [compare(rows, realism, c2st, a, b) for a, b in spec.pairs()]
     return summary
+
+
+def check_pairs(spec: EvalSpec, names) -> None:
+    """One clear error, before any work, for a compared row that the evaluation will not have."""
+    for a, b in spec.pairs():
+        for n in (a, b):
+            if n not in names:
+                raise FaceganError(f"--compare {a}:{b}: {n!r} is not a row of this evaluation; its "
+                                   f"rows are {', '.join(names)}", setting="compare")
+
+
+def compare(rows, realism: dict, c2st: dict, ours: str, other: str) -> dict:
+    """`ours` against `other` on the same faces: per face on hole L1 (Wilcoxon signed-rank), per
+    reference draw on the realism SWD, and per tested face on the C2ST (the share of the face's
+    real region and fill that the classifier told right; Wilcoxon on the differences)."""
+    from scipy.stats import wilcoxon
+
+    from facegan.completion.realism import paired_difference
+
+    out = {"ours": ours, "other": other, "hole_l1": _paired(rows, ours, other)}
+    if ours in realism and other in realism:
+        diff, se = paired_difference(realism[ours], realism[other])
+        draws = list(zip(realism[ours]["draws"], realism[other]["draws"]))
+        out["swd"] = {"difference": diff, "se": se, "draws": len(draws),
+                      "ours_better_draws": int(sum(a < b for a, b in draws))}
+    if ours in c2st and other in c2st:
+        d = np.array(c2st[ours]["per_face"], np.float64) - np.array(c2st[other]["per_face"], np.float64)
+        d = d[np.isfinite(d)]
+        out["c2st"] = {"difference": float(d.mean()), "se": _se(d), "faces": int(len(d)),
+                       "ours_better_faces": int((d < 0).sum()), "ours_worse_faces": int((d > 0).sum()),
+                       "wilcoxon_p": float(wilcoxon(d).pvalue) if np.count_nonzero(d) else float("nan")}
+    return out
 
 
 def _c2st(faces: Faces, results: dict, spec: EvalSpec) -> tuple[dict, C2STSpec | None]:
@@ -382,6 +444,7 @@ def markdown(s: dict) -> str:
                       "mouths from."]
     lines += frontier_sentences(s.get("frontier"))
     lines += paired_sentences(s["paired"])
+    lines += comparison_sentences(s.get("comparisons"))
     return "\n".join(lines) + "\n"
 
 
@@ -427,4 +490,25 @@ def paired_sentences(p: dict | None) -> list[str]:
                     f"GAN method) minus `{r['other']}` (most realistic other row) = {r['difference']:+.1f} "
                     f"± {r['se']:.1f} (lower = the GAN method more like real mouths; lower on "
                     f"{r['ours_better_draws']} of {r['draws']} draws)."]
+    return out
+
+
+def comparison_sentences(comparisons) -> list[str]:
+    """Each `--compare OURS:OTHER` in words: hole L1, realism SWD and C2ST, paired."""
+    out = []
+    for c in comparisons or ():
+        a, b, l1 = f"`{c['ours']}`", f"`{c['other']}`", c["hole_l1"]
+        parts = [f"hole L1 {l1['mean_difference']:+.4f} (lower on {l1['wins']} of {l1['faces']} "
+                 f"faces, Wilcoxon p = {l1['wilcoxon_p']:.2g})"]
+        if c.get("swd"):
+            w = c["swd"]
+            parts.append(f"realism SWD {w['difference']:+.1f} ± {w['se']:.1f} (lower on "
+                         f"{w['ours_better_draws']} of {w['draws']} reference draws)")
+        if c.get("c2st"):
+            t = c["c2st"]
+            parts.append(f"C2ST {100 * t['difference']:+.1f} ± {100 * t['se']:.1f} points (told "
+                         f"apart less often on {t['ours_better_faces']} faces, more often on "
+                         f"{t['ours_worse_faces']}, of {t['faces']}; Wilcoxon p = {t['wilcoxon_p']:.2g})")
+        out += ["", f"{a} minus {b}, paired on the same faces (negative = {a} better): "
+                    + "; ".join(parts) + "."]
     return out

@@ -7,8 +7,12 @@ one pass, a comparison row for the z search. A small U-Net (encoder-decoder with
 pixels are the input's exactly, so only the hole is ever changed.
 
 `Inpainter` trains it with one `fit()`: a reconstruction loss on the hole (L1 or L2, normalised by
-the hole's size) and, when `adv_weight > 0`, a small discriminator on the completed face with the
-non-saturating GAN loss, total = (1 - adv_weight) * rec + adv_weight * adv (Pathak's weighting).
+the hole's size) and, when `adv_weight > 0`, a small discriminator with the non-saturating GAN
+loss, total = (1 - adv_weight) * rec + adv_weight * adv (Pathak's weighting). The discriminator
+sees either the whole completed face (`critic="global"`, Pathak et al.) or a `LOCAL`-pixel window
+around the hole (`critic="local"`, the local discriminator of Iizuka et al. 2017): the reconstruction
+loss pulls the fill to the mean of the plausible mouths - a blur - and a critic that looks only at
+the mouth and its surround pushes it back toward one sharp mouth that fits its edges.
 Its validation step logs `hole_l1` on the [0, 1] scale of `facegan.completion.metrics`.
 Training runs, their directories and loading live in `facegan.completion.inpainter_training`.
 """
@@ -29,6 +33,8 @@ from facegan.gan.losses import discriminator_loss, generator_loss
 from facegan.images import to_float
 
 LEVELS = 4          # stride-2 steps: 80 -> 5 (the bottleneck sees the whole face)
+LOCAL = 40          # side of the local critic's window: the 30x30 mouth box and 5 known pixels around
+CRITICS = ("global", "local")
 
 
 def build_inpainter(base: int = 32, name: str = "inpainter") -> keras.Model:
@@ -63,14 +69,36 @@ def _conv(x, filters: int, kernel: int, stride: int, name: str, activation=None)
     return keras.layers.ELU(name=f"{name}_elu")(x)
 
 
-def build_critic(base: int = 32, name: str = "discriminator") -> keras.Model:
-    """A small discriminator on the 80x80 completed face: four stride-2 convolutions -> one logit."""
-    image = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3), name="image")
+def build_critic(base: int = 32, critic: str = "global", name: str = "discriminator") -> keras.Model:
+    """A small discriminator -> one logit: on the 80x80 completed face (`global`, four stride-2
+    convolutions down to 5x5) or on the LOCAL x LOCAL window around the hole (`local`, three, down
+    to 5x5; `hole_window` cuts it out)."""
+    if critic not in CRITICS:
+        raise FaceganError(f"critic must be one of {', '.join(CRITICS)}, got {critic!r}",
+                           setting="critic")
+    size, levels = (IMAGE_SIZE, LEVELS) if critic == "global" else (LOCAL, LEVELS - 1)
+    image = keras.Input((size, size, 3), name="image")
     x = image
-    for i in range(LEVELS):
+    for i in range(levels):
         x = _conv(x, base * 2 ** i, 4, 2, f"d{i}")
     logit = keras.layers.Dense(1, name="logit")(keras.layers.Flatten()(x))
     return keras.Model(image, logit, name=name)
+
+
+def hole_window(images, known, size: int = LOCAL):
+    """(B, size, size, C) the window of each image centred on its hole's bounding box (moved inside
+    the image at the borders), cut out with gathers so gradients flow back to the pixels."""
+    hole = 1.0 - tf.cast(known, tf.float32)[..., 0]                 # (B, H, W)
+    rows, cols = tf.reduce_max(hole, axis=2), tf.reduce_max(hole, axis=1)
+
+    def starts(line):                                               # (B, H) -> (B,) window start
+        first = tf.argmax(line, axis=1, output_type=tf.int32)
+        extent = tf.cast(tf.reduce_sum(line, axis=1), tf.int32)
+        return tf.clip_by_value(first + extent // 2 - size // 2, 0, tf.shape(line)[1] - size)
+
+    offsets = tf.range(size)[None, :]
+    x = tf.gather(images, starts(rows)[:, None] + offsets, axis=1, batch_dims=1)
+    return tf.gather(x, starts(cols)[:, None] + offsets, axis=2, batch_dims=1)
 
 
 def hole_loss(completed, target, known, kind: str = "l1"):
@@ -86,15 +114,19 @@ class Inpainter(keras.Model):
     """The inpainting U-Net `net` (and, when `adv_weight > 0`, its `discriminator`) trained by
     `fit()` on (image, known) batches: the image is also the target of its own hole."""
 
-    def __init__(self, net, discriminator=None, adv_weight: float = 0.0, loss: str = "l1", **kwargs):
+    def __init__(self, net, discriminator=None, adv_weight: float = 0.0, loss: str = "l1",
+                 critic: str = "global", **kwargs):
         super().__init__(**kwargs)
+        if critic not in CRITICS:
+            raise FaceganError(f"critic must be one of {', '.join(CRITICS)}, got {critic!r}",
+                               setting="critic")
         if loss not in ("l1", "l2"):          # InpainterSpec checks it too; a model may be built alone
             raise FaceganError(f"loss must be l1 or l2, got {loss!r}", setting="loss")
         if (discriminator is None) != (not adv_weight):
             raise FaceganError("adv_weight > 0 needs a discriminator, and a discriminator needs "
                                f"adv_weight > 0 (got adv_weight {adv_weight})", setting="adv_weight")
         self.net, self.discriminator = net, discriminator
-        self.adv_weight, self.loss_kind = float(adv_weight), loss
+        self.adv_weight, self.loss_kind, self.critic = float(adv_weight), loss, critic
         names = ["loss", "rec"] + (["adv", "d_loss"] if discriminator is not None else [])
         self.trackers = {k: keras.metrics.Mean(name=k) for k in names}
         self.hole_l1 = keras.metrics.Mean(name="hole_l1")
@@ -126,7 +158,8 @@ class Inpainter(keras.Model):
         if d is not None:                             # D first: real faces vs this step's completions
             completed = self.net([image, known], training=True)
             with tf.GradientTape() as tape:
-                logits = d(tf.concat([image, completed], axis=0), training=True)
+                logits = d(self.seen(tf.concat([image, completed], axis=0),
+                                     tf.concat([known, known], axis=0)), training=True)
                 real, fake = tf.split(logits, 2, axis=0)
                 values["d_loss"] = discriminator_loss(real, fake)
             grads = tape.gradient(values["d_loss"], d.trainable_variables)
@@ -136,7 +169,7 @@ class Inpainter(keras.Model):
             values["rec"] = tf.reduce_mean(hole_loss(completed, image, known, self.loss_kind))
             total = values["rec"]
             if d is not None:
-                values["adv"] = generator_loss(d(completed, training=True))
+                values["adv"] = generator_loss(d(self.seen(completed, known), training=True))
                 total = (1.0 - self.adv_weight) * values["rec"] + self.adv_weight * values["adv"]
         grads = tape.gradient(total, self.net.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.net.trainable_variables))
@@ -144,6 +177,10 @@ class Inpainter(keras.Model):
         for name, value in values.items():
             self.trackers[name].update_state(value)
         return {k: m.result() for k, m in self.trackers.items()}
+
+    def seen(self, images, known):
+        """What the discriminator looks at: the whole face, or the window around the hole."""
+        return images if self.critic == "global" else hole_window(images, known)
 
     def test_step(self, data):
         """`hole_l1` per image on the [0, 1] scale (as `facegan.completion.metrics` reports it)."""

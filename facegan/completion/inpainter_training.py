@@ -9,7 +9,8 @@ Layout of a run directory::
                                     facegan_version and `command`: the `facegan train-inpainter`
                                     line that trains the same run again
     RUN/inpainter.weights.h5        the U-Net of the last finished (finite) epoch
-    RUN/discriminator.weights.h5    its discriminator (adv_weight > 0 only)
+    RUN/discriminator.weights.h5    its discriminator (adv_weight > 0 only; `critic` says whether
+                                    it sees the whole face or the window around the hole)
     RUN/history.json, history.csv   per epoch: loss, rec (and adv, d_loss), and val_hole_l1, the
                                     hole L1 ([0, 1] scale) on up to 256 validation crops with their
                                     own mouth boxes (when the cache has validation crops)
@@ -29,6 +30,8 @@ from facegan import IMAGE_SIZE
 from facegan.errors import FaceganError
 from facegan.rundir import CONFIG, begin, make_config, read_config, read_history, start_epoch
 from facegan.spec import Spec, setting
+
+CRITICS = ("global", "local")  # facegan.completion.inpainter.CRITICS (kept here: no TensorFlow import)
 
 KIND = "inpainter"
 WEIGHTS = "inpainter.weights.h5"
@@ -51,8 +54,11 @@ class InpainterSpec(Spec):
     batch_size: int = setting(32, low=1)
     lr: float = setting(2e-4, above=0)     # Adam's learning rate (beta_1 = 0.5), for the net and for D
     jitter: int = setting(4, low=0, below=IMAGE_SIZE)   # largest shift (pixels) of the mouth box per axis
-    adv_weight: float = setting(0.0, low=0, below=1,
-                                hint="0: reconstruction only; Pathak et al. use 0.001")
+    # the adversarial term and what its critic sees: the whole face (Pathak et al., who weigh it
+    # 0.001) or the window around the hole (Iizuka et al.); 0.01 and "local" were chosen on the
+    # validation faces (the evaluation chapter), adv_weight 0 trains the reconstruction loss alone
+    adv_weight: float = setting(0.01, low=0, below=1, hint="0: reconstruction only")
+    critic: str = setting("local", choices=CRITICS)
     seed: int = setting(0, low=0)
     max_batches: int | None = setting(None, low=1)   # batches per epoch at most (None: all)
     loss: str = setting("l1", choices=LOSSES)        # reconstruction loss on the hole
@@ -76,7 +82,8 @@ class InpainterRun:
     @property
     def spec(self) -> InpainterSpec:
         names = {f.name for f in fields(InpainterSpec)}
-        return InpainterSpec.from_settings(**{k: v for k, v in self.config.items() if k in names})
+        saved = {"critic": "global", **self.config}      # runs from before `critic` judged whole faces
+        return InpainterSpec.from_settings(**{k: v for k, v in saved.items() if k in names})
 
 
 # ---- the input pipeline: crops with jittered mouth boxes -------------------------------------
@@ -172,8 +179,8 @@ def _make_model(spec: InpainterSpec):
     from facegan.completion.inpainter import Inpainter, build_critic, build_inpainter
 
     keras.utils.set_random_seed(spec.seed)
-    critic = build_critic(spec.base) if spec.adv_weight > 0 else None
-    model = Inpainter(build_inpainter(spec.base), critic, spec.adv_weight, spec.loss)
+    critic = build_critic(spec.base, spec.critic) if spec.adv_weight > 0 else None
+    model = Inpainter(build_inpainter(spec.base), critic, spec.adv_weight, spec.loss, spec.critic)
     model.compile(spec.lr, jit_compile=bool(tf.config.list_logical_devices("GPU")))
     model.build()
     return model
@@ -199,7 +206,9 @@ def train_inpainter(cache, out_dir, spec: InpainterSpec | None = None, resume: b
     config = make_config(KIND, spec, spec.command(given, out_dir), image_size=IMAGE_SIZE,
                          data=str(Path(cache.path).resolve()) if cache.path is not None else None,
                          n_train=len(train))
-    start = start_epoch(run_dir, config, [*spec.identity(), "data"], resume)
+    # without an adversarial term the critic is never built, so runs saved before `critic` resume
+    keys = [k for k in [*spec.identity(), "data"] if k != "critic" or spec.adv_weight > 0]
+    start = start_epoch(run_dir, config, keys, resume)
     if start >= spec.epochs:
         print(f"{run_dir}: {start} epochs already finished (asked for {spec.epochs}); nothing to "
               f"train", file=sys.stderr)
@@ -240,7 +249,8 @@ def load_inpainter(run_dir) -> InpainterRun:
     spec = run.spec
     run.model = _load(build_inpainter(spec.base), run_dir / WEIGHTS, spec)
     if spec.adv_weight > 0 and (run_dir / "discriminator.weights.h5").is_file():
-        run.discriminator = _load(build_critic(spec.base), run_dir / "discriminator.weights.h5", spec)
+        run.discriminator = _load(build_critic(spec.base, spec.critic),
+                                  run_dir / "discriminator.weights.h5", spec)
     return run
 
 

@@ -133,7 +133,11 @@ PURPOSES: dict[str, str] = {
     "inpainter-guided-blend": "the GAN's sharp fill pulled toward the supervised inpainter's more "
                               "accurate one",
 }
+# The defaults, each the GAN row on the validation faces' perception-distortion frontier that
+# dominated the other GAN rows it could be compared with (book/discussion.md): with a GAN alone,
+# and with a supervised inpainter to pull toward (`facegan complete --inpainter`).
 DEFAULT_METHOD = "finetune-blend"
+GUIDED_DEFAULT = "inpainter-guided-blend"
 
 
 def method_names() -> list[str]:

@@ -230,7 +230,8 @@ def c2st(real, fake, spec: C2STSpec | None = None, _net: _Classifier | None = No
     """Classifier two-sample test of `fake` against `real` patches, paired by index (item i of both
     belongs to face i; uint8 or [-1, 1] floats, e.g. `context_patches`): a classifier trained on the
     pairs of one half of the faces, its accuracy on the pairs of the other half (both halves in turn
-    with folds=2). Returns {"accuracy", "se", "faces", "items", "per_fold"}: `se` is the standard
+    with folds=2). Returns {"accuracy", "se", "faces", "items", "per_fold", "per_face"}: `per_face`
+    is each face's share of its two items told right (0, 0.5 or 1; NaN if untested), `se` the standard
     error of the accuracy over the tested faces (each face's two items count as one unit); an
     accuracy of 0.5 means the classifier could not tell the sets apart, and identical sets give
     exactly 0.5 (both items of a face get the same logit, one of them is right)."""
@@ -258,7 +259,8 @@ def c2st(real, fake, spec: C2STSpec | None = None, _net: _Classifier | None = No
         per_fold.append(float(right.mean()))
     tested = per_face[np.isfinite(per_face)]
     return {"accuracy": float(tested.mean()), "se": _se(tested) if len(tested) > 1 else float("nan"),
-            "faces": int(len(tested)), "items": int(2 * len(tested)), "per_fold": per_fold}
+            "faces": int(len(tested)), "items": int(2 * len(tested)), "per_fold": per_fold,
+            "per_face": per_face.tolist()}
 
 
 def c2st_scores(fills: dict, real, spec: C2STSpec | None = None) -> dict:
