@@ -4,10 +4,13 @@ Runs the protocol's commands in a work directory, timing each:
 
     facegan data prepare DATA --out W/cache
     facegan train W/cache --out W/run --width 0.5 --epochs 20
-    facegan train-inpainter W/cache --out W/inpainter                       # its defaults
-    facegan train-inpainter W/cache --out W/inpainter-adv --adv-weight 0.001   # with --adversarial
-    facegan train-encoder W/run                                              # its defaults
-    facegan evaluate W/run W/cache --split val --out W/eval --inpainter W/inpainter [...]
+    facegan train-inpainter W/cache --out W/inpainter-local      # its defaults (local critic)
+    facegan train-inpainter W/cache --out W/inpainter-l1 --adv-weight 0          # L1 alone
+    facegan train-inpainter W/cache --out W/inpainter-adv --adv-weight 0.001 --set critic=global
+                                                                 # Pathak's, with --adversarial
+    facegan train-encoder W/run                                  # its defaults
+    facegan evaluate W/run W/cache --split val --out W/eval --inpainter W/inpainter-local \
+        --inpainter W/inpainter-l1 [...] --compare ... (the comparisons in COMPARE)
 
 then, with --sweep, how the encoder-started search trades G evaluations for hole L1 (the same
 faces, the encoder's guess followed by 0, 10, 25, 50 or 75 search steps, with and without the
@@ -16,7 +19,8 @@ is kept in W/steps.json), so an interrupted protocol resumes. The record (benchm
 protocol-<CPU class>.json) holds every row of the evaluation (mean ± SE of hole L1, PSNR, SSIM,
 realism, seconds and G evaluations per face), the paired tests, each step's command and seconds and
 the sweep; no pixels and no weights of the real faces leave W. The last line printed is the
-paired result of the best GAN method against the best other row.
+default inpainter (L1 + local adversarial) against the L1 inpainter on hole L1 and against
+near-blend on the C2ST, paired on the same faces.
 
     python benchmarks/protocol.py                               # ../shared/celeba-sample
     python benchmarks/protocol.py --adversarial --sweep
@@ -36,6 +40,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 SAMPLE = ROOT.parent / "shared" / "celeba-sample"
+LOCAL, L1 = "inpainter (L1 + local adversarial)", "inpainter (L1)"
+COMPARE = (f"{LOCAL}:{L1}", f"{LOCAL}:near-blend", "inpainter-guided-blend:near-blend",
+           "finetune-blend:near-blend")
 
 
 def step(work: Path, name: str, argv: list[str], done: Path) -> dict:
@@ -102,7 +109,7 @@ def main(argv=None) -> None:
                    / "protocol", help="where the protocol's files go (default work/protocol)")
     p.add_argument("--epochs", type=int, default=20, help="the GAN's epochs (the protocol's 20)")
     p.add_argument("--adversarial", action="store_true",
-                   help="also the inpainter with Pathak's adversarial term (0.999 / 0.001)")
+                   help="also the inpainter with Pathak's whole-face adversarial term (0.999 / 0.001)")
     p.add_argument("--sweep", action="store_true", help="then the encoder-started search by length")
     p.add_argument("--limit", type=int, default=None, help="evaluate the first N val faces only")
     p.add_argument("--record", type=Path, default=None,
@@ -116,18 +123,24 @@ def main(argv=None) -> None:
                   w / "cache" / "manifest.json"),
              step(w, "train", ["train", str(w / "cache"), "--out", str(w / "run"), "--width", "0.5",
                                "--epochs", str(args.epochs)], w / "run" / "metrics.json"),
-             step(w, "train-inpainter", ["train-inpainter", str(w / "cache"), "--out", str(w / "inpainter")],
-                  w / "inpainter" / "inpainter.weights.h5")]
-    inpainters = ["--inpainter", str(w / "inpainter")]
+             step(w, "train-inpainter", ["train-inpainter", str(w / "cache"), "--out",
+                                         str(w / "inpainter-local")],
+                  w / "inpainter-local" / "inpainter.weights.h5"),
+             step(w, "train-inpainter (L1)", ["train-inpainter", str(w / "cache"), "--out",
+                                              str(w / "inpainter-l1"), "--adv-weight", "0"],
+                  w / "inpainter-l1" / "inpainter.weights.h5")]
+    inpainters = ["--inpainter", str(w / "inpainter-local"), "--inpainter", str(w / "inpainter-l1")]
     if args.adversarial:
         steps.append(step(w, "train-inpainter (adversarial)",
                           ["train-inpainter", str(w / "cache"), "--out", str(w / "inpainter-adv"),
-                           "--adv-weight", "0.001"], w / "inpainter-adv" / "inpainter.weights.h5"))
+                           "--adv-weight", "0.001", "--set", "critic=global"],
+                          w / "inpainter-adv" / "inpainter.weights.h5"))
         inpainters += ["--inpainter", str(w / "inpainter-adv")]
     steps.append(step(w, "train-encoder", ["train-encoder", str(w / "run")],
                       w / "run" / "encoder" / "encoder.weights.h5"))
     steps.append(step(w, "evaluate", ["evaluate", str(w / "run"), str(w / "cache"), "--split", "val",
-                                      "--out", str(w / "eval"), *inpainters]
+                                      "--out", str(w / "eval"), *inpainters,
+                                      *[a for c in COMPARE for a in ("--compare", c)]]
                       + (["--limit", str(args.limit)] if args.limit else []), w / "eval" / "summary.json"))
     summary = json.loads((w / "eval" / "summary.json").read_text())["results"]
     manifest = json.loads((w / "cache" / "manifest.json").read_text())
@@ -140,9 +153,19 @@ def main(argv=None) -> None:
     record = args.record or RESULTS / record_name("protocol")
     write_record(record, "protocol", results)
     print(f"record: {record}")
-    pr = summary["paired"]
-    print(f"{pr['ours']} vs {pr['other']} on hole L1: better on {pr['wins']} of {pr['faces']} faces "
-          f"(mean difference {pr['mean_difference']:+.4f}, Wilcoxon p = {pr['wilcoxon_p']:.2g})")
+    print(headline(summary))
+
+
+def headline(summary: dict) -> str:
+    """The default inpainter against the L1 one (hole L1) and against near-blend (C2ST)."""
+    by = {(c["ours"], c["other"]): c for c in summary.get("comparisons", [])}
+    l1, real = by[(LOCAL, L1)]["hole_l1"], by[(LOCAL, "near-blend")].get("c2st")
+    text = (f"{LOCAL}: hole L1 {l1['mean_difference']:+.4f} against {L1} "
+            f"(Wilcoxon p = {l1['wilcoxon_p']:.2g})")
+    if real:
+        text += (f"; C2ST {100 * real['difference']:+.1f} ± {100 * real['se']:.1f} points against "
+                 f"near-blend")
+    return text
 
 
 if __name__ == "__main__":

@@ -382,3 +382,58 @@ def test_the_book_time_tables_give_each_build_and_its_gans_in_one_row(tmp_path):
     table = R.render("book_time", root)
     assert "| on | 31.0 | 0.6 | 0.4 | 21.0 | 9.0 |" in table       # the set-up's minute split in two
     assert "| 0 | stable | 5 | 30 | 0.85 / 0.90 | 88.0 % (1,024) |" in table
+
+
+def test_evaluation_records_render_table_frontier_comparisons_and_seeds(tmp_path):
+    """A class's main `facegan evaluate` record of real faces: its rows, frontier figure, paired
+    comparisons and training commands; its variants (inpainters of other seeds) as one compact
+    table of their GAN and supervised rows, with their comparisons."""
+    root = fake_root(tmp_path)
+    assert "facegan evaluate" in R.render("evaluation", root)              # how to measure it
+
+    def row(family, l1, swd, c2st):
+        return {"family": family, "hole_l1": [l1, 0.001], "hole_psnr": [19.0, 0.1], "hole_ssim": [0.4, 0.01],
+                "realism_swd": swd, "realism_se": 3.0, "realism_c2st": c2st, "realism_c2st_se": 0.007,
+                "seconds_per_face": 0.2, "evaluations_per_face": None}
+
+    local = "inpainter (L1 + local adversarial)"
+    versus = {"ours": local, "other": "near-blend",
+              "hole_l1": {"faces": 663, "wins": 500, "mean_difference": -0.014, "wilcoxon_p": 1e-40},
+              "swd": {"difference": -36.0, "se": 4.0, "draws": 8, "ours_better_draws": 8},
+              "c2st": {"difference": -0.044, "se": 0.009, "faces": 663, "ours_better_faces": 40,
+                       "ours_worse_faces": 10, "wilcoxon_p": 2e-6}}
+    full = {"split": "val", "faces": 663, "realism_floor": 33.0, "realism_floor_se": 2.0,
+            "methods": {"near-blend": row("gan", 0.093, 146.0, 0.969), local: row("supervised", 0.079, 110.0, 0.925),
+                        "inpainter (L1)": row("supervised", 0.0765, 204.0, 0.974)},
+            "frontier": {"c2st": ["inpainter (L1)", local], "swd": ["inpainter (L1)", local]},
+            "comparisons": [versus],
+            "trained": {"GAN": {"command": "facegan train C --out R", "seed": 0, "epochs": 8},
+                        local: {"command": "facegan train-inpainter C --out I", "seed": 0, "epochs": 3}}}
+    results = root / "benchmarks" / "results"
+    record = write_record(results / record_name("evaluation"), "evaluation", full,
+                          command="facegan evaluate R C --split val --out /tmp/ev --inpainter I")
+    seeds = {"split": "val", "faces": 663, "realism_floor": 33.0,
+             "methods": {"near-blend": row("gan", 0.093, 146.0, 0.969), local: row("supervised", 0.080, 112.0, 0.93),
+                         "telea": row("classical", 0.095, 181.0, 0.98)},
+             "comparisons": [{**versus, "hole_l1": {**versus["hole_l1"], "mean_difference": -0.0131}}],
+             "trained": {"GAN": {"command": "facegan train C --out R", "seed": 0, "epochs": 8},
+                         local: {"command": "facegan train-inpainter C --out I1 --seed 1", "seed": 1, "epochs": 3}}}
+    write_record(results / record_name("evaluation").replace(".json", "-seed1.json"), "evaluation", seeds,
+                 command="facegan evaluate R C --split val --out /tmp/s1 --inpainter I1")
+    table = R.render("evaluation", root)
+    assert row_of(table, f"`{local}`")[:7] == [f"`{local}`", "supervised", "0.0790 ± 0.0010", "19.00 ± 0.10",
+                                               "0.400 ± 0.010", "110 ± 3", "92.5 ± 0.7"]
+    assert row_of(table, "real mouths (no hole)")[5:7] == ["33 ± 2", "50 (chance)"]
+    says(table, f"`{local}` minus `near-blend`", "-0.0140", "-36.0 ± 4.0", "8 of 8", "-4.4 ± 0.9")
+    says(table, "`facegan train-inpainter C --out I`", "`facegan train C --out R`", "_generated/frontier-0.png")
+    assert ["inpainters' seed", "epochs", "row", "hole L1", "realism SWD", "realism C2ST (%)"] in table_rows(table)
+    variant_rows = [r for r in table_rows(table) if r[:2] == ["1", "3"]]
+    assert variant_rows == [["1", "3", "`near-blend`", "0.0930 ± 0.0010", "146 ± 3", "96.9 ± 0.7"],
+                            ["1", "3", f"`{local}`", "0.0800 ± 0.0010", "112 ± 3", "93.0 ± 0.7"]]  # no classical
+    says(table, "With the inpainters of seed 1 (3 epochs):", "-0.0131")
+    assert_names_its_record(table, record)
+    says(table, "cp /tmp/ev/summary.json", f"benchmarks/results/{record.name}")   # how to refresh it
+    written = R.write_generated(tmp_path / "gen", root)
+    assert (tmp_path / "gen" / "frontier-0.png").stat().st_size > 10_000
+    assert not (tmp_path / "gen" / "frontier-1.png").exists()          # a variant has no figure of its own
+    assert tmp_path / "gen" / "evaluation.md" in written

@@ -54,7 +54,7 @@ class Evaluation:
                     for r in csv.DictReader(f)]
 
 
-def _evaluate(ed: Edition, role: str, methods, prefix: str, inpainters=()) -> Evaluation:
+def _evaluate(ed: Edition, role: str, methods, prefix: str, inpainters=(), compare=()) -> Evaluation:
     """The role's GAN at the profile's epochs, evaluated once on the edition's split by `methods`
     (None: all) with the edition's search settings, beside the `inpainters` (directories) and the
     classical methods; later calls read what it wrote."""
@@ -67,25 +67,31 @@ def _evaluate(ed: Edition, role: str, methods, prefix: str, inpainters=()) -> Ev
     search = {k: v for k, v in c["completion"].items() if k != "method"}
     key = short_hash(repr((run_dir(ed, role).name, spec.epochs, sorted(search.items()), ed.seed, split,
                            c["eval_limit"], methods, [Path(p).name for p in inpainters],
-                           sorted(C2STSpec().settings().items()))))   # with the C2ST and frontier
+                           sorted(C2STSpec().settings().items()), compare)))   # with the C2ST, frontier
     out = ed.data_dir / f"{prefix}-{split}-{key}"
     if not (out / "metrics.md").is_file():
         run = trained_gan(ed, role)
         evaluate_completion(run.path, ed.data_dir / "cache", out, EvalSpec(
             split=split, limit=c["eval_limit"], methods=methods, search=search, seed=ed.seed,
             progress=False, epoch=spec.epochs if len(run.history) > spec.epochs else None,
-            inpainters=tuple(str(p) for p in inpainters)))
+            inpainters=tuple(str(p) for p in inpainters), compare=tuple(compare)))
     return Evaluation(split, c["eval_split"], out)
 
 
 def evaluation(ed: Edition) -> Evaluation:
     """Hole metrics of every completion method on the evaluation split (at most eval_limit faces):
-    the completion GAN's methods, the edition's supervised inpainter and the classical ones."""
+    the completion GAN's methods, the edition's supervised inpainter and the classical ones; the
+    inpainter paired against the GAN's search alone (`near-blend`) and the edition's method."""
+    from facegan.completion.evaluate import inpainter_label
+    from facegan.completion.methods import METHODS
     from facegan.report.inpainting import trained_inpainter
 
     names = ed.settings["eval_methods"]
     methods = None if names == "all" else tuple(m.strip() for m in names.split(","))
-    return _evaluate(ed, "completion_gan", methods, "eval", inpainters=(trained_inpainter(ed).path,))
+    inpainter = trained_inpainter(ed)
+    label, running = inpainter_label(inpainter.config), methods or tuple(METHODS)
+    compare = [f"{label}:{m}" for m in dict.fromkeys(("near-blend", ed.method().name)) if m in running]
+    return _evaluate(ed, "completion_gan", methods, "eval", inpainters=(inpainter.path,), compare=compare)
 
 
 def generator_comparison(ed: Edition) -> Evaluation:

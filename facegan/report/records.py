@@ -322,8 +322,101 @@ def protocol(records: list[dict]) -> str:
     return "\n".join(out)
 
 
+def _trained_lines(trained: dict | None) -> list[str]:
+    """How the evaluated networks were trained: one command per network."""
+    if not trained:
+        return []
+    return ["Trained by:", "", *[f"- {name}: `{t['command']}`" for name, t in trained.items()
+                                if t.get("command")], ""]
+
+
+def _refresh(record: dict) -> str:
+    """An evaluation record is OUT/summary.json of `facegan evaluate ... --out OUT`, copied here."""
+    import shlex
+
+    words = shlex.split(record["command"])
+    out = words[words.index("--out") + 1] if "--out" in words else "OUT"
+    return f"{record['command']} && cp {out}/summary.json {RESULTS.as_posix()}/{record.get('file', 'FILE')}"
+
+
+def _is_main(record: dict) -> bool:
+    """A machine class's main record (KIND-CLASS.json), not one of its variants."""
+    from facegan.records import record_name
+
+    return record.get("file") == record_name(record["record"], record["machine"])
+
+
+def _inpainters_trained(ev: dict) -> tuple[str, str]:
+    """The seed(s) and epochs of an evaluation's supervised inpainters, as table cells."""
+    t = [v for k, v in (ev.get("trained") or {}).items() if k != "GAN"]
+    cell = lambda key: ", ".join(str(v) for v in dict.fromkeys(x.get(key) for x in t)) or "?"
+    return cell("seed"), cell("epochs")
+
+
+def evaluation(records: list[dict]) -> str:
+    """`facegan evaluate` records of real faces: a machine class's main record in full (its table,
+    frontier figure, paired comparisons and training commands); its variants (the same evaluation
+    with inpainters trained on other seeds or for longer) as one compact table of their GAN and
+    supervised rows, with their comparisons."""
+    from facegan.completion.evaluate import comparison_sentences, frontier_sentences
+
+    if not records:
+        return missing("facegan evaluate RUN CACHE --split val --out OUT --inpainter DIR")
+    out = []
+    main = [r for r in records if _is_main(r)]
+    for i, rec in enumerate(main):
+        ev = rec["results"]
+        header, rows = evaluation_rows(ev)
+        out += [f"Split `{ev['split']}`: {ev['faces']} faces, each with its own 30×30 mouth box; mean ± "
+                f"standard error over faces (L1 on the [0, 1] scale); realism SWD of the filled holes "
+                f"to the mouths of training faces (± SE over reference draws) and C2ST accuracy (± SE "
+                f"over faces); for both, lower is more like real mouths.", "", md_table(header, rows)]
+        out += ["", f"![Every row at its hole L1 and realism, ± SE both ways; the rows no other row beats "
+                    f"on both joined: the perception–distortion frontier]({FIGURES}/frontier-{i}.png)"]
+        out += frontier_sentences(ev.get("frontier")) + comparison_sentences(ev.get("comparisons"))
+        out += ["", *_trained_lines(ev.get("trained")), provenance_line(rec, _refresh(rec)), ""]
+    variants = [r for r in records if not _is_main(r)]
+    if variants:
+        rows, said = [], []
+        for rec in variants:
+            ev = rec["results"]
+            seed, epochs = _inpainters_trained(ev)
+            for name, m in ev["methods"].items():
+                if m["family"] == "classical":
+                    continue
+                rows.append([seed, epochs, f"`{name}`", f"{m['hole_l1'][0]:.4f} ± {m['hole_l1'][1]:.4f}",
+                             f"{m['realism_swd']:.0f} ± {m['realism_se']:.0f}",
+                             f"{100 * m['realism_c2st']:.1f} ± {100 * m['realism_c2st_se']:.1f}"])
+            said += [f"With the inpainters of seed {seed} ({epochs} epochs):"
+                     + " ".join(comparison_sentences(ev.get("comparisons"))), ""]
+        out += ["The same evaluation with the supervised inpainters trained again (another seed, or "
+                "longer), on the same faces and with the same GAN:", "",
+                md_table(["inpainters' seed", "epochs", "row", "hole L1", "realism SWD",
+                          "realism C2ST (%)"], rows), "", *said]
+        out += [provenance_line(rec, _refresh(rec)) for rec in variants] + [""]
+    return "\n".join(out)
+
+
+FIGURES = "_generated"     # where the discussion (book/discussion.md) finds the tables' figures
+
+
+def frontier_figures(out_dir, root=None) -> list[Path]:
+    """OUT/frontier-N.png: the perception–distortion frontier of each main evaluation record."""
+    import matplotlib.pyplot as plt
+
+    from facegan.completion.frontier import plot_frontier
+
+    written = []
+    for i, rec in enumerate(r for r in load("evaluation", root) if _is_main(r)):
+        path = Path(out_dir) / f"frontier-{i}.png"
+        plt.close(plot_frontier(rec["results"], path=path))
+        written.append(path)
+    return written
+
+
 TABLES = {"stability": ("gan_stability", stability), "book_time": ("book_time", book_time),
-          "train_profile": ("train_profile", train_profile), "protocol": ("protocol", protocol)}
+          "train_profile": ("train_profile", train_profile), "protocol": ("protocol", protocol),
+          "evaluation": ("evaluation", evaluation)}
 README_START = "<!-- book-time table: python -m facegan.report.records readme -->"
 README_END = "<!-- end of book-time table -->"
 
@@ -367,7 +460,7 @@ def write_generated(out_dir, root=None) -> list[Path]:
         path = out / f"{name}.md"
         path.write_text(render(name, root) + "\n")
         written.append(path)
-    return written
+    return written + frontier_figures(out, root)
 
 
 
