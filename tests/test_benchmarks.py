@@ -128,3 +128,17 @@ def test_the_completion_benchmark_writes_a_record_and_prints_its_headline_last(t
     assert body["record"] == "completion" and res["profile"] == "quick"
     assert res["changed"] == {"epochs": 1, "max_batches": 2, "swd_n": 0, "synth_n": 60}
     assert res["gan"]["command"].startswith("facegan train ") and res["evaluations"]["ratio"] > 0
+
+
+def test_the_protocol_compares_the_default_inpainter_and_prints_it_last():
+    """benchmarks/protocol.py evaluates with its comparisons, and its headline is the default
+    inpainter against the L1 one (hole L1) and against near-blend (C2ST), from summary.json."""
+    protocol = load("protocol")
+    assert f"{protocol.LOCAL}:{protocol.L1}" in protocol.COMPARE and f"{protocol.LOCAL}:near-blend" in protocol.COMPARE
+    pair = lambda ours, other, l1, c2st: {"ours": ours, "other": other,
+                                          "hole_l1": {"mean_difference": l1, "wilcoxon_p": 1e-5},
+                                          "c2st": {"difference": c2st, "se": 0.008}}
+    summary = {"comparisons": [pair(protocol.LOCAL, protocol.L1, 0.0022, -0.047),
+                               pair(protocol.LOCAL, "near-blend", -0.0144, -0.042)]}
+    line = protocol.headline(summary)
+    assert "+0.0022 against inpainter (L1)" in line and "C2ST -4.2 ± 0.8 points against near-blend" in line
