@@ -105,22 +105,28 @@ def test_a_second_call_of_the_same_shape_traces_nothing(gan, case):
     assert traces() == before and again.losses.shape == (3, 3)
 
 
+def tiny_inpainter(tmp_path):
+    """An inpainter of the default kind, trained one epoch on a 4-face cache in TMP/cache."""
+    from facegan.completion.inpainter_training import InpainterSpec, train_inpainter
+    from facegan.data.cache import write_cache
+
+    rng = np.random.default_rng(0)
+    write_cache(tmp_path / "cache", rng.integers(0, 256, (4, 80, 80, 3), dtype=np.uint8),
+                [f"{i:06d}.jpg" for i in range(4)], [0, 0, 0, 1], np.zeros((4, 5, 2)),
+                np.tile([45, 25, 30, 30], (4, 1)), {"n_kept": 4})
+    return train_inpainter(tmp_path / "cache", tmp_path / "inp", InpainterSpec(base=4, epochs=1, batch_size=2),
+                           verbose=0)
+
+
 def test_cli_guided_method_and_the_inpainters_blended_fill(gan, tmp_path):
     """`facegan complete RUN --inpainter DIR` runs inpainter-guided-blend by default: the method's
     completion and the inpainter's own, both Poisson-blended; known pixels untouched in both."""
     from PIL import Image
 
     from facegan.cli import main
-    from facegan.completion.inpainter_training import InpainterSpec, train_inpainter
-    from facegan.data.cache import write_cache
     from helpers import save_run
 
-    rng = np.random.default_rng(0)
-    write_cache(tmp_path / "cache", rng.integers(0, 256, (4, 80, 80, 3), dtype=np.uint8),
-                [f"{i:06d}.jpg" for i in range(4)], [0, 0, 0, 1], np.zeros((4, 5, 2)),
-                np.tile([45, 25, 30, 30], (4, 1)), {"n_kept": 4})
-    inp = train_inpainter(tmp_path / "cache", tmp_path / "inp", InpainterSpec(base=4, epochs=1, batch_size=2),
-                          verbose=0)
+    inp = tiny_inpainter(tmp_path)
     run = save_run(tmp_path / "run", *gan, 0.25)
     face = np.clip(np.add.outer(np.arange(80), np.arange(80)) + 60, 0, 255).astype(np.uint8)
     Image.fromarray(np.stack([face] * 3, -1)).save(tmp_path / "face.png")
@@ -141,15 +147,8 @@ def test_complete_with_an_inpainter_run_fills_in_one_pass(tmp_path, capsys):
     from PIL import Image
 
     from facegan.cli import main
-    from facegan.completion.inpainter_training import InpainterSpec, train_inpainter
-    from facegan.data.cache import write_cache
 
-    rng = np.random.default_rng(0)
-    write_cache(tmp_path / "cache", rng.integers(0, 256, (4, 80, 80, 3), dtype=np.uint8),
-                [f"{i:06d}.jpg" for i in range(4)], [0, 0, 0, 1], np.zeros((4, 5, 2)),
-                np.tile([45, 25, 30, 30], (4, 1)), {"n_kept": 4})
-    inp = train_inpainter(tmp_path / "cache", tmp_path / "inp", InpainterSpec(base=4, epochs=1, batch_size=2),
-                          verbose=0)
+    inp = tiny_inpainter(tmp_path)
     assert inp.spec.critic == "local" and inp.spec.adv_weight == 0.01       # the defaults
     face = np.stack([np.clip(np.add.outer(np.arange(80), np.arange(80)) + 60, 0, 255)] * 3, -1).astype(np.uint8)
     Image.fromarray(face).save(tmp_path / "face.png")

@@ -270,6 +270,14 @@ def evaluation_rows(summary: dict) -> tuple[list[str], list[list]]:
     return header, rows
 
 
+def _evaluation_table(ev: dict, source: str, realism: str) -> list[str]:
+    """An evaluation's caption (its faces, what ± means, `realism` explained) and its table."""
+    header, rows = evaluation_rows(ev)
+    lead = f"{source}split `{ev['split']}`"
+    return [f"{lead[0].upper()}{lead[1:]}: {ev['faces']} faces, each with its own 30×30 mouth box; mean ± "
+            f"standard error over faces (L1 on the [0, 1] scale); {realism}.", "", md_table(header, rows)]
+
+
 def prepared_sentence(p: dict | None) -> str:
     """What `facegan data prepare` kept of the source images, and why it removed the rest."""
     if not p:
@@ -302,11 +310,9 @@ def protocol(records: list[dict]) -> str:
     for rec in records:
         res = rec["results"]
         ev = res["evaluation"]
-        header, rows = evaluation_rows(ev)
-        out += [f"Real CelebA ({res['data']}), split `{ev['split']}`: {ev['faces']} faces, each with its "
-                f"own 30×30 mouth box; mean ± standard error over faces (L1 on the [0, 1] scale); realism "
-                f"is the SWD of the filled holes to the mouths of training faces (lower is more like "
-                f"real mouths).", "", md_table(header, rows)]
+        out += _evaluation_table(ev, f"Real CelebA ({res['data']}), ",
+                                 "realism is the SWD of the filled holes to the mouths of training "
+                                 "faces (lower is more like real mouths)")
         out += paired_sentences(ev.get("paired")) + [""]
         out += [prepared_sentence(res.get("prepared")), gan_sentence(res.get("gan"), res.get("epochs")), ""]
         out += ["The protocol's steps, as run:", "",
@@ -366,11 +372,9 @@ def evaluation(records: list[dict]) -> str:
     main = [r for r in records if _is_main(r)]
     for i, rec in enumerate(main):
         ev = rec["results"]
-        header, rows = evaluation_rows(ev)
-        out += [f"Split `{ev['split']}`: {ev['faces']} faces, each with its own 30×30 mouth box; mean ± "
-                f"standard error over faces (L1 on the [0, 1] scale); realism SWD of the filled holes "
-                f"to the mouths of training faces (± SE over reference draws) and C2ST accuracy (± SE "
-                f"over faces); for both, lower is more like real mouths.", "", md_table(header, rows)]
+        out += _evaluation_table(ev, "", "realism SWD of the filled holes to the mouths of training "
+                                          "faces (± SE over reference draws) and C2ST accuracy (± SE "
+                                          "over faces); for both, lower is more like real mouths")
         out += ["", f"![Every row at its hole L1 and realism, ± SE both ways; the rows no other row beats "
                     f"on both joined: the perception–distortion frontier]({FIGURES}/frontier-{i}.png)"]
         out += frontier_sentences(ev.get("frontier")) + comparison_sentences(ev.get("comparisons"))
