@@ -391,8 +391,8 @@ def evaluation(records: list[dict]) -> str:
                 rows.append([seed, epochs, f"`{name}`", f"{m['hole_l1'][0]:.4f} ± {m['hole_l1'][1]:.4f}",
                              f"{m['realism_swd']:.0f} ± {m['realism_se']:.0f}",
                              f"{100 * m['realism_c2st']:.1f} ± {100 * m['realism_c2st_se']:.1f}"])
-            said += [f"With the inpainters of seed {seed} ({epochs} epochs):"
-                     + " ".join(comparison_sentences(ev.get("comparisons"))), ""]
+            said += [f"With the inpainters of seed {seed} ({epochs} epochs):",
+                     *comparison_sentences(ev.get("comparisons")), ""]
         out += ["The same evaluation with the supervised inpainters trained again (another seed, or "
                 "longer), on the same faces and with the same GAN:", "",
                 md_table(["inpainters' seed", "epochs", "row", "hole L1", "realism SWD",
