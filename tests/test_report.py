@@ -212,10 +212,14 @@ def test_evaluation_table_says_which_split(ed):
     assert "split `val`" in table
     ours = ed.settings["eval_methods"].split(",")          # the profile's GAN methods: study and ours
     assert "study" in ours and len(ours) >= 2
-    for method in ours + ["inpainter (L1)", "telea", "navier-stokes", "biharmonic", "mean-face"]:
+    inpainter = "inpainter (L1 + local adversarial)"       # the profile's inpainter: the default kind
+    for method in ours + [inpainter, "telea", "navier-stokes", "biharmonic", "mean-face"]:
         assert f"| {method} |" in table
-    assert {r["method"] for r in ev.per_image()} == set(ours) | {"inpainter (L1)", "telea", "navier-stokes",
+    assert {r["method"] for r in ev.per_image()} == set(ours) | {inpainter, "telea", "navier-stokes",
                                                                   "biharmonic", "mean-face"}
+    # paired with the edition's method (near-blend is not among the smoke profile's methods)
+    assert f"`{inpainter}` minus `{ed.method().name}`, paired on the same faces" in table
+    assert "minus `near-blend`" not in table
 
 
 def test_real_sample_without_test_partition_evaluates_on_val_visibly(tmp_path, celeba_sample, capsys):
