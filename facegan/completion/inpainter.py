@@ -73,9 +73,7 @@ def build_critic(base: int = 32, critic: str = "global", name: str = "discrimina
     """A small discriminator -> one logit: on the 80x80 completed face (`global`, four stride-2
     convolutions down to 5x5) or on the LOCAL x LOCAL window around the hole (`local`, three, down
     to 5x5; `hole_window` cuts it out)."""
-    if critic not in CRITICS:
-        raise FaceganError(f"critic must be one of {', '.join(CRITICS)}, got {critic!r}",
-                           setting="critic")
+    _check_critic(critic)
     size, levels = (IMAGE_SIZE, LEVELS) if critic == "global" else (LOCAL, LEVELS - 1)
     image = keras.Input((size, size, 3), name="image")
     x = image
@@ -83,6 +81,13 @@ def build_critic(base: int = 32, critic: str = "global", name: str = "discrimina
         x = _conv(x, base * 2 ** i, 4, 2, f"d{i}")
     logit = keras.layers.Dense(1, name="logit")(keras.layers.Flatten()(x))
     return keras.Model(image, logit, name=name)
+
+
+def _check_critic(critic: str) -> None:
+    """One error for a critic kind that is neither `global` nor `local`."""
+    if critic not in CRITICS:
+        raise FaceganError(f"critic must be one of {', '.join(CRITICS)}, got {critic!r}",
+                           setting="critic")
 
 
 def hole_window(images, known, size: int = LOCAL):
@@ -117,9 +122,7 @@ class Inpainter(keras.Model):
     def __init__(self, net, discriminator=None, adv_weight: float = 0.0, loss: str = "l1",
                  critic: str = "global", **kwargs):
         super().__init__(**kwargs)
-        if critic not in CRITICS:
-            raise FaceganError(f"critic must be one of {', '.join(CRITICS)}, got {critic!r}",
-                               setting="critic")
+        _check_critic(critic)
         if loss not in ("l1", "l2"):          # InpainterSpec checks it too; a model may be built alone
             raise FaceganError(f"loss must be l1 or l2, got {loss!r}", setting="loss")
         if (discriminator is None) != (not adv_weight):
