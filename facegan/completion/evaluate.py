@@ -310,14 +310,9 @@ def compare(rows, realism: dict, c2st: dict, ours: str, other: str) -> dict:
     real region and fill that the classifier told right; Wilcoxon on the differences)."""
     from scipy.stats import wilcoxon
 
-    from facegan.completion.realism import paired_difference
-
     out = {"ours": ours, "other": other, "hole_l1": _paired(rows, ours, other)}
     if ours in realism and other in realism:
-        diff, se = paired_difference(realism[ours], realism[other])
-        draws = list(zip(realism[ours]["draws"], realism[other]["draws"]))
-        out["swd"] = {"difference": diff, "se": se, "draws": len(draws),
-                      "ours_better_draws": int(sum(a < b for a, b in draws))}
+        out["swd"] = _paired_swd(realism, ours, other)
     if ours in c2st and other in c2st:
         d = np.array(c2st[ours]["per_face"], np.float64) - np.array(c2st[other]["per_face"], np.float64)
         d = d[np.isfinite(d)]
@@ -355,14 +350,20 @@ def _paired_tests(rows, per_method: dict, realism: dict) -> dict | None:
                                   else per_method[m][key])
     paired = _paired(rows, best(gan, "hole_l1"), best(other, "hole_l1"))
     if realism:
-        from facegan.completion.realism import paired_difference
-
         ours, base = best(gan, "realism_swd"), best(other, "realism_swd")
-        diff, se = paired_difference(realism[ours], realism[base])
-        draws = list(zip(realism[ours]["draws"], realism[base]["draws"]))
-        paired["realism"] = {"ours": ours, "other": base, "difference": diff, "se": se,
-                             "draws": len(draws), "ours_better_draws": int(sum(a < b for a, b in draws))}
+        paired["realism"] = {"ours": ours, "other": base, **_paired_swd(realism, ours, base)}
     return paired
+
+
+def _paired_swd(realism: dict, ours: str, other: str) -> dict:
+    """`ours` minus `other` on the realism SWD, paired over the same reference draws: mean
+    difference, its SE, and on how many draws `ours` was the lower (more real)."""
+    from facegan.completion.realism import paired_difference
+
+    diff, se = paired_difference(realism[ours], realism[other])
+    draws = list(zip(realism[ours]["draws"], realism[other]["draws"]))
+    return {"difference": diff, "se": se, "draws": len(draws),
+            "ours_better_draws": int(sum(a < b for a, b in draws))}
 
 
 def _uint8(x):
