@@ -143,7 +143,7 @@ def build(spec, **settings):
     from facegan.gan.trainer import build_gan
 
     return build_gan(spec.width, spec.recipe, seed=0, jit_compile=False, precision=spec.precision,
-                     upsample=spec.upsample, **settings)
+                     **settings)
 
 
 PENALTIES = (("r1_gamma", "R1 penalty (in D update)", {"r1_gamma": 0.0}),

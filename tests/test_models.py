@@ -117,24 +117,3 @@ def test_hidden_outputs_shapes_and_errors():
 def test_bad_width():
     with pytest.raises(FaceganError, match="width"):
         build_generator(0)
-
-
-def test_bilinear_upsampling_keeps_the_layers_and_weights_and_smooths_the_image():
-    from facegan.completion.speckle import high_frequency_share
-
-    near, bil = build_generator(0.125), build_generator(0.125, upsample="bilinear")
-    assert [l.name for l in bil.layers] == [l.name for l in near.layers]
-    assert [w.shape for w in bil.weights] == [w.shape for w in near.weights]
-    assert [bil.get_layer(f"g_up{i}").interpolation for i in (1, 2, 3, 4)] == ["bilinear"] * 4
-    assert near.get_layer("g_up4").interpolation == "nearest"
-    bil.set_weights(near.get_weights())               # the same weight files load into either
-    z = np.random.default_rng(0).uniform(-1, 1, (8, 100)).astype(np.float32)
-    a, b = near(z, training=False).numpy(), bil(z, training=False).numpy()
-    assert np.abs(a - b).max() > 1e-3                 # a different G ...
-    # ... with less of its image's energy in the top octave (what nearest-neighbour copies put there)
-    assert high_frequency_share(b).mean() < high_frequency_share(a).mean()
-
-
-def test_unknown_upsampling_is_one_clear_error():
-    with pytest.raises(FaceganError, match="upsample must be one of nearest, bilinear, got 'cubic'"):
-        build_generator(0.125, upsample="cubic")

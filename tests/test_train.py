@@ -197,26 +197,6 @@ def test_width_mismatch_gives_a_clear_message(cache, tmp_path):
         train(cache, out, epochs=2, resume=True, k_g=3)
 
 
-def test_upsample_is_recorded_loaded_and_older_runs_count_as_nearest(cache, tmp_path):
-    out = tmp_path / "run"
-    train(cache, out, epochs=1, swd_n=0, final_n=0, upsample="bilinear")
-    config = json.loads((out / "config.json").read_text())
-    assert config["upsample"] == "bilinear" and "--upsample bilinear" in config["command"]
-    assert load_run(out).generator.get_layer("g_up4").interpolation == "bilinear"
-    with pytest.raises(FaceganError, match=r"upsample: 'bilinear' in the run, 'nearest' requested"):
-        train(cache, out, epochs=2, resume=True, swd_n=0, final_n=0)
-    # a run written before `upsample` existed was trained with the study's nearest-neighbour G
-    old = tmp_path / "old"
-    train(cache, old, epochs=1, swd_n=0, final_n=0)
-    config = json.loads((old / "config.json").read_text())
-    del config["upsample"]
-    (old / "config.json").write_text(json.dumps(config))
-    assert load_run(old).generator.get_layer("g_up4").interpolation == "nearest"
-    assert len(train(cache, old, epochs=2, resume=True, swd_n=0, final_n=0).history) == 2
-    with pytest.raises(FaceganError, match=r"upsample: 'nearest' in the run, 'bilinear' requested"):
-        train(cache, old, epochs=3, resume=True, swd_n=0, final_n=0, upsample="bilinear")
-
-
 def test_input_errors(cache, tmp_path):
     with pytest.raises(FaceganError, match="cannot resume.*does not exist"):
         train(cache, tmp_path / "new", epochs=1, resume=True)

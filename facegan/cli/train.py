@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 
 from facegan.cli.options import add_common
-from facegan.gan.models import UPSAMPLING
 from facegan.gan.recipes import DEFAULT, RECIPES
 from facegan.gan.spec import PRECISIONS, TrainSpec
 
@@ -30,10 +29,6 @@ def register(sub):
                    help=f"epochs in all (default {SPEC_DEFAULTS.epochs}, the study's)")
     p.add_argument("--width", type=float, default=None,
                    help="filter/unit scale: 1.0 = the study's GAN, 0.5 = its half-size GAN (default 1.0)")
-    p.add_argument("--upsample", default=None, choices=list(UPSAMPLING),
-                   help="how G's UpSampling layers fill new pixels: 'nearest' (the study's) or "
-                        "'bilinear' (same layers and weights; far less coloured speckle in G's "
-                        "images). Default nearest")
     p.add_argument("--batch", type=int, default=None, dest="batch_size",
                    help=f"global batch size (default {SPEC_DEFAULTS.batch_size}, the authors')")
     p.add_argument("--recipe", default=None, choices=list(RECIPES),

@@ -32,13 +32,6 @@ recommends for outputs; the variables are float32 either way, so weight files do
 
 The single BatchNorm is `synchronized` so that under `tf.distribute` it uses the global batch's
 statistics, which keeps a multi-replica step identical to a single-device step.
-
-`upsample` is how each UpSampling x2 fills its new pixels: "nearest" (the study's: each value
-copied into a 2x2 block) or "bilinear" (interpolated). Neither has weights, so the layers, widths
-and weight files are the same; but a nearest-neighbour upsampling images its input's spectrum
-into the top octave, and G's last one, separately per colour channel, is where its fills' and
-samples' coloured speckle comes from (`facegan.completion.speckle`). A bilinear one attenuates
-those images (the low-pass of Karras et al.'s and Zhang's anti-aliased resampling).
 """
 from __future__ import annotations
 
@@ -54,7 +47,6 @@ D_FILTERS = (32, 64, 128, 256)
 D_UNITS = 1024
 GENERATOR_LAYERS = ("g_fc1", "g_fc2", "g_bn", "g_fc2_tanh", "g_reshape",
                     "g_up1", "g_conv1", "g_up2", "g_conv2", "g_up3", "g_conv3", "g_up4", "g_conv4")
-UPSAMPLING = ("nearest", "bilinear")     # how G's UpSampling x2 fills new pixels (nearest: the study's)
 DISCRIMINATOR_LAYERS = ("d_conv1", "d_pool1", "d_conv2", "d_pool2", "d_conv3", "d_pool3",
                         "d_conv4", "d_flatten", "d_fc1", "d_logit")
 
@@ -74,17 +66,12 @@ def _check_width(width) -> float:
     return w
 
 
-def build_generator(width: float = 1.0, z_dim: int = Z_DIM, name: str = "generator",
-                    upsample: str = "nearest"):
-    """G: z (B, z_dim) -> (B, 80, 80, 3) tanh image, the authors' architecture at `width`, its
-    UpSampling layers by `upsample` ("nearest", the study's, or "bilinear")."""
+def build_generator(width: float = 1.0, z_dim: int = Z_DIM, name: str = "generator"):
+    """G: z (B, z_dim) -> (B, 80, 80, 3) tanh image, the authors' architecture at `width`."""
     import keras
     from keras import layers
 
     width = _check_width(width)
-    if upsample not in UPSAMPLING:
-        raise FaceganError(f"upsample must be one of {', '.join(UPSAMPLING)}, got {upsample!r} "
-                           f"(nearest is the study's G)", setting="upsample")
     u1, c0 = (scaled(n, width) for n in G_UNITS)
     z = keras.Input((int(z_dim),), name="z")
     x = layers.Dense(u1, activation="tanh", name="g_fc1")(z)
@@ -93,7 +80,7 @@ def build_generator(width: float = 1.0, z_dim: int = Z_DIM, name: str = "generat
     x = layers.Activation("tanh", name="g_fc2_tanh")(x)
     x = layers.Reshape((SEED_SIZE, SEED_SIZE, c0), name="g_reshape")(x)
     for i, f in enumerate([scaled(n, width) for n in G_FILTERS] + [3], start=1):
-        x = layers.UpSampling2D(2, interpolation=upsample, name=f"g_up{i}")(x)
+        x = layers.UpSampling2D(2, name=f"g_up{i}")(x)
         last = i == len(G_FILTERS) + 1   # the image stays float32 under a mixed precision policy
         x = layers.Conv2D(f, 3, padding="same", activation="tanh", name=f"g_conv{i}",
                           **({"dtype": "float32"} if last else {}))(x)

@@ -17,8 +17,7 @@ def time_training_step(spec, steps: int = STEPS, jit_compile="auto") -> float:
 
     from facegan.gan.trainer import build_gan
 
-    gan = build_gan(spec.width, spec.recipe, seed=0, precision=spec.precision, jit_compile=jit_compile,
-                    upsample=spec.upsample)
+    gan = build_gan(spec.width, spec.recipe, seed=0, precision=spec.precision, jit_compile=jit_compile)
     images = tf.data.Dataset.from_tensors(
         tf.random.uniform((spec.batch_size, 80, 80, 3), -1.0, 1.0, seed=0)).repeat()
     gan.fit(images, steps_per_epoch=1, epochs=1, verbose=0, shuffle=False)

@@ -26,8 +26,6 @@ from facegan.gan.spec import TrainSpec, setting_types
 from facegan.rundir import CONFIG, differences, read_config, read_history
 
 KIND = "gan"                             # config.json's `kind` (facegan.rundir)
-# settings a config.json written before they existed lacks, at the value its run was trained with
-BEFORE = {"upsample": "nearest"}
 
 
 @dataclass
@@ -105,15 +103,13 @@ def load_run(run_dir, width: float | None = None, epoch: int | None = None,
                                f"finished epochs: {done}")
         raise FaceganError(f"{run_dir} has no finished epoch yet (no generator.weights.h5): "
                            f"train it further with `facegan train ... --out {run_dir} --resume`")
-    cfg = {**BEFORE, **cfg}
-    g = build_generator(cfg["width"], cfg.get("z_dim", 100), upsample=cfg["upsample"])
+    g = build_generator(cfg["width"], cfg.get("z_dim", 100))
     d = build_discriminator(cfg["width"])
     load_model_weights(g, where / "generator.weights.h5", run_dir / CONFIG)
     load_model_weights(d, where / "discriminator.weights.h5", run_dir / CONFIG)
     ema = None
     if recipe_from_config(cfg).uses_ema:
-        ema = build_generator(cfg["width"], cfg.get("z_dim", 100), name="generator_ema",
-                              upsample=cfg["upsample"])
+        ema = build_generator(cfg["width"], cfg.get("z_dim", 100), name="generator_ema")
         load_model_weights(ema, where / "generator_ema.weights.h5", run_dir / CONFIG)
     return Run(ema if ema is not None else g, d, cfg, read_history(run_dir), run_dir,
                raw_generator=g, ema_generator=ema)

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field, fields
 
 from facegan.errors import FaceganError
 from facegan.gan.recipes import Recipe, check_recipe_name, get_recipe
-from facegan.gan.models import UPSAMPLING
 from facegan.settings import field_types
 from facegan.spec import Spec, setting
 
@@ -27,15 +26,13 @@ class TrainSpec(Spec):
     COMMAND = ("facegan", "train")
     FLAGS = {"recipe": "--recipe", "width": "--width", "epochs": "--epochs", "batch_size": "--batch",
              "seed": "--seed", "max_batches": "--max-batches", "precision": "--precision",
-             "swd_n": "--swd-n", "flip": "--flip", "upsample": "--upsample"}
+             "swd_n": "--swd-n", "flip": "--flip"}
     SWITCHES = ("flip",)
     ALWAYS = ("recipe", "width", "epochs")
     LENGTH = ("epochs",)
 
     recipe: Recipe = field(default_factory=get_recipe)
     width: float = setting(1.0, above=0, hint="1.0 is the study's GAN, 0.5 its half-size GAN")
-    upsample: str = setting("nearest", choices=UPSAMPLING, hint="how G's UpSampling layers fill new "
-                            "pixels; nearest is the study's, bilinear leaves less colour speckle")
     batch_size: int = setting(20, low=1)          # the global batch (the authors' 20)
     epochs: int = setting(5, low=1)               # epochs in all (the study's 5); more resume the run
     seed: int = setting(0, low=0)

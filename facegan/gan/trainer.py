@@ -32,7 +32,7 @@ from facegan.gan.augment import AUG_UNIFORMS, diff_augment
 from facegan.gan.losses import (discriminator_loss_for, generator_loss_for, gradient_penalty,
                                 mode_seeking_penalty, r1_penalty)
 from facegan.gan.recipes import get_recipe
-from facegan.gan.runs import BEFORE, KIND, Run, load_run
+from facegan.gan.runs import KIND, Run, load_run
 from facegan.gan.spec import PRECISIONS, TrainSpec
 from facegan.rundir import begin, make_config, start_epoch, write_json
 
@@ -276,10 +276,9 @@ def make_strategy(strategy):
 
 
 def build_gan(width=1.0, recipe=None, *, seed=0, jit_compile="auto", precision="float32",
-              upsample="nearest", **recipe_settings):
-    """G (its UpSampling by `upsample`), D and the compiled GAN for a recipe (default 'stable';
-    settings given here override the recipe's), computing in `precision` (one of PRECISIONS;
-    mixed_float16 scales the losses).
+              **recipe_settings):
+    """G, D and the compiled GAN for a recipe (default 'stable'; settings given here override the
+    recipe's), computing in `precision` (one of PRECISIONS; mixed_float16 scales the losses).
     `jit_compile` 'auto': XLA on a GPU (a single replica); on a CPU, where this machine's
     measurement (`facegan.gan.speed`) found it faster for the spec being trained (`train_gan`
     resolves that), else not. Call inside `strategy.scope()` to distribute."""
@@ -288,7 +287,7 @@ def build_gan(width=1.0, recipe=None, *, seed=0, jit_compile="auto", precision="
     recipe = get_recipe(recipe, **recipe_settings)
     keras.utils.set_random_seed(seed)
     with precision_policy(precision):
-        gan = GAN(build_generator(width, Z_DIM, upsample=upsample), build_discriminator(width), seed=seed, recipe=recipe)
+        gan = GAN(build_generator(width, Z_DIM), build_discriminator(width), seed=seed, recipe=recipe)
     if jit_compile == "auto":
         jit_compile = (tf.distribute.get_strategy().num_replicas_in_sync == 1
                        and bool(tf.config.list_logical_devices("GPU")))
@@ -382,7 +381,7 @@ def train_gan(cache, out_dir, spec: TrainSpec | None = None, *, resume: bool = F
                          z_dim=Z_DIM, image_size=IMAGE_SIZE, n_train=len(train),
                          data=str(Path(data.path).resolve()) if data.path else None)
     start = start_epoch(run_dir, config, ["width", "z_dim", "image_size", "data", *spec.identity()],
-                        resume, before=BEFORE)
+                        resume)
     if start >= spec.epochs:
         print(f"{run_dir}: {start} epochs already finished (asked for {spec.epochs}); nothing to train",
               file=sys.stderr)
@@ -392,7 +391,7 @@ def train_gan(cache, out_dir, spec: TrainSpec | None = None, *, resume: bool = F
     strategy = make_strategy(strategy)
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         gan = build_gan(spec.width, spec.recipe, seed=spec.seed, jit_compile=jit_compile,
-                        precision=spec.precision, upsample=spec.upsample)
+                        precision=spec.precision)
     images = make_dataset(train, spec.batch_size, partition=None, shuffle=True, flip=spec.flip,
                           seed=spec.seed + 7919 * start, repeat=True)
     batches = noisy_dataset(images, gan.n_critic + gan.k_g, Z_DIM, spec.seed, start_step=start * steps,
