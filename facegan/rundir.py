@@ -86,11 +86,14 @@ def check_target(run_dir, kind: str, resume: bool) -> dict | None:
     return saved
 
 
-def start_epoch(run_dir, config: dict, keys, resume: bool) -> int:
+def start_epoch(run_dir, config: dict, keys, resume: bool, before: dict | None = None) -> int:
     """Check RUN against the run `config` asks for (its `kind` and the settings in `keys`); return
-    the epoch to start from: 0 for a new run, the last checkpoint's for a resumed one."""
+    the epoch to start from: 0 for a new run, the last checkpoint's for a resumed one. `before`:
+    the values of settings that a config.json written before they existed was trained with."""
     run_dir = Path(run_dir)
     saved = check_target(run_dir, config["kind"], resume)
+    if saved is not None:
+        saved = {**(before or {}), **saved}
     diff = differences(saved, config, keys) if saved is not None else []
     if not resume:
         if saved is not None:

@@ -11,7 +11,7 @@ from facegan import FaceganError
 from facegan.gan import trainer as trainer_module
 from facegan.gan.augment import AUG_UNIFORMS, diff_augment
 from helpers import RaiseAfterEpoch
-from facegan.gan.losses import gradient_penalty, mode_seeking_penalty, r1_penalty
+from facegan.gan.losses import colour_speckle_penalty, gradient_penalty, mode_seeking_penalty, r1_penalty
 from facegan.gan.models import build_generator, load_model_weights
 from facegan.gan.recipes import RECIPES, Recipe, get_recipe, recipe_from_config
 from facegan.gan.runs import load_run
@@ -57,6 +57,8 @@ def test_recipes_are_what_they_say():
     (dict(recipe="stable", r1_share=1.5), r"r1_share .* must be in \(0, 1\], got 1.5"),
     (dict(recipe="stable", r1_every=0), "r1_every must be a whole number >= 1, got 0"),
     (dict(recipe="stable", mode_seeking=-1.0), "mode_seeking must be >= 0"),
+    (dict(recipe="stable", colour_weight=-1.0), "colour_weight must be >= 0"),
+    (dict(recipe="stable", colour_weight=float("nan")), "colour_weight must be >= 0"),
     (dict(recipe="stable", ema_warmup=1.0), r"ema_warmup .* must be > 1, got 1.0"),
 ])
 def test_bad_recipe_settings_are_named(bad, message):
@@ -399,3 +401,54 @@ def test_a_custom_recipe_object_is_recorded(cache, tmp_path):
     r = Recipe("study", k_g=1, d_lr=1e-4)
     run = train(cache, tmp_path / "r", epochs=1, recipe=r, epoch_face_n=0, swd_n=0, final_n=0)
     assert run.config["k_g"] == 1 and run.config["d_lr"] == 1e-4 and run.recipe == r
+
+
+def test_the_colour_speckle_penalty_sees_coloured_fine_detail_only_and_reaches_g():
+    """Zero for a flat image and grey (luminance) noise, about zero for smooth colour, large for
+    pixel-scale coloured noise; equal to the mean square of the chroma's high-pass, computed by hand."""
+    from facegan.completion.speckle import CHROMA
+    from scipy.ndimage import convolve1d
+
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[:80, :80] / 80.0
+    smooth = np.stack([np.sin(2 * yy + c) * np.cos(3 * xx - c) for c in range(3)], -1)[None] * 0.5
+    grey = np.repeat(rng.normal(0, 0.2, (1, 80, 80, 1)), 3, axis=-1)
+    coloured = rng.normal(0, 0.2, (1, 80, 80, 3))
+    value = lambda x: float(colour_speckle_penalty(tf.constant(x, tf.float32)))
+    assert value(np.full((1, 80, 80, 3), 0.3)) == pytest.approx(0.0, abs=1e-9)
+    assert value(grey) == pytest.approx(0.0, abs=1e-9)                  # luminance is left free
+    assert value(smooth) < 1e-4 < 0.005 < value(coloured)
+    chroma = coloured @ CHROMA.T
+    k = np.array([1, 2, 1]) / 4
+    blur = convolve1d(convolve1d(chroma, k, axis=1, mode="mirror"), k, axis=2, mode="mirror")
+    assert value(coloured) == pytest.approx(((chroma - blur) ** 2).mean(), rel=1e-4)
+    g = build_generator(W)
+    z = tf.constant(rng.uniform(-1, 1, (4, 100)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        penalty = colour_speckle_penalty(g(z, training=True))
+    grads = tape.gradient(penalty, g.trainable_variables)
+    assert any(gr is not None and np.any(gr.numpy() != 0) for gr in grads)
+
+
+def test_the_colour_penalty_changes_the_generator_step_only_when_on():
+    outcomes = []
+    for weight in (0.0, 0.0, 1000.0):
+        keras.utils.set_random_seed(0)
+        gan = build_gan(W, recipe="study", colour_weight=weight, jit_compile=False)
+        gan.train_step(step_data(gan, b=6))
+        outcomes.append((weights(gan.generator), weights(gan.discriminator)))
+    same = lambda a, b: all(np.array_equal(x, y) for x, y in zip(a, b))  # noqa: E731
+    assert same(outcomes[0][0], outcomes[1][0]) and not same(outcomes[0][0], outcomes[2][0])
+    assert same(outcomes[0][1], outcomes[2][1])                     # D's update (first) does not see it
+
+
+def test_a_run_from_before_the_colour_penalty_loads_and_resumes_without_it(cache, tmp_path):
+    out = tmp_path / "run"
+    train(cache, out, epochs=1, swd_n=0, final_n=0, recipe="stable")
+    config = json.loads((out / "config.json").read_text())
+    del config["colour_weight"]
+    (out / "config.json").write_text(json.dumps(config))
+    assert load_run(out).recipe.colour_weight == 0.0
+    assert len(train(cache, out, epochs=2, resume=True, swd_n=0, final_n=0, recipe="stable").history) == 2
+    with pytest.raises(FaceganError, match=r"colour_weight: 0.0 in the run, 100.0 requested"):
+        train(cache, out, epochs=3, resume=True, swd_n=0, final_n=0, recipe="stable", colour_weight=100.0)

@@ -96,3 +96,25 @@ def mode_seeking_penalty(images, z, eps: float = 1e-5):
     d_image = tf.reduce_mean(tf.abs(images[:half] - images[half:2 * half]))
     d_z = tf.reduce_mean(tf.abs(z[:half] - z[half:2 * half]))
     return 1.0 / (d_image / d_z + eps)
+
+
+# RGB -> (Cb, Cr) of ITU-R BT.601, as facegan.completion.speckle measures colour
+_CHROMA = ((-0.168736, -0.331264, 0.5), (0.5, -0.418688, -0.081312))
+_BINOMIAL = (0.25, 0.5, 0.25)          # [1, 2, 1] / 4: passes cos^2(pi f), 0 at the Nyquist frequency
+
+
+def colour_speckle_penalty(images):
+    """The power of G's colour at the highest spatial frequencies: the mean square of each
+    image's chroma (Cb, Cr) minus its [1, 2, 1] / 4 blur (edges reflected), a high-pass that passes
+    sin^2(pi f) of frequency f (all of it at 0.5 cycles/pixel, half at 0.25, little below).
+    Real CelebA faces have almost none (their JPEGs keep colour at half resolution); a G that
+    paints each colour channel's fine detail separately has much, which shows as coloured
+    speckle. In G's loss (the recipe's `colour_weight`) it teaches G colour-coherent detail,
+    leaving its luminance (the faces' detail) free."""
+    x = tf.cast(images, tf.float32)
+    chroma = tf.tensordot(x, tf.constant(_CHROMA, tf.float32), axes=[[3], [1]])      # (B, H, W, 2)
+    k = tf.constant(_BINOMIAL, tf.float32)
+    padded = tf.pad(chroma, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="REFLECT")
+    rows = k[0] * padded[:, :-2] + k[1] * padded[:, 1:-1] + k[2] * padded[:, 2:]
+    blur = k[0] * rows[:, :, :-2] + k[1] * rows[:, :, 1:-1] + k[2] * rows[:, :, 2:]
+    return tf.reduce_mean(tf.square(chroma - blur))

@@ -69,6 +69,7 @@ class Recipe:
     ema: float = 0.0             # decay of G's weight average used for sampling (0 = no EMA)
     ema_warmup: float = 10.0     # the average's warm-up: decay min(ema, (1 + t) / (ema_warmup + t)) at step t
     mode_seeking: float = 0.0    # weight of the mode-seeking term in G's loss (Mao et al. 2019; 0 = none)
+    colour_weight: float = 0.0   # weight of G's colour-speckle penalty in its loss (losses.colour_speckle_penalty; 0 = none)
 
     def __post_init__(self):
         if self.loss not in LOSSES:
@@ -89,8 +90,10 @@ class Recipe:
         if not 0.0 < float(self.r1_share) <= 1.0:
             raise FaceganError(f"r1_share (the share of the real batch R1 is computed on) must be in "
                                f"(0, 1], got {self.r1_share}", setting="r1_share")
-        if not float(self.mode_seeking) >= 0:
-            raise FaceganError(f"mode_seeking must be >= 0, got {self.mode_seeking}", setting="mode_seeking")
+        for k in ("mode_seeking", "colour_weight"):
+            if not float(getattr(self, k)) >= 0:            # also refuses NaN
+                raise FaceganError(f"{k} must be >= 0 (0 switches the term off), got {getattr(self, k)}",
+                                   setting=k)
         if not 0.0 <= float(self.ema) < 1.0:
             raise FaceganError(f"ema (the average's decay) must be in [0, 1), got {self.ema}", setting="ema")
         if not float(self.ema_warmup) > 1.0:      # k = 1 would keep the initial weights forever
@@ -133,6 +136,8 @@ RECIPES: dict[str, Recipe] = {
                      color_fade=400, ema=0.999, mode_seeking=1.0),
 }
 DEFAULT = "stable"
+# settings that a config.json written before they existed lacks, at the value its run was trained with
+BEFORE = {"colour_weight": 0.0}
 RECIPE_KEYS = tuple(f.name if f.name != "name" else "recipe" for f in fields(Recipe))
 
 
@@ -183,6 +188,7 @@ def recipe_sets(items) -> dict[str, dict]:
 def recipe_from_config(config: dict) -> Recipe:
     """The recipe a run was trained with, from its config.json (its name and every setting)."""
     known = [f.name for f in fields(Recipe) if f.name != "name"]
+    config = {**BEFORE, **config}
     missing = [k for k in ["recipe"] + known if k not in config]
     if missing:
         raise FaceganError(f"the run's config.json lacks the recipe setting(s) {', '.join(missing)}: it "

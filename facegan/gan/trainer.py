@@ -30,8 +30,8 @@ from facegan import IMAGE_SIZE, Z_DIM
 from facegan.errors import FaceganError
 from facegan.gan.augment import AUG_UNIFORMS, diff_augment
 from facegan.gan.losses import (discriminator_loss_for, generator_loss_for, gradient_penalty,
-                                mode_seeking_penalty, r1_penalty)
-from facegan.gan.recipes import get_recipe
+                                colour_speckle_penalty, mode_seeking_penalty, r1_penalty)
+from facegan.gan.recipes import BEFORE, get_recipe
 from facegan.gan.runs import KIND, Run, load_run
 from facegan.gan.spec import PRECISIONS, TrainSpec
 from facegan.rundir import begin, make_config, start_epoch, write_json
@@ -239,6 +239,8 @@ class GAN(keras.Model):
             total = loss
             if r.mode_seeking:
                 total = total + r.mode_seeking * mode_seeking_penalty(generated, z)
+            if r.colour_weight:
+                total = total + r.colour_weight * colour_speckle_penalty(generated)
             scaled = self.g_optimizer.scale_loss(total * scale)
         grads = tape.gradient(scaled, g.trainable_variables)
         self.g_optimizer.apply_gradients(zip(grads, g.trainable_variables))
@@ -381,7 +383,7 @@ def train_gan(cache, out_dir, spec: TrainSpec | None = None, *, resume: bool = F
                          z_dim=Z_DIM, image_size=IMAGE_SIZE, n_train=len(train),
                          data=str(Path(data.path).resolve()) if data.path else None)
     start = start_epoch(run_dir, config, ["width", "z_dim", "image_size", "data", *spec.identity()],
-                        resume)
+                        resume, before=BEFORE)
     if start >= spec.epochs:
         print(f"{run_dir}: {start} epochs already finished (asked for {spec.epochs}); nothing to train",
               file=sys.stderr)
