@@ -286,3 +286,35 @@ def test_the_guided_method_costs_no_more_generator_passes_than_the_default():
         m.finetune_steps + 1 if m.finetune_steps else 0)
     guided, default = METHODS["inpainter-guided-blend"], METHODS["finetune-blend"]
     assert passes(guided) < passes(default) and guided.finetune_steps == 0
+
+
+def test_searching_with_several_generators_prints_no_retracing_warning_but_others_pass():
+    """Each new generator's compiled search loss traces once, by design; TensorFlow counts those
+    traces across generators and would warn of "retracing" in every notebook that compares GANs."""
+    import logging
+
+    import tensorflow as tf
+
+    from facegan.completion.search import _ExpectedTraces, complete
+    from facegan.gan.models import build_discriminator, build_generator
+
+    seen = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+
+    handler = Keep(level=logging.WARNING)
+    tf.get_logger().addHandler(handler)
+    try:
+        y = np.zeros((2, 80, 80, 3), np.float32)
+        for i in range(7):                       # a new G each time: a new trace of the same code
+            g, d = build_generator(0.125, name=f"g{i}"), build_discriminator(0.125, name=f"d{i}")
+            complete(g, d, y[: 1 + i % 2], make_mask("mouth"), get_method("near-blend", candidates=2,
+                                                                          iterations=1), seed=0)
+    finally:
+        tf.get_logger().removeHandler(handler)
+    assert not [m for m in seen if "retracing" in m]
+    other = logging.LogRecord("tensorflow", logging.WARNING, "", 0, "5 out of the last 5 calls to "
+                              "<function mine at 0x1> triggered tf.function retracing.", None, None)
+    assert _ExpectedTraces().filter(other)

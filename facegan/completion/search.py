@@ -120,6 +120,26 @@ def average_fills(fills, losses, average: int) -> tuple[np.ndarray, np.ndarray]:
     return best.mean(axis=1).astype(np.float32), order
 
 
+class _ExpectedTraces:
+    """A filter for TensorFlow's "N out of the last M calls to <function SearchGraphs...> triggered
+    tf.function retracing" warning. TensorFlow counts traces by the Python function's code, so the
+    one trace each new generator's (or method weights') compiled loss takes - by design, see
+    SearchGraphs - reads as retracing when an evaluation searches with several generators; the
+    warning for any other function passes."""
+
+    def filter(self, record) -> bool:
+        text = record.getMessage()
+        return not ("triggered tf.function retracing" in text and "SearchGraphs." in text)
+
+
+def _quiet_expected_traces() -> None:
+    import tensorflow as tf
+
+    logger = tf.get_logger()
+    if not any(isinstance(f, _ExpectedTraces) for f in logger.filters):
+        logger.addFilter(_ExpectedTraces())
+
+
 class SearchGraphs:
     """The compiled pieces of the z search for one generator and discriminator, traced once and
     reused: a multi-start loss, and per (solutions, optimiser) a variable w with its optimiser and
@@ -131,6 +151,7 @@ class SearchGraphs:
     def __init__(self, generator, discriminator):
         import tensorflow as tf
 
+        _quiet_expected_traces()
         self.generator, self.discriminator = generator, discriminator
         self.steppers, self.tuners = {}, {}
         self.start_losses = {}          # (lam, guide_weight) -> the compiled loss of the starts
