@@ -142,3 +142,47 @@ def test_the_protocol_compares_the_default_inpainter_and_prints_it_last():
                                pair(protocol.LOCAL, "near-blend", -0.0144, -0.042)]}
     line = protocol.headline(summary)
     assert "+0.0022 against inpainter (L1)" in line and "C2ST -4.2 ± 0.8 points against near-blend" in line
+
+
+@pytest.mark.slow
+def test_the_speckle_benchmark_compares_runs_on_the_same_faces_and_prints_its_headline_last(tmp_path):
+    """Two tiny runs that differ only in the colour penalty: one record, the real faces' levels, every
+    stage of each run as a ratio to them, and the headline (colour speckle of the samples) last."""
+    import numpy as np
+
+    from facegan.completion.speckle import high_frequency_share
+    from facegan.data.cache import load_cache, write_cache
+    from facegan.gan.spec import TrainSpec
+    from facegan.gan.trainer import train_gan
+    from test_train import make_cache
+
+    c = load_cache(make_cache(tmp_path / "boxless"))     # the same crops, with a 30x30 mouth box each
+    cache = write_cache(tmp_path / "cache", c.crops, c.image_ids, c.partitions, c.landmarks,
+                        np.tile([45, 25, 30, 30], (len(c), 1)), {"n": len(c)})
+    for name, weight in (("plain", 0.0), ("penalised", 1e6)):
+        train_gan(cache, tmp_path / name, TrainSpec.from_settings(
+            width=0.125, batch_size=8, max_batches=2, epochs=1, swd_n=0, final_n=0, sample_n=4,
+            epoch_face_n=0, colour_weight=weight), verbose=0)
+    lines = run_benchmark("speckle", "--run", str(tmp_path / "plain"), "--run", str(tmp_path / "penalised"),
+                          "--data", str(cache), "--faces", "4", "--iterations", "2", "--candidates", "2",
+                          "--record", str(tmp_path / "r.json"))
+    res = json.loads((tmp_path / "r.json").read_text())["results"]
+    plain, pen = res["runs"]
+    assert plain["label"] == "stable, width 0.125, 1 epochs, seed 0"
+    assert pen["label"] == "stable, width 0.125, 1 epochs, seed 0 (colour_weight 1e+06)"
+    assert pen["trained"]["colour_weight"] == 1e6 and plain["trained"]["r1_gamma"] == 1.0
+    assert res["faces"] == 4 and res["method_settings"] == {"iterations": 2, "candidates": 2}
+    for r in (plain, pen):
+        assert list(r["stages"]) == ["G samples (face)", "G samples (mouth)", "search", "search, blended",
+                                     "fine-tuned, blended"]
+    # the ratios are the shares of these faces' own images: the real crops' level, recomputed
+    c = load_cache(cache, "val")
+    real = high_frequency_share(c.crops[:4], channels="chroma")
+    assert res["real"]["face"]["chroma"]["mean"] == pytest.approx(real.mean(), rel=1e-6)
+    s = plain["stages"]["G samples (face)"]["chroma"]
+    assert s["mean"] > 0 and s["ratio"] == pytest.approx(s["mean"] / real.mean(), rel=1e-6)
+    # from the same seed, two G steps with the colour penalty leave less top-octave colour in the samples
+    assert (pen["stages"]["G samples (face)"]["chroma"]["ratio"]
+            < plain["stages"]["G samples (face)"]["chroma"]["ratio"])
+    assert lines[-1].startswith("colour speckle of G's samples vs real faces: ")
+    assert f"{plain['label']}: {plain['stages']['G samples (face)']['chroma']['ratio']:.2f}x" in lines[-1]

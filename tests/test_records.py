@@ -437,3 +437,27 @@ def test_evaluation_records_render_table_frontier_comparisons_and_seeds(tmp_path
     assert (tmp_path / "gen" / "frontier-0.png").stat().st_size > 10_000
     assert not (tmp_path / "gen" / "frontier-1.png").exists()          # a variant has no figure of its own
     assert tmp_path / "gen" / "evaluation.md" in written
+
+
+def test_the_speckle_table_has_a_column_per_run_headed_by_what_tells_them_apart(tmp_path):
+    root = fake_root(tmp_path)
+    assert "python benchmarks/speckle.py" in R.render("speckle", root)        # how to measure it
+    share = lambda ratio, base=0.01: {"mean": ratio * base, "se": 0.001, "ratio": ratio}
+    stage = lambda colour, rgb: {"chroma": share(colour), "rgb": share(rgb)}
+    run = lambda weight, colour: {"run": f"/runs/{weight}", "label": "?", "command": "facegan train ...",
+                                  "trained": {"recipe": "stable", "width": 0.25, "epochs": 8, "seed": 0,
+                                              "colour_weight": weight, "lr": 0.0002},
+                              "stages": {"G samples (face)": stage(colour, 0.74),
+                                         "search, blended": stage(colour - 1, 0.7)}}
+    real = {"face": {"chroma": {"mean": 0.0061, "se": 0.0002}, "rgb": {"mean": 0.03, "se": 0.001}},
+            "mouth": {"chroma": {"mean": 0.007, "se": 0.0003}, "rgb": {"mean": 0.08, "se": 0.01}}}
+    record = write_record(root / "benchmarks" / "results" / "speckle-avx2.json", "speckle",
+                          {"faces": 128, "cutoff": 0.25, "real": real,
+                           "runs": [run(0.0, 11.04), run(1000.0, 1.23)]},
+                          command="python benchmarks/speckle.py --run A --run B --data C")
+    table = R.render("speckle", root)
+    assert table_rows(table)[0] == ["stage", "colour_weight 0", "colour_weight 1000"]
+    assert row_of(table, "G's samples, whole face") == ["G's samples, whole face", "11.0 (0.74)", "1.2 (0.74)"]
+    assert row_of(table, "`near-blend`'s fill") == ["`near-blend`'s fill", "10.0 (0.70)", "0.2 (0.70)"]
+    says(table, "128 validation faces", "0.0061", "0.0070", "`stable, width 0.25, epochs 8, seed 0`")
+    assert_names_its_record(table, record)

@@ -401,6 +401,46 @@ def evaluation(records: list[dict]) -> str:
     return "\n".join(out)
 
 
+SPECKLE_STAGES = {"G samples (face)": "G's samples, whole face", "G samples (mouth)": "G's samples, mouth",
+                  "search": "`near-blend`'s G(z), before the blend", "search, blended": "`near-blend`'s fill",
+                  "fine-tuned, blended": "`finetune-blend`'s fill", "guided, blended": "`inpainter-guided-blend`'s fill",
+                  "inpainter, blended": "the inpainter's fill"}
+
+
+def speckle(records: list[dict]) -> str:
+    """benchmarks/speckle.py: the top octave's share of each run's samples and fills, as a multiple
+    of real faces' (colour alone, then all channels), one column per run; the settings the runs
+    share go in the caption, the ones that tell them apart head the columns."""
+    if not records:
+        return missing("python benchmarks/speckle.py --run RUN --data CACHE")
+    out = []
+    for rec in records:
+        res = rec["results"]
+        runs = res["runs"]
+        keys = list(dict.fromkeys(k for r in runs for k in r["trained"]))
+        differ = [k for k in keys if len({str(r["trained"].get(k)) for r in runs}) > 1]
+        common = recipe_label(runs[0]["trained"]["recipe"],
+                              {k: v for k, v in runs[0]["trained"].items() if k not in differ})
+        common += "".join(f", {k} {runs[0]['trained'][k]:g}" if isinstance(runs[0]["trained"][k], float)
+                          else f", {k} {runs[0]['trained'][k]}"
+                          for k in ("width", "epochs", "seed") if k not in differ)
+        header = ["stage"] + [settings_text({k: r["trained"].get(k) for k in differ}) or r["label"]
+                              for r in runs]
+        stages = list(dict.fromkeys(name for r in runs for name in r["stages"]))
+        cell = lambda st: (f"{st['chroma']['ratio']:.1f} ({st['rgb']['ratio']:.2f})" if st else "–")
+        rows = [[SPECKLE_STAGES.get(name, name)] + [cell(r["stages"].get(name)) for r in runs]
+                for name in stages]
+        real = res["real"]
+        out += [f"The share of spectral power at the highest spatial frequencies (at least "
+                f"{res['cutoff']:g} cycles per pixel) as a multiple of real faces': in colour alone "
+                f"(Cb, Cr), then in brackets in all three channels; 1 = as much as real faces. Samples "
+                f"and fills of {res['faces']} validation faces of the real sample; the whole face is "
+                f"compared with the real crops (colour share {real['face']['chroma']['mean']:.4f}), the "
+                f"rest with the real mouths ({real['mouth']['chroma']['mean']:.4f}). The GANs: `{common}`.",
+                "", md_table(header, rows), "", provenance_line(rec), ""]
+    return "\n".join(out)
+
+
 FIGURES = "_generated"     # where the discussion (book/discussion.md) finds the tables' figures
 
 
@@ -420,7 +460,7 @@ def frontier_figures(out_dir, root=None) -> list[Path]:
 
 TABLES = {"stability": ("gan_stability", stability), "book_time": ("book_time", book_time),
           "train_profile": ("train_profile", train_profile), "protocol": ("protocol", protocol),
-          "evaluation": ("evaluation", evaluation)}
+          "evaluation": ("evaluation", evaluation), "speckle": ("speckle", speckle)}
 README_START = "<!-- book-time table: python -m facegan.report.records readme -->"
 README_END = "<!-- end of book-time table -->"
 
