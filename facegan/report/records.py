@@ -359,6 +359,40 @@ def _inpainters_trained(ev: dict) -> tuple[str, str]:
     return cell("seed"), cell("epochs")
 
 
+# settings that say what a GAN run measures along the way, not how it trains
+_MEASURES = {"swd_n", "epoch_face_n", "final_face_n", "final_n", "sample_n", "metrics_every"}
+
+
+def _training_settings(command: str | None) -> dict:
+    """Every setting (typed; defaults filled in) of the run a `facegan train` command trains, less
+    the sizes of what it measures along the way."""
+    import shlex
+
+    from facegan.gan.spec import TrainSpec
+
+    words, given = shlex.split(command or ""), {}
+    flags = {flag: key for key, flag in TrainSpec.FLAGS.items()}
+    for i, w in enumerate(words):
+        if w == "--set" and i + 1 < len(words):
+            key, _, value = words[i + 1].partition("=")
+            given[key] = TrainSpec.parse(key, value)
+        elif w in flags and flags[w] in TrainSpec.SWITCHES:
+            given[flags[w]] = True
+        elif w in flags and i + 1 < len(words):
+            given[flags[w]] = TrainSpec.parse(flags[w], words[i + 1])
+    settings = TrainSpec.from_settings(**given).settings()
+    return {k: v for k, v in settings.items() if k not in _MEASURES}
+
+
+def _gan_change(ev: dict, main: dict | None) -> str:
+    """What a variant's GAN training changed from the main record's ('the same' for nothing)."""
+    from facegan.spec import same
+
+    gan = lambda e: _training_settings(((e or {}).get("trained") or {}).get("GAN", {}).get("command"))
+    mine, base = gan(ev), gan(main)
+    return settings_text({k: v for k, v in mine.items() if not same(v, base.get(k))}) or "the same"
+
+
 def evaluation(records: list[dict]) -> str:
     """`facegan evaluate` records of real faces: a machine class's main record in full (its table,
     frontier figure, paired comparisons and training commands); its variants (the same evaluation
@@ -382,20 +416,25 @@ def evaluation(records: list[dict]) -> str:
     variants = [r for r in records if not _is_main(r)]
     if variants:
         rows, said = [], []
+        base = next((r["results"] for r in main if r["machine"].get("cpu_class")
+                     == variants[0]["machine"].get("cpu_class")), main[0]["results"] if main else None)
         for rec in variants:
             ev = rec["results"]
             seed, epochs = _inpainters_trained(ev)
+            gan = _gan_change(ev, base)
             for name, m in ev["methods"].items():
                 if m["family"] == "classical":
                     continue
-                rows.append([seed, epochs, f"`{name}`", f"{m['hole_l1'][0]:.4f} ± {m['hole_l1'][1]:.4f}",
+                rows.append([gan, seed, epochs, f"`{name}`", f"{m['hole_l1'][0]:.4f} ± {m['hole_l1'][1]:.4f}",
                              f"{m['realism_swd']:.0f} ± {m['realism_se']:.0f}",
                              f"{100 * m['realism_c2st']:.1f} ± {100 * m['realism_c2st_se']:.1f}"])
-            said += [f"With the inpainters of seed {seed} ({epochs} epochs):",
+            who = f"the inpainters of seed {seed} ({epochs} epochs)"
+            said += [f"With {who}" + ("" if gan == "the same" else f" and the GAN trained with {gan}") + ":",
                      *comparison_sentences(ev.get("comparisons")), ""]
-        out += ["The same evaluation with the supervised inpainters trained again (another seed, or "
-                "longer), on the same faces and with the same GAN:", "",
-                md_table(["inpainters' seed", "epochs", "row", "hole L1", "realism SWD",
+        out += ["The same evaluation on the same faces, with the supervised inpainters trained again "
+                "(another seed, or longer) or the GAN trained with other settings (the GAN column: "
+                "what its training changed from the table above's):", "",
+                md_table(["GAN", "inpainters' seed", "epochs", "row", "hole L1", "realism SWD",
                           "realism C2ST (%)"], rows), "", *said]
         out += [provenance_line(rec, _refresh(rec)) for rec in variants] + [""]
     return "\n".join(out)
