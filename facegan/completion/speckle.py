@@ -11,11 +11,13 @@ compare a method's fills with real crops of the same region (`compare`).
 
 Where it comes from (benchmarks/speckle.py): G itself. Its samples carry it; the z search, the
 per-face fine-tuning and the Poisson blend leave it about as they find it. It is colour only (G's
-luminance has less high-frequency energy than real mouths), as G's last nearest-neighbour upsampling
-images its 40x40 features' detail into the top octave, separately per colour channel. Real faces'
-colour has almost no energy there (CelebA's JPEGs store colour at half resolution), so
-`smooth_chroma` low-passes a fill's colour, and leaves its luminance (the mouth's detail) alone;
-methods do it with their `chroma_sigma` setting.
+luminance has less high-frequency energy than real mouths): G paints each colour channel's finest
+detail separately (interpolating G's last upsampling instead of copying pixels removed only about
+a third of it). Real faces' colour has almost no energy there (CelebA's JPEGs store colour at half
+resolution), so the book's completion GAN trains with a penalty on it in G's loss (the recipe's
+`colour_weight`, `facegan.gan.losses.colour_speckle_penalty`): the fix at the source. For a G
+trained without it, `smooth_chroma` low-passes a fill's colour and leaves its luminance (the
+mouth's detail) alone; methods do it with their `chroma_sigma` setting.
 """
 from __future__ import annotations
 
