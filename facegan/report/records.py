@@ -457,7 +457,7 @@ def speckle(records: list[dict]) -> str:
         res = rec["results"]
         runs = res["runs"]
         keys = list(dict.fromkeys(k for r in runs for k in r["trained"]))
-        differ = [k for k in keys if len({str(r["trained"].get(k)) for r in runs}) > 1]
+        differ = [k for k in keys if k not in _MEASURES and len({str(r["trained"].get(k)) for r in runs}) > 1]
         common = recipe_label(runs[0]["trained"]["recipe"],
                               {k: v for k, v in runs[0]["trained"].items() if k not in differ})
         common += "".join(f", {k} {runs[0]['trained'][k]:g}" if isinstance(runs[0]["trained"][k], float)
