@@ -143,11 +143,11 @@ def test_a_classes_main_record_comes_before_its_trials(tmp_path):
     assert commands == [main["command"], "python benchmarks/gan_stability.py --set stable.r1_every=4"]
 
 
-def book_time_record(root: Path, cls="AVX2", step=1000.0, build_s=1800.0) -> Path:
+def book_time_record(root: Path, cls="AVX2", step=1000.0, build_s=1800.0, step_ms=None) -> Path:
     results = {"profile": "quick", "seed": 0, "make_book_s": build_s + 60, "setup_s": 60.0,
                "build_s": build_s, "notebooks": {"03_training": build_s * 0.7}, "onednn": "1",
                "kernel_measurement_s": 24.0,
-               "step_ms": {"study-w0.5-b20-float32": step, "stable-w0.5-b20-float32": step * 1.5},
+               "step_ms": step_ms or {"study-w0.5-b20-float32": step, "stable-w0.5-b20-float32": step * 1.5},
                "runs": {"stable": {"epochs": 5, "swd": 30.0, "diversity_last_epoch": 0.85,
                                    "diversity": 0.9, "face_rate": 0.88, "n_face_rate": 1024,
                                    "command": "facegan train ..."}}}
@@ -212,6 +212,27 @@ def test_the_estimate_uses_every_gan_of_a_record_made_before_keys_named_all_cost
     choice = {"step_ms": {spec_key(specs["generation_gan"]): 500.0,
                           spec_key(specs["completion_gan"]): 3000.0}}          # 0.5x and 2x
     assert estimate_book(cfg, specs, choice).startswith("expected time on this machine: about 38 min")
+
+
+def test_the_estimate_does_not_scale_a_record_that_did_not_train_one_of_the_gans(tmp_path, monkeypatch):
+    """A completion GAN whose step cost a record never measured (here a colour penalty it did not
+    have) would be scaled by the other GAN's ratio alone: the estimate says the training alone."""
+    from facegan.gan.spec import TrainSpec
+    from facegan.gan.speed import spec_key
+    from facegan.report.estimate import estimate_book
+    from facegan.report.profiles import ROLES, get_profile
+
+    root = fake_root(tmp_path)
+    monkeypatch.chdir(root)
+    cfg = get_profile("quick")
+    specs = {role: TrainSpec.from_settings(**cfg[role]) for role in ROLES}
+    book_time_record(root, build_s=1800.0, step_ms={spec_key(s): 1000.0 for s in specs.values()})
+    changed = dict(specs, completion_gan=TrainSpec.from_settings(**{**cfg["completion_gan"],
+                                                                     "colour_weight": 123.0}))
+    choice = {"step_ms": {spec_key(s): 500.0 for s in [*specs.values(), *changed.values()]}}
+    assert estimate_book(cfg, specs, choice).startswith("expected time on this machine: about 15 min")
+    text = estimate_book(cfg, changed, choice)
+    assert "training alone about" in text and "no recorded quick build" in text
 
 
 def run_python(code: str, **env) -> subprocess.CompletedProcess:

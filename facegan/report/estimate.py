@@ -9,7 +9,9 @@ from __future__ import annotations
 
 
 def step_ratio(record: dict, choice: dict, specs: dict) -> float | None:
-    """This machine's training step time over the recorded machine's, averaged over the GANs."""
+    """This machine's training step time over the recorded machine's, averaged over the GANs;
+    None unless the record measured every GAN this build trains (a GAN whose step costs
+    changed since, a new setting say, would be scaled by the others' ratio: a wrong promise)."""
     from facegan.gan.speed import spec_key
 
     ref = record["results"].get("step_ms") or {}
@@ -20,8 +22,9 @@ def step_ratio(record: dict, choice: dict, specs: dict) -> float | None:
         # records made before the key named every setting that changes a step's cost keep only
         # its first part (recipe, width, batch, precision), for the same profile's spec
         recorded = ref.get(key, ref.get(key[:len(_named_part(spec))]))
-        if key in here and recorded:
-            ratios.append(here[key] / recorded)
+        if key not in here or not recorded:
+            return None
+        ratios.append(here[key] / recorded)
     return sum(ratios) / len(ratios) if ratios else None
 
 
