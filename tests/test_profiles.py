@@ -110,15 +110,3 @@ def test_recipes_are_named_per_gan_and_checked():
         P.parse_settings("quick", ["generation_gan.recipe=fancy"])
     with pytest.raises(FaceganError, match="'completion.method' expects completion method name"):
         P.parse_settings("quick", ["completion.method=fancy"])
-
-
-@pytest.mark.parametrize("name", list(P.PROFILES))
-def test_the_completion_gan_is_trained_with_the_colour_penalty_and_the_study_gan_without(name):
-    from facegan.report.preflight import role_specs
-
-    specs = role_specs(P.get_profile(name))
-    assert specs["completion_gan"].recipe.colour_weight == P.COLOUR_WEIGHT > 0
-    assert specs["generation_gan"].recipe.colour_weight == 0          # the study's recipe, as it was
-    assert "--set colour_weight=10000" in specs["completion_gan"].command("CACHE", "RUN")
-    off = P.get_profile(name, **{"completion_gan.colour_weight": 0.0})
-    assert role_specs(off)["completion_gan"].recipe.colour_weight == 0  # `facegan book --set` turns it off
