@@ -144,6 +144,26 @@ def test_the_protocol_compares_the_default_inpainter_and_prints_it_last():
     assert "+0.0022 against inpainter (L1)" in line and "C2ST -4.2 ± 0.8 points against near-blend" in line
 
 
+def test_the_protocol_passes_its_methods_to_evaluate(tmp_path, monkeypatch):
+    """`--method` (repeatable) chooses the GAN rows `facegan evaluate` runs; the steps before it are
+    the protocol's own, whatever the methods."""
+    protocol = load("protocol")
+    (tmp_path / "data" / "img_align_celeba").mkdir(parents=True)
+    calls = {}
+    monkeypatch.setattr(protocol, "step", lambda work, name, argv, done: calls.setdefault(name, argv))
+    with pytest.raises(FileNotFoundError):            # stops at reading the evaluation it did not run
+        protocol.main(["--data", str(tmp_path / "data"), "--work", str(tmp_path / "w"),
+                       "--method", "near-blend", "--method", "inpainter-guided-blend"])
+    evaluate = calls["evaluate"]
+    assert [evaluate[i + 1] for i, a in enumerate(evaluate) if a == "--method"] == ["near-blend",
+                                                                                    "inpainter-guided-blend"]
+    assert calls["train"][-4:] == ["--width", "0.5", "--epochs", "20"]
+    calls.clear()
+    with pytest.raises(FileNotFoundError):
+        protocol.main(["--data", str(tmp_path / "data"), "--work", str(tmp_path / "w")])
+    assert "--method" not in calls["evaluate"]                                   # default: every method
+
+
 @pytest.mark.slow
 def test_the_speckle_benchmark_compares_runs_on_the_same_faces_and_prints_its_headline_last(tmp_path):
     """Two tiny runs that differ only in the colour penalty: one record, the real faces' levels, every

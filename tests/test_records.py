@@ -340,6 +340,49 @@ def test_the_protocol_table_is_rendered_from_its_record(tmp_path):
     assert_names_its_record(table, record)
 
 
+def test_a_full_protocol_record_comes_first_with_both_realism_scores_and_its_frontier(tmp_path):
+    """A protocol evaluation that measured the C2ST and a frontier renders them like `facegan
+    evaluate`'s records (C2ST column, frontier figure, paired comparisons), before a record over
+    fewer faces."""
+    root = fake_root(tmp_path)
+
+    def row(family, l1, swd, c2st=None):
+        return {"family": family, "hole_l1": [l1, 0.001], "hole_psnr": [20.0, 0.1], "hole_ssim": [0.5, 0.01],
+                "realism_swd": swd, "realism_se": 2.0, "realism_c2st": c2st,
+                "realism_c2st_se": None if c2st is None else 0.01, "seconds_per_face": 0.5,
+                "evaluations_per_face": None}
+
+    def results(evaluation):
+        return {"data": "celeba-sample", "epochs": 20, "evaluation": evaluation,
+                "steps": [{"command": "facegan train C --out R", "seconds": 60.0}]}
+
+    local = "inpainter (L1 + local adversarial)"
+    versus = {"ours": local, "other": "near-blend",
+              "hole_l1": {"faces": 663, "wins": 600, "mean_difference": -0.02, "wilcoxon_p": 1e-90},
+              "swd": {"difference": -38.0, "se": 3.6, "draws": 8, "ours_better_draws": 8},
+              "c2st": {"difference": -0.1, "se": 0.009, "faces": 663, "ours_better_faces": 154,
+                       "ours_worse_faces": 22, "wilcoxon_p": 3e-23}}
+    full = {"split": "val", "faces": 663, "realism_floor": 33.0, "realism_floor_se": 2.0,
+            "methods": {"near-blend": row("gan", 0.093, 146.0, 0.97), local: row("supervised", 0.073, 108.0, 0.87)},
+            "frontier": {"c2st": [local], "swd": [local]}, "comparisons": [versus]}
+    partial = {"split": "val", "faces": 192, "realism_floor": 40.0,
+               "methods": {"near-blend": row("gan", 0.091, 140.0), "inpainter": row("supervised", 0.069, 199.0)}}
+    folder = root / "benchmarks" / "results"
+    write_record(folder / "protocol-avx2.json", "protocol", results(partial), command="python benchmarks/protocol.py")
+    write_record(folder / "protocol-avx2-amx.json", "protocol", results(full), command="python benchmarks/protocol.py")
+    table = R.render("protocol", root)
+    assert table.index("663 faces") < table.index("192 faces")            # the full protocol first
+    assert row_of(table, f"`{local}`") == [f"`{local}`", "supervised", "0.0730 ± 0.0010", "20.00 ± 0.10",
+                                           "0.500 ± 0.010", "108 ± 2", "87.0 ± 1.0", "0.5", ""]
+    assert len(row_of(table, "`inpainter`")) == 8                           # the partial one had no C2ST
+    says(table, "C2ST", "_generated/frontier-protocol-0.png", f"`{local}` minus `near-blend`", "-38.0 ± 3.6",
+         "-10.0 ± 0.9")
+    assert "frontier-protocol-1.png" not in table                          # no frontier, no figure
+    R.write_generated(tmp_path / "gen", root)
+    assert (tmp_path / "gen" / "frontier-protocol-0.png").stat().st_size > 10_000
+    assert not (tmp_path / "gen" / "frontier-protocol-1.png").exists()
+
+
 def test_an_evaluations_families_come_from_its_summary_record(tmp_path):
     """The evaluation chapter colours each method by the family its summary.json records."""
     from facegan.report.evaluation import Evaluation

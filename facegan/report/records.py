@@ -246,7 +246,7 @@ def evaluation_rows(summary: dict) -> tuple[list[str], list[list]]:
     """An evaluation's rows (facegan.completion.evaluate's summary), best hole L1 first in each
     family; the classifier realism column (C2ST accuracy, 50 % = indistinguishable from real)
     where the evaluation measured it."""
-    c2st = any(m.get("realism_c2st") is not None for m in summary["methods"].values())
+    c2st = _has_c2st(summary)
     header = ["method", "family", "hole L1", "hole PSNR (dB)", "hole SSIM", "realism SWD",
               *(["realism C2ST (%)"] if c2st else []), "seconds per face", "G evaluations per face"]
     order = {f: i for i, f in enumerate(("gan", "supervised", "classical"))}
@@ -268,6 +268,14 @@ def evaluation_rows(summary: dict) -> tuple[list[str], list[list]]:
                      f"{summary.get('realism_floor_se') or 0:.0f}", *(["50 (chance)"] if c2st else []),
                      "", ""])
     return header, rows
+
+
+REALISM_BOTH = ("realism SWD of the filled holes to the mouths of training faces (± SE over reference "
+                "draws) and C2ST accuracy (± SE over faces); for both, lower is more like real mouths")
+
+
+def _has_c2st(ev: dict) -> bool:
+    return any(m.get("realism_c2st") is not None for m in ev["methods"].values())
 
 
 def _evaluation_table(ev: dict, source: str, realism: str) -> list[str]:
@@ -300,20 +308,31 @@ def gan_sentence(gan: dict | None, epochs) -> str:
             f"held-out faces).")
 
 
+def protocol_records(records: list[dict]) -> list[dict]:
+    """Protocol records, the one over the most faces first (the full protocol before a partial one)."""
+    return sorted(records, key=lambda r: -r["results"]["evaluation"]["faces"])
+
+
 def protocol(records: list[dict]) -> str:
-    """benchmarks/protocol.py: every completion row on the real sample's validation faces."""
-    from facegan.completion.evaluate import paired_sentences
+    """benchmarks/protocol.py: every completion row on the real sample's validation faces; where
+    the evaluation measured both realism scores, its frontier figure and paired comparisons too."""
+    from facegan.completion.evaluate import comparison_sentences, frontier_sentences, paired_sentences
 
     if not records:
         return missing("python benchmarks/protocol.py --adversarial --sweep")
     out = []
-    for rec in records:
+    for i, rec in enumerate(protocol_records(records)):
         res = rec["results"]
         ev = res["evaluation"]
-        out += _evaluation_table(ev, f"Real CelebA ({res['data']}), ",
+        out += _evaluation_table(ev, f"Real CelebA ({res['data']}), ", REALISM_BOTH if _has_c2st(ev) else
                                  "realism is the SWD of the filled holes to the mouths of training "
                                  "faces (lower is more like real mouths)")
-        out += paired_sentences(ev.get("paired")) + [""]
+        if ev.get("frontier"):
+            out += ["", f"![Every row at its hole L1 and realism, ± SE both ways; the rows no other row "
+                        f"beats on both joined: the perception–distortion frontier]"
+                        f"({FIGURES}/frontier-protocol-{i}.png)"]
+        out += (frontier_sentences(ev.get("frontier")) + comparison_sentences(ev.get("comparisons"))
+                + paired_sentences(ev.get("paired")) + [""])
         out += [prepared_sentence(res.get("prepared")), gan_sentence(res.get("gan"), res.get("epochs")), ""]
         out += ["The protocol's steps, as run:", "",
                 md_table(["command", "minutes"], [[f"`{s['command']}`", f"{s['seconds'] / 60:.1f}"]
@@ -406,9 +425,7 @@ def evaluation(records: list[dict]) -> str:
     main = [r for r in records if _is_main(r)]
     for i, rec in enumerate(main):
         ev = rec["results"]
-        out += _evaluation_table(ev, "", "realism SWD of the filled holes to the mouths of training "
-                                          "faces (± SE over reference draws) and C2ST accuracy (± SE "
-                                          "over faces); for both, lower is more like real mouths")
+        out += _evaluation_table(ev, "", REALISM_BOTH)
         out += ["", f"![Every row at its hole L1 and realism, ± SE both ways; the rows no other row beats "
                     f"on both joined: the perception–distortion frontier]({FIGURES}/frontier-{i}.png)"]
         out += frontier_sentences(ev.get("frontier")) + comparison_sentences(ev.get("comparisons"))
@@ -484,15 +501,21 @@ FIGURES = "_generated"     # where the discussion (book/discussion.md) finds the
 
 
 def frontier_figures(out_dir, root=None) -> list[Path]:
-    """OUT/frontier-N.png: the perception–distortion frontier of each main evaluation record."""
+    """OUT/frontier-N.png: the perception–distortion frontier of each main evaluation record, and
+    OUT/frontier-protocol-N.png of each protocol record whose evaluation has one."""
     import matplotlib.pyplot as plt
 
     from facegan.completion.frontier import plot_frontier
 
+    drawn = [(f"frontier-{i}.png", rec["results"])
+             for i, rec in enumerate(r for r in load("evaluation", root) if _is_main(r))]
+    drawn += [(f"frontier-protocol-{i}.png", rec["results"]["evaluation"])
+              for i, rec in enumerate(protocol_records(load("protocol", root)))
+              if rec["results"]["evaluation"].get("frontier")]
     written = []
-    for i, rec in enumerate(r for r in load("evaluation", root) if _is_main(r)):
-        path = Path(out_dir) / f"frontier-{i}.png"
-        plt.close(plot_frontier(rec["results"], path=path))
+    for name, summary in drawn:
+        path = Path(out_dir) / name
+        plt.close(plot_frontier(summary, path=path))
         written.append(path)
     return written
 
