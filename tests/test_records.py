@@ -340,6 +340,19 @@ def test_the_protocol_table_is_rendered_from_its_record(tmp_path):
     assert_names_its_record(table, record)
 
 
+LOCAL = "inpainter (L1 + local adversarial)"
+
+
+def local_versus_near_blend(l1: float, swd: tuple, c2st: float) -> dict:
+    """A `--compare` entry of the local-critic inpainter against near-blend on 663 faces: the mean
+    hole-L1 difference, the SWD difference ± SE and the C2ST difference (SE 0.009)."""
+    return {"ours": LOCAL, "other": "near-blend",
+            "hole_l1": {"faces": 663, "wins": 500, "mean_difference": l1, "wilcoxon_p": 1e-40},
+            "swd": {"difference": swd[0], "se": swd[1], "draws": 8, "ours_better_draws": 8},
+            "c2st": {"difference": c2st, "se": 0.009, "faces": 663, "ours_better_faces": 40,
+                     "ours_worse_faces": 10, "wilcoxon_p": 2e-6}}
+
+
 def test_a_full_protocol_record_comes_first_with_both_realism_scores_and_its_frontier(tmp_path):
     """A protocol evaluation that measured the C2ST and a frontier renders them like `facegan
     evaluate`'s records (C2ST column, frontier figure, paired comparisons), before a record over
@@ -356,12 +369,8 @@ def test_a_full_protocol_record_comes_first_with_both_realism_scores_and_its_fro
         return {"data": "celeba-sample", "epochs": 20, "evaluation": evaluation,
                 "steps": [{"command": "facegan train C --out R", "seconds": 60.0}]}
 
-    local = "inpainter (L1 + local adversarial)"
-    versus = {"ours": local, "other": "near-blend",
-              "hole_l1": {"faces": 663, "wins": 600, "mean_difference": -0.02, "wilcoxon_p": 1e-90},
-              "swd": {"difference": -38.0, "se": 3.6, "draws": 8, "ours_better_draws": 8},
-              "c2st": {"difference": -0.1, "se": 0.009, "faces": 663, "ours_better_faces": 154,
-                       "ours_worse_faces": 22, "wilcoxon_p": 3e-23}}
+    local = LOCAL
+    versus = local_versus_near_blend(l1=-0.02, swd=(-38.0, 3.6), c2st=-0.1)
     full = {"split": "val", "faces": 663, "realism_floor": 33.0, "realism_floor_se": 2.0,
             "methods": {"near-blend": row("gan", 0.093, 146.0, 0.97), local: row("supervised", 0.073, 108.0, 0.87)},
             "frontier": {"c2st": [local], "swd": [local]}, "comparisons": [versus]}
@@ -460,12 +469,8 @@ def test_evaluation_records_render_table_frontier_comparisons_and_seeds(tmp_path
                 "realism_swd": swd, "realism_se": 3.0, "realism_c2st": c2st, "realism_c2st_se": 0.007,
                 "seconds_per_face": 0.2, "evaluations_per_face": None}
 
-    local = "inpainter (L1 + local adversarial)"
-    versus = {"ours": local, "other": "near-blend",
-              "hole_l1": {"faces": 663, "wins": 500, "mean_difference": -0.014, "wilcoxon_p": 1e-40},
-              "swd": {"difference": -36.0, "se": 4.0, "draws": 8, "ours_better_draws": 8},
-              "c2st": {"difference": -0.044, "se": 0.009, "faces": 663, "ours_better_faces": 40,
-                       "ours_worse_faces": 10, "wilcoxon_p": 2e-6}}
+    local = LOCAL
+    versus = local_versus_near_blend(l1=-0.014, swd=(-36.0, 4.0), c2st=-0.044)
     full = {"split": "val", "faces": 663, "realism_floor": 33.0, "realism_floor_se": 2.0,
             "methods": {"near-blend": row("gan", 0.093, 146.0, 0.969), local: row("supervised", 0.079, 110.0, 0.925),
                         "inpainter (L1)": row("supervised", 0.0765, 204.0, 0.974)},
