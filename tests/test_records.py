@@ -495,11 +495,12 @@ def test_evaluation_records_render_table_frontier_comparisons_and_seeds(tmp_path
     assert row_of(table, "real mouths (no hole)")[5:7] == ["33 ± 2", "50 (chance)"]
     says(table, f"`{local}` minus `near-blend`", "-0.0140", "-36.0 ± 4.0", "8 of 8", "-4.4 ± 0.9")
     says(table, "`facegan train-inpainter C --out I`", "`facegan train C --out R`", "_generated/frontier-0.png")
-    assert ["GAN", "inpainters' seed", "epochs", "row", "hole L1", "realism SWD",
+    assert ["GAN", "inpainters", "inpainters' seed", "epochs", "row", "hole L1", "realism SWD",
             "realism C2ST (%)"] in table_rows(table)
-    variant_rows = [r for r in table_rows(table) if r[1:3] == ["1", "3"]]
-    assert variant_rows == [["the same", "1", "3", "`near-blend`", "0.0930 ± 0.0010", "146 ± 3", "96.9 ± 0.7"],
-                            ["the same", "1", "3", f"`{local}`", "0.0800 ± 0.0010", "112 ± 3",
+    variant_rows = [r for r in table_rows(table) if r[2:4] == ["1", "3"]]
+    assert variant_rows == [["the same", "the same", "1", "3", "`near-blend`", "0.0930 ± 0.0010", "146 ± 3",
+                             "96.9 ± 0.7"],
+                            ["the same", "the same", "1", "3", f"`{local}`", "0.0800 ± 0.0010", "112 ± 3",
                              "93.0 ± 0.7"]]                                            # no classical rows
     says(table, "With the inpainters of seed 1 (3 epochs):", "-0.0131")
     # a variant whose GAN was trained otherwise says what its training changed (not what it measured)
@@ -508,9 +509,17 @@ def test_evaluation_records_render_table_frontier_comparisons_and_seeds(tmp_path
         "seed": 0, "epochs": 8}}}
     write_record(results / record_name("evaluation").replace(".json", "-colour.json"), "evaluation",
                  penalised, command="facegan evaluate R2 C --split val --out /tmp/c --inpainter I1")
+    # ... and one whose inpainters were trained with other settings says which (seed and epochs aside)
+    wider = {**seeds, "trained": {**seeds["trained"], local: {
+        "command": "facegan train-inpainter C --out I2 --seed 2 --epochs 10 --set base=16", "seed": 2,
+        "epochs": 10}}}
+    write_record(results / record_name("evaluation").replace(".json", "-wide.json"), "evaluation",
+                 wider, command="facegan evaluate R C --split val --out /tmp/w --inpainter I2")
     table = R.render("evaluation", root)
-    assert [r[0] for r in table_rows(table) if r[1:3] == ["1", "3"]] == ["colour_weight 10000"] * 2 + ["the same"] * 2
+    assert [r[0] for r in table_rows(table) if r[2:4] == ["1", "3"]] == ["colour_weight 10000"] * 2 + ["the same"] * 2
     says(table, "With the inpainters of seed 1 (3 epochs) and the GAN trained with colour_weight 10000:")
+    assert [r[:4] for r in table_rows(table) if r[2:4] == ["2", "10"]] == [["the same", "base 16", "2", "10"]] * 2
+    says(table, "With the inpainters of seed 2 (10 epochs), trained with base 16:")
     assert_names_its_record(table, record)
     says(table, "cp /tmp/ev/summary.json", f"benchmarks/results/{record.name}")   # how to refresh it
     written = R.write_generated(tmp_path / "gen", root)

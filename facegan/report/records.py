@@ -382,24 +382,26 @@ def _inpainters_trained(ev: dict) -> tuple[str, str]:
 _MEASURES = {"swd_n", "epoch_face_n", "final_face_n", "final_n", "sample_n", "metrics_every"}
 
 
-def _training_settings(command: str | None) -> dict:
-    """Every setting (typed; defaults filled in) of the run a `facegan train` command trains, less
-    the sizes of what it measures along the way."""
+def _training_settings(command: str | None, spec=None) -> dict:
+    """Every setting (typed; defaults filled in) of the run a training command trains (`facegan
+    train`, or the command of `spec`, a Spec class), less the sizes of what it measures along the
+    way."""
     import shlex
 
     from facegan.gan.spec import TrainSpec
 
+    spec = spec or TrainSpec
     words, given = shlex.split(command or ""), {}
-    flags = {flag: key for key, flag in TrainSpec.FLAGS.items()}
+    flags = {flag: key for key, flag in spec.FLAGS.items()}
     for i, w in enumerate(words):
         if w == "--set" and i + 1 < len(words):
             key, _, value = words[i + 1].partition("=")
-            given[key] = TrainSpec.parse(key, value)
-        elif w in flags and flags[w] in TrainSpec.SWITCHES:
+            given[key] = spec.parse(key, value)
+        elif w in flags and flags[w] in spec.SWITCHES:
             given[flags[w]] = True
         elif w in flags and i + 1 < len(words):
-            given[flags[w]] = TrainSpec.parse(flags[w], words[i + 1])
-    settings = TrainSpec.from_settings(**given).settings()
+            given[flags[w]] = spec.parse(flags[w], words[i + 1])
+    settings = spec.from_settings(**given).settings()
     return {k: v for k, v in settings.items() if k not in _MEASURES}
 
 
@@ -410,6 +412,23 @@ def _gan_change(ev: dict, main: dict | None) -> str:
     gan = lambda e: _training_settings(((e or {}).get("trained") or {}).get("GAN", {}).get("command"))
     mine, base = gan(ev), gan(main)
     return settings_text({k: v for k, v in mine.items() if not same(v, base.get(k))}) or "the same"
+
+
+def _inpainter_change(ev: dict, main: dict | None) -> str:
+    """What a variant's inpainters' training changed from the main record's inpainter of the same
+    name, besides the seed and epochs that have columns of their own ('the same' for nothing)."""
+    from facegan.completion.inpainter_training import InpainterSpec
+    from facegan.spec import same
+
+    nets = lambda e: {k: v for k, v in ((e or {}).get("trained") or {}).items() if k != "GAN"}
+    mine, base = nets(ev), nets(main)
+    changes = []
+    for name, t in mine.items():
+        ref = base.get(name) or next(iter(base.values()), {})
+        a, b = (_training_settings(x.get("command"), InpainterSpec) for x in (t, ref))
+        changes.append(settings_text({k: v for k, v in a.items()
+                                      if k not in ("seed", "epochs") and not same(v, b.get(k))}))
+    return "; ".join(dict.fromkeys(c for c in changes if c)) or "the same"
 
 
 def evaluation(records: list[dict]) -> str:
@@ -438,21 +457,23 @@ def evaluation(records: list[dict]) -> str:
         for rec in variants:
             ev = rec["results"]
             seed, epochs = _inpainters_trained(ev)
-            gan = _gan_change(ev, base)
+            gan, nets = _gan_change(ev, base), _inpainter_change(ev, base)
             for name, m in ev["methods"].items():
                 if m["family"] == "classical":
                     continue
-                rows.append([gan, seed, epochs, f"`{name}`", f"{m['hole_l1'][0]:.4f} ± {m['hole_l1'][1]:.4f}",
+                rows.append([gan, nets, seed, epochs, f"`{name}`", f"{m['hole_l1'][0]:.4f} ± {m['hole_l1'][1]:.4f}",
                              f"{m['realism_swd']:.0f} ± {m['realism_se']:.0f}",
                              f"{100 * m['realism_c2st']:.1f} ± {100 * m['realism_c2st_se']:.1f}"])
             who = f"the inpainters of seed {seed} ({epochs} epochs)"
+            who += "" if nets == "the same" else f", trained with {nets}"
             said += [f"With {who}" + ("" if gan == "the same" else f" and the GAN trained with {gan}") + ":",
                      *comparison_sentences(ev.get("comparisons")), ""]
         out += ["The same evaluation on the same faces, with the supervised inpainters trained again "
-                "(another seed, or longer) or the GAN trained with other settings (the GAN column: "
-                "what its training changed from the table above's):", "",
-                md_table(["GAN", "inpainters' seed", "epochs", "row", "hole L1", "realism SWD",
-                          "realism C2ST (%)"], rows), "", *said]
+                "(another seed, longer or with other settings) or the GAN trained with other settings "
+                "(the GAN and inpainters columns: what their training changed from the table "
+                "above's):", "",
+                md_table(["GAN", "inpainters", "inpainters' seed", "epochs", "row", "hole L1",
+                          "realism SWD", "realism C2ST (%)"], rows), "", *said]
         out += [provenance_line(rec, _refresh(rec)) for rec in variants] + [""]
     return "\n".join(out)
 
