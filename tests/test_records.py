@@ -519,7 +519,7 @@ def test_evaluation_records_render_table_frontier_comparisons_and_seeds(tmp_path
     assert [r[0] for r in table_rows(table) if r[2:4] == ["1", "3"]] == ["colour_weight 10000"] * 2 + ["the same"] * 2
     says(table, "With the inpainters of seed 1 (3 epochs) and the GAN trained with colour_weight 10000:")
     assert [r[:4] for r in table_rows(table) if r[2:4] == ["2", "10"]] == [["the same", "base 16", "2", "10"]] * 2
-    says(table, "With the inpainters of seed 2 (10 epochs), trained with base 16:")
+    says(table, "With the inpainters of seed 2 (10 epochs; base 16):")
     assert_names_its_record(table, record)
     says(table, "cp /tmp/ev/summary.json", f"benchmarks/results/{record.name}")   # how to refresh it
     written = R.write_generated(tmp_path / "gen", root)

@@ -464,8 +464,7 @@ def evaluation(records: list[dict]) -> str:
                 rows.append([gan, nets, seed, epochs, f"`{name}`", f"{m['hole_l1'][0]:.4f} ± {m['hole_l1'][1]:.4f}",
                              f"{m['realism_swd']:.0f} ± {m['realism_se']:.0f}",
                              f"{100 * m['realism_c2st']:.1f} ± {100 * m['realism_c2st_se']:.1f}"])
-            who = f"the inpainters of seed {seed} ({epochs} epochs)"
-            who += "" if nets == "the same" else f", trained with {nets}"
+            who = f"the inpainters of seed {seed} ({epochs} epochs" + ("" if nets == "the same" else f"; {nets}") + ")"
             said += [f"With {who}" + ("" if gan == "the same" else f" and the GAN trained with {gan}") + ":",
                      *comparison_sentences(ev.get("comparisons")), ""]
         out += ["The same evaluation on the same faces, with the supervised inpainters trained again "
