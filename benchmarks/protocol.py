@@ -118,6 +118,12 @@ def main(argv=None) -> None:
     p.add_argument("--record", type=Path, default=None,
                    help="where the record goes (default benchmarks/results/protocol-<CPU class>.json)")
     args = p.parse_args(argv)
+    from facegan.completion.methods import method_names
+
+    unknown = sorted(set(args.methods or ()) - set(method_names()))
+    if unknown:              # before an hour of training, not after it
+        p.error(f"--method: unknown completion method(s) {', '.join(unknown)}: choose from "
+                f"{', '.join(method_names())}")
     if not (args.data / "img_align_celeba").is_dir():
         raise SystemExit(f"{args.data} is not a CelebA directory (no img_align_celeba/)")
     w = args.work

@@ -144,7 +144,7 @@ def test_the_protocol_compares_the_default_inpainter_and_prints_it_last():
     assert "+0.0022 against inpainter (L1)" in line and "C2ST -4.2 ± 0.8 points against near-blend" in line
 
 
-def test_the_protocol_passes_its_methods_to_evaluate(tmp_path, monkeypatch):
+def test_the_protocol_passes_its_methods_to_evaluate(tmp_path, monkeypatch, capsys):
     """`--method` (repeatable) chooses the GAN rows `facegan evaluate` runs; the steps before it are
     the protocol's own, whatever the methods."""
     protocol = load("protocol")
@@ -162,6 +162,12 @@ def test_the_protocol_passes_its_methods_to_evaluate(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError):
         protocol.main(["--data", str(tmp_path / "data"), "--work", str(tmp_path / "w")])
     assert "--method" not in calls["evaluate"]                                   # default: every method
+    calls.clear()
+    with pytest.raises(SystemExit) as e:              # an unknown method stops it before any step
+        protocol.main(["--data", str(tmp_path / "data"), "--work", str(tmp_path / "w"), "--method", "nearblend"])
+    assert e.value.code == 2 and calls == {}
+    err = capsys.readouterr().err
+    assert "--method: unknown completion method(s) nearblend" in err and "near-blend" in err
 
 
 @pytest.mark.slow
