@@ -120,6 +120,20 @@ def real_levels(real_faces, known) -> dict:
     return out
 
 
+def faces_kind(cache) -> str:
+    """'synthetic' when the cache was prepared from a CelebA that facegan rendered (its directory
+    holds the renderer's truth file), 'real' from any other CelebA directory, 'unknown' when its
+    manifest names no source."""
+    import json
+
+    from facegan.data.synthetic.render import TRUTH_FILE
+
+    source = json.loads((Path(cache) / "manifest.json").read_text()).get("source")
+    if not source:
+        return "unknown"
+    return "synthetic" if (Path(source) / TRUTH_FILE).is_file() else "real"
+
+
 def headline(results: dict) -> str:
     """The last line: each run's colour speckle in its samples, as a multiple of real faces'."""
     cells = [f"{r['label']}: {r['stages']['G samples (face)']['chroma']['ratio']:.2f}x"
@@ -175,7 +189,8 @@ def main():
     n = min(args.faces, len(c))
     faces = np.asarray(c.crops[:n], np.float32) / 127.5 - 1.0
     known = mouth_masks(c.mouth_boxes[:n])
-    results = {"faces": n, "data": str(args.data), "cutoff": 0.25, "inpainter": args.inpainter,
+    results = {"faces": n, "data": str(args.data), "faces_kind": faces_kind(args.data), "cutoff": 0.25,
+               "inpainter": args.inpainter,
                "method_settings": searches, "real": real_levels(faces, known), "runs": []}
     for path, run in zip(args.run, runs):
         t0 = time.perf_counter()

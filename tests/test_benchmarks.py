@@ -170,6 +170,21 @@ def test_the_protocol_passes_its_methods_to_evaluate(tmp_path, monkeypatch, caps
     assert "--method: unknown completion method(s) nearblend" in err and "near-blend" in err
 
 
+def test_the_speckle_record_says_whether_its_faces_are_synthetic_or_real(tmp_path):
+    faces_kind = load("speckle").faces_kind
+    for kind, files in (("synthetic", ["list_eval_partition.txt", "synth_truth.csv"]),
+                        ("real", ["list_eval_partition.txt"])):
+        celeba = tmp_path / kind / "celeba"
+        celeba.mkdir(parents=True)
+        for f in files:
+            (celeba / f).write_text("")
+        (tmp_path / kind / "manifest.json").write_text(json.dumps({"source": str(celeba)}))
+        assert faces_kind(tmp_path / kind) == kind
+    (tmp_path / "none").mkdir()
+    (tmp_path / "none" / "manifest.json").write_text("{}")
+    assert faces_kind(tmp_path / "none") == "unknown"
+
+
 @pytest.mark.slow
 def test_the_speckle_benchmark_compares_runs_on_the_same_faces_and_prints_its_headline_last(tmp_path):
     """Two tiny runs that differ only in the colour penalty: one record, the real faces' levels, every
@@ -198,6 +213,7 @@ def test_the_speckle_benchmark_compares_runs_on_the_same_faces_and_prints_its_he
     assert pen["label"] == "stable, width 0.125, 1 epochs, seed 0 (colour_weight 1e+06)"
     assert pen["trained"]["colour_weight"] == 1e6 and plain["trained"]["r1_gamma"] == 1.0
     assert res["faces"] == 4 and res["method_settings"] == {"iterations": 2, "candidates": 2}
+    assert res["faces_kind"] == "unknown"                # a cache whose manifest names no CelebA directory
     for r in (plain, pen):
         assert list(r["stages"]) == ["G samples (face)", "G samples (mouth)", "search", "search, blended",
                                      "fine-tuned, blended"]

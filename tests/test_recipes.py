@@ -59,6 +59,8 @@ def test_recipes_are_what_they_say():
     (dict(recipe="stable", mode_seeking=-1.0), "mode_seeking must be >= 0"),
     (dict(recipe="stable", colour_weight=-1.0), "colour_weight must be >= 0"),
     (dict(recipe="stable", colour_weight=float("nan")), "colour_weight must be >= 0"),
+    (dict(recipe="stable", colour_ramp=-1), r"colour_ramp \(steps\) must be a whole number >= 0, got -1"),
+    (dict(recipe="stable", colour_ramp=2.5), r"colour_ramp \(steps\) must be a whole number >= 0, got 2.5"),
     (dict(recipe="stable", ema_warmup=1.0), r"ema_warmup .* must be > 1, got 1.0"),
 ])
 def test_bad_recipe_settings_are_named(bad, message):
@@ -261,6 +263,31 @@ def test_colour_fade_schedule_and_its_checks():
         get_recipe("stable", translation=0.6)
 
 
+def test_colour_ramp_schedule():
+    assert get_recipe("stable", colour_weight=1e4).colour_scale(0) == 1.0      # no ramp: full at once
+    r = get_recipe("stable", colour_weight=1e4, colour_ramp=400)
+    assert [float(r.colour_scale(t)) for t in (0, 100, 200, 400, 10**5)] == [0.0, 0.25, 0.5, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("step", [0, 100])
+def test_the_colour_ramp_decides_how_much_penalty_g_takes_at_each_step(step):
+    """At step 0 of a 100-step ramp G's update is the one without the penalty; from step 100 on,
+    the one with the full penalty."""
+    def g_after(**settings):
+        keras.utils.set_random_seed(0)
+        gan = build_gan(W, recipe="study", jit_compile=False, **settings)
+        gan.d_optimizer.iterations.assign(step * gan.recipe.n_critic)
+        gan.train_step(step_data(gan, b=6))
+        return weights(gan.generator)
+
+    same = lambda a, b: all(np.array_equal(x, y) for x, y in zip(a, b))  # noqa: E731
+    ramped = g_after(colour_weight=1000.0, colour_ramp=100)
+    without, full = g_after(colour_weight=0.0), g_after(colour_weight=1000.0)
+    assert not same(without, full)
+    assert same(ramped, without if step == 0 else full)
+    assert not same(ramped, full if step == 0 else without)
+
+
 def test_stable_step_augments_real_and_fake_alike_and_sampling_does_not(monkeypatch):
     calls = []
 
@@ -435,9 +462,9 @@ def test_a_run_from_before_the_colour_penalty_loads_and_resumes_without_it(cache
     out = tmp_path / "run"
     train(cache, out, epochs=1, swd_n=0, final_n=0, recipe="stable")
     config = json.loads((out / "config.json").read_text())
-    del config["colour_weight"]
+    del config["colour_weight"], config["colour_ramp"]
     (out / "config.json").write_text(json.dumps(config))
-    assert load_run(out).recipe.colour_weight == 0.0
+    assert load_run(out).recipe.colour_weight == 0.0 and load_run(out).recipe.colour_ramp == 0
     assert len(train(cache, out, epochs=2, resume=True, swd_n=0, final_n=0, recipe="stable").history) == 2
     with pytest.raises(FaceganError, match=r"colour_weight: 0.0 in the run, 100.0 requested"):
         train(cache, out, epochs=3, resume=True, swd_n=0, final_n=0, recipe="stable", colour_weight=100.0)

@@ -216,7 +216,8 @@ def test_the_estimate_uses_every_gan_of_a_record_made_before_keys_named_all_cost
 
 def test_the_estimate_does_not_scale_a_record_that_did_not_train_one_of_the_gans(tmp_path, monkeypatch):
     """A completion GAN whose step cost a record never measured (here a colour penalty it did not
-    have) would be scaled by the other GAN's ratio alone: the estimate says the training alone."""
+    have) would be scaled by the other GAN's ratio alone: the estimate trains both at the steps
+    measured here and adds the rest of the build in the record's proportion to its training."""
     from facegan.gan.spec import TrainSpec
     from facegan.gan.speed import spec_key
     from facegan.report.estimate import estimate_book
@@ -231,8 +232,16 @@ def test_the_estimate_does_not_scale_a_record_that_did_not_train_one_of_the_gans
                                                                      "colour_weight": 123.0}))
     choice = {"step_ms": {spec_key(s): 500.0 for s in [*specs.values(), *changed.values()]}}
     assert estimate_book(cfg, specs, choice).startswith("expected time on this machine: about 15 min")
+    # the record trained 400 + 1000 steps of 1 s in a 1800 s build; here 0.5 s each: 700 s x 1800 / 1400
     text = estimate_book(cfg, changed, choice)
-    assert "training alone about" in text and "no recorded quick build" in text
+    assert text.startswith("expected time on this machine: about 15 min (the GANs' training from the "
+                           "steps measured here, 12 min, and the rest in proportion")
+    assert "1.29x its training" in text
+    # a record whose steps cannot be told apart by GAN says nothing about the proportion
+    book_time_record(root, build_s=1800.0, step_ms={"study-w0.5-b20-float32": 1000.0,
+                                                    "study-w0.5-b20-float32-x=1": 1000.0})
+    text = estimate_book(cfg, changed, choice)
+    assert "training alone about 12 min" in text and "no recorded quick build" in text
 
 
 def run_python(code: str, **env) -> subprocess.CompletedProcess:
@@ -548,5 +557,10 @@ def test_the_speckle_table_has_a_column_per_run_headed_by_what_tells_them_apart(
     assert table_rows(table)[0] == ["stage", "colour_weight 0", "colour_weight 1000"]
     assert row_of(table, "G's samples, whole face") == ["G's samples, whole face", "11.0 (0.74)", "1.2 (0.74)"]
     assert row_of(table, "`near-blend`'s fill") == ["`near-blend`'s fill", "10.0 (0.70)", "0.2 (0.70)"]
-    says(table, "128 validation faces", "0.0061", "0.0070", "`stable, width 0.25, epochs 8, seed 0`")
+    says(table, "128 validation faces of the real sample", "0.0061", "0.0070",
+         "`stable, width 0.25, epochs 8, seed 0`")
     assert_names_its_record(table, record)
+    data = json.loads(record.read_text())
+    data["results"]["faces_kind"] = "synthetic"
+    record.write_text(json.dumps(data))
+    says(R.render("speckle", root), "128 validation faces of the quick edition's synthetic faces")

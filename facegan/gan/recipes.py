@@ -70,6 +70,7 @@ class Recipe:
     ema_warmup: float = 10.0     # the average's warm-up: decay min(ema, (1 + t) / (ema_warmup + t)) at step t
     mode_seeking: float = 0.0    # weight of the mode-seeking term in G's loss (Mao et al. 2019; 0 = none)
     colour_weight: float = 0.0   # weight of G's colour-speckle penalty in its loss (losses.colour_speckle_penalty; 0 = none)
+    colour_ramp: int = 0         # steps over which that weight rises linearly from 0 (0 = full from the start)
 
     def __post_init__(self):
         if self.loss not in LOSSES:
@@ -103,9 +104,10 @@ class Recipe:
         if not 0.0 <= float(self.translation) < 0.5:
             raise FaceganError(f"translation (the largest shift, a share of the size) must be in "
                                f"[0, 0.5), got {self.translation}", setting="translation")
-        if int(self.color_fade) < 0 or int(self.color_fade) != self.color_fade:
-            raise FaceganError(f"color_fade (steps) must be a whole number >= 0, got {self.color_fade}",
-                               setting="color_fade")
+        for k in ("color_fade", "colour_ramp"):
+            v = getattr(self, k)
+            if isinstance(v, bool) or int(v) < 0 or int(v) != v:
+                raise FaceganError(f"{k} (steps) must be a whole number >= 0, got {v}", setting=k)
 
     def color_strength(self, step):
         """How far the colour augmentation reaches at `step` (a number or a tensor): 1 until a
@@ -115,6 +117,16 @@ class Recipe:
         import tensorflow as tf      # only a training step asks, with a step tensor
 
         return tf.maximum(0.0, 1.0 - tf.cast(step, tf.float32) / float(self.color_fade))
+
+    def colour_scale(self, step):
+        """The share of `colour_weight` G's loss takes at `step`: 1 without a ramp, else rising
+        linearly from 0 to 1 at `colour_ramp` steps (a young G's output is noise, whose colour the
+        full penalty would flatten before D has taught it faces)."""
+        if not self.colour_ramp:
+            return 1.0
+        import tensorflow as tf
+
+        return tf.minimum(1.0, tf.cast(step, tf.float32) / float(self.colour_ramp))
 
     @property
     def uses_ema(self) -> bool:
@@ -137,7 +149,7 @@ RECIPES: dict[str, Recipe] = {
 }
 DEFAULT = "stable"
 # settings that a config.json written before they existed lacks, at the value its run was trained with
-BEFORE = {"colour_weight": 0.0}
+BEFORE = {"colour_weight": 0.0, "colour_ramp": 0}
 RECIPE_KEYS = tuple(f.name if f.name != "name" else "recipe" for f in fields(Recipe))
 
 

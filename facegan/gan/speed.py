@@ -31,11 +31,12 @@ STEPS = 3                      # timed training steps per setting, after one tha
 # training settings that cannot change what one training step costs, so that the kernel choice
 # is not measured again for them: the run's length and seed, the sizes of what is measured between
 # epochs, the input pipeline's flips (the measurement trains on random pixels) and numbers that
-# only change values inside the same operations (learning rates, Adam's betas, the EMA's warm-up).
+# only change values inside the same operations (learning rates, Adam's betas, the EMA's warm-up,
+# the colour penalty's ramp).
 # Every other setting, a new one included, is part of the choice's key (`spec_key`).
 NOT_STEP_COST = frozenset({"epochs", "seed", "max_batches", "metrics_every", "swd_n", "sample_n",
                            "epoch_face_n", "final_face_n", "final_n",
-                           "flip", "lr", "d_lr", "beta_1", "beta_2", "ema_warmup"})
+                           "flip", "lr", "d_lr", "beta_1", "beta_2", "ema_warmup", "colour_ramp"})
 
 
 def cache_dir() -> Path:

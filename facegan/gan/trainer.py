@@ -155,7 +155,9 @@ class GAN(keras.Model):
         r = self.recipe
         per_aug = AUG_UNIFORMS if r.augment else 0
         # one colour reach for the whole step (the recipe's fade, by steps taken so far)
-        strength = r.color_strength(tf.cast(self.d_optimizer.iterations, tf.float32) / self.n_critic)
+        step = tf.cast(self.d_optimizer.iterations, tf.float32) / self.n_critic
+        strength = r.color_strength(step)
+        colour = r.colour_scale(step) * r.colour_weight if r.colour_weight else 0.0
         col = 0
 
         def take(n):
@@ -170,7 +172,7 @@ class GAN(keras.Model):
                                                                       alpha, strength)
         g_loss = 0.0
         for j in range(self.k_g):                      # k_g generator updates, D fixed
-            g_loss += self.g_update(z[:, self.n_critic + j], take(per_aug), strength) / self.k_g
+            g_loss += self.g_update(z[:, self.n_critic + j], take(per_aug), strength, colour) / self.k_g
         if self.ema_generator is not None:
             self._update_ema()
 
@@ -228,8 +230,9 @@ class GAN(keras.Model):
         """Whether the D update after `d_updates` updates takes the (lazy) R1 penalty."""
         return tf.equal(d_updates % self.recipe.r1_every, 0)
 
-    def g_update(self, z, u_fake, strength):
-        """One G update against the current D (and the recipe's mode-seeking term); returns G's loss."""
+    def g_update(self, z, u_fake, strength, colour=0.0):
+        """One G update against the current D (and the recipe's mode-seeking term and colour
+        penalty, the latter at weight `colour`); returns G's loss."""
         r, g, d = self.recipe, self.generator, self.discriminator
         scale = 1.0 / tf.distribute.get_strategy().num_replicas_in_sync
         with tf.GradientTape() as tape:
@@ -240,7 +243,7 @@ class GAN(keras.Model):
             if r.mode_seeking:
                 total = total + r.mode_seeking * mode_seeking_penalty(generated, z)
             if r.colour_weight:
-                total = total + r.colour_weight * colour_speckle_penalty(generated)
+                total = total + colour * colour_speckle_penalty(generated)
             scaled = self.g_optimizer.scale_loss(total * scale)
         grads = tape.gradient(scaled, g.trainable_variables)
         self.g_optimizer.apply_gradients(zip(grads, g.trainable_variables))

@@ -2,8 +2,10 @@
 
 The estimate scales a recorded build of the same profile (`benchmarks/book_time.py`'s record,
 which keeps each notebook's seconds and the training steps' milliseconds measured on that machine)
-by how much slower or faster this machine's training steps measured (`facegan.gan.speed`). Without
-such a record it estimates the training alone, from the measured steps and the profile's sizes.
+by how much slower or faster this machine's training steps measured (`facegan.gan.speed`). When a
+GAN's step has changed since the record (a new setting), it estimates the training from the steps
+measured here and the rest of the build in the record's proportion of rest to training. Without a
+record it estimates the training alone, from the measured steps and the profile's sizes.
 """
 from __future__ import annotations
 
@@ -56,18 +58,53 @@ def estimate_book(cfg: dict, specs: dict, choice: dict | None) -> str | None:
         return (f"expected time on this machine: about {minutes(total)} (the {cfg['name']} profile "
                 f"took {minutes(res['build_s'])} on {machine_label(record['machine'])}, whose training "
                 f"steps measured {ratio:.2g}x as fast as here)")
+    training = training_seconds(specs, choice.get("step_ms", {}))
+    for record in records:
+        share = build_per_training(record, specs)
+        if training is None or share is None:
+            continue
+        return (f"expected time on this machine: about {minutes(training * share)} (the GANs' training "
+                f"from the steps measured here, {minutes(training)}, and the rest in proportion, as in the "
+                f"{cfg['name']} build on {machine_label(record['machine'])}: {share:.2f}x its training)")
     return training_estimate(cfg, specs, choice)
 
 
-def training_estimate(cfg: dict, specs: dict, choice: dict) -> str | None:
-    """The GANs' training alone, from the measured steps, when the profile caps the batches."""
+def training_seconds(specs: dict, step_ms: dict) -> float | None:
+    """The GANs' training time from steps in milliseconds keyed by `spec_key`; None unless every
+    GAN has one and the profile caps its batches."""
     from facegan.gan.speed import spec_key
 
     seconds = 0.0
     for spec in specs.values():
-        ms = choice.get("step_ms", {}).get(spec_key(spec))
+        ms = step_ms.get(spec_key(spec))
         if ms is None or spec.max_batches is None:
             return None
         seconds += ms / 1000 * spec.max_batches * spec.epochs
+    return seconds
+
+
+def build_per_training(record: dict, specs: dict) -> float | None:
+    """A recorded build's time over its GANs' training time (its recorded steps times the
+    profile's steps), each recorded step matched to this build's GAN of the same recipe, width,
+    batch and precision; None unless each GAN matches exactly one recorded step."""
+    res = record["results"]
+    ref = res.get("step_ms") or {}
+    matched = {}
+    for role, spec in specs.items():
+        part = _named_part(spec)
+        keys = [k for k in ref if k == part or k.startswith(part + "-")]
+        if len(keys) != 1 or spec.max_batches is None:
+            return None
+        matched[role] = ref[keys[0]] / 1000 * spec.max_batches * spec.epochs
+    if len(set(ref)) != len(matched) or not res.get("build_s"):
+        return None
+    return res["build_s"] / sum(matched.values())
+
+
+def training_estimate(cfg: dict, specs: dict, choice: dict) -> str | None:
+    """The GANs' training alone, from the measured steps, when the profile caps the batches."""
+    seconds = training_seconds(specs, choice.get("step_ms", {}))
+    if seconds is None:
+        return None
     return (f"expected time on this machine: the GANs' training alone about {minutes(seconds)} "
             f"(from the steps measured here; no recorded {cfg['name']} build to scale the rest from)")

@@ -483,6 +483,10 @@ SPECKLE_STAGES = {"G samples (face)": "G's samples, whole face", "G samples (mou
                   "inpainter, blended": "the inpainter's fill"}
 
 
+SPECKLE_FACES = {"real": "the real sample", "synthetic": "the quick edition's synthetic faces",
+                 "unknown": "a prepared cache"}     # benchmarks/speckle.py's faces_kind; older records: real
+
+
 def speckle(records: list[dict]) -> str:
     """benchmarks/speckle.py: the top octave's share of each run's samples and fills, as a multiple
     of real faces' (colour alone, then all channels), one column per run; the settings the runs
@@ -510,7 +514,8 @@ def speckle(records: list[dict]) -> str:
         out += [f"The share of spectral power at the highest spatial frequencies (at least "
                 f"{res['cutoff']:g} cycles per pixel) as a multiple of real faces': in colour alone "
                 f"(Cb, Cr), then in brackets in all three channels; 1 = as much as real faces. Samples "
-                f"and fills of {res['faces']} validation faces of the real sample; the whole face is "
+                f"and fills of {res['faces']} validation faces of {SPECKLE_FACES[res.get('faces_kind', 'real')]}; "
+                f"the whole face is "
                 f"compared with the real crops (colour share {real['face']['chroma']['mean']:.4f}), the "
                 f"rest with the real mouths ({real['mouth']['chroma']['mean']:.4f}). The GANs: `{common}`.",
                 "", md_table(header, rows), "", provenance_line(rec), ""]
