@@ -110,3 +110,18 @@ def test_recipes_are_named_per_gan_and_checked():
         P.parse_settings("quick", ["generation_gan.recipe=fancy"])
     with pytest.raises(FaceganError, match="'completion.method' expects completion method name"):
         P.parse_settings("quick", ["completion.method=fancy"])
+
+
+@pytest.mark.parametrize("name", list(P.PROFILES))
+def test_the_completion_gan_brings_the_colour_penalty_in_and_the_study_gan_has_none(name):
+    """The book's completion GAN trains with G's colour penalty, its weight ramped in from 0;
+    the generation GAN (the study's reproduction) without it."""
+    from facegan.gan.spec import TrainSpec
+
+    cfg = P.get_profile(name)
+    completion = TrainSpec.from_settings(**cfg["completion_gan"]).recipe
+    assert (completion.colour_weight, completion.colour_ramp) == (1000.0, 500)
+    assert float(completion.colour_scale(0)) == 0.0 and float(completion.colour_scale(250)) == 0.5
+    assert TrainSpec.from_settings(**cfg["generation_gan"]).recipe.colour_weight == 0.0
+    off = P.get_profile(name, **{"completion_gan.colour_weight": 0.0})
+    assert TrainSpec.from_settings(**off["completion_gan"]).recipe.colour_weight == 0.0

@@ -511,13 +511,14 @@ def speckle(records: list[dict]) -> str:
         rows = [[SPECKLE_STAGES.get(name, name)] + [cell(r["stages"].get(name)) for r in runs]
                 for name in stages]
         real = res["real"]
+        kind = res.get("faces_kind", "real")
+        faces = "real faces" if kind == "real" else "the data's own faces"
         out += [f"The share of spectral power at the highest spatial frequencies (at least "
-                f"{res['cutoff']:g} cycles per pixel) as a multiple of real faces': in colour alone "
-                f"(Cb, Cr), then in brackets in all three channels; 1 = as much as real faces. Samples "
-                f"and fills of {res['faces']} validation faces of {SPECKLE_FACES[res.get('faces_kind', 'real')]}; "
-                f"the whole face is "
-                f"compared with the real crops (colour share {real['face']['chroma']['mean']:.4f}), the "
-                f"rest with the real mouths ({real['mouth']['chroma']['mean']:.4f}). The GANs: `{common}`.",
+                f"{res['cutoff']:g} cycles per pixel) as a multiple of {faces}': in colour alone "
+                f"(Cb, Cr), then in brackets in all three channels; 1 = as much as {faces}. Samples "
+                f"and fills of {res['faces']} validation faces of {SPECKLE_FACES[kind]}; the whole "
+                f"face is compared with their crops (colour share {real['face']['chroma']['mean']:.4f}), "
+                f"the rest with their mouths ({real['mouth']['chroma']['mean']:.4f}). The GANs: `{common}`.",
                 "", md_table(header, rows), "", provenance_line(rec), ""]
     return "\n".join(out)
 
