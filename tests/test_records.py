@@ -120,6 +120,31 @@ def test_the_stability_table_is_rendered_from_its_record(tmp_path):
     assert (tmp_path / "generation_gan" / "stability.md").read_text().strip() == table.strip()
 
 
+def test_a_stability_refresh_keeps_the_recipe_settings_its_runs_had_when_the_profile_changed(tmp_path):
+    """The quick profile's completion GAN now trains with the colour penalty: a record of runs
+    without it refreshes with `--set` turning it off (also for runs recorded before the setting
+    existed); a record of runs with today's settings refreshes with its own command."""
+    from facegan.gan.recipes import BEFORE
+    from facegan.report.profiles import get_profile
+    from facegan.report.training import budget_spec
+
+    root = fake_root(tmp_path)
+    rec = json.loads(stability_record(root).read_text())
+    today = budget_spec(get_profile("quick"), "completion_gan").recipe.settings()
+    assert today["colour_weight"] > 0 and today["colour_ramp"] > 0
+    command = "python benchmarks/gan_stability.py --recipes stable"
+    for settings, added in (({**today, **BEFORE}, " --set stable.colour_weight=0 --set stable.colour_ramp=0"),
+                            ({k: v for k, v in today.items() if k not in BEFORE},
+                             " --set stable.colour_weight=0 --set stable.colour_ramp=0"),
+                            (today, "")):
+        run = {**rec["results"]["runs"][0], "settings": settings}
+        write_record(root / "benchmarks" / "results" / "gan_stability-avx2.json", "gan_stability",
+                     {**rec["results"], "profile": "quick", "role": "completion_gan", "runs": [run]},
+                     command=command)
+        says(R.render("stability", root),
+             f"Refresh: `{command} --record benchmarks/results/gan_stability-avx2.json{added}`.")
+
+
 def test_the_stability_table_names_the_data_per_row_when_a_record_has_two_sources(tmp_path):
     root = fake_root(tmp_path)
     rec = json.loads(stability_record(root).read_text())

@@ -111,13 +111,13 @@ def settings_text(settings: dict) -> str:
 
 
 def profile_changes(profile: str | None, role: str | None, changed: dict | None) -> str:
-    """"Changed from the quick profile's `completion_gan`: epochs 1, max_batches 40. ": the settings a
+    """"Changed from the quick profile's `completion_gan` of the time: epochs 1, max_batches 40. ": the settings a
     benchmark's command changed from the profile its runs were built from ('' for none, and for
     a record from before records named them)."""
     if not changed or not profile:
         return ""
     gan = f" `{role}`" if role else ""
-    return f"Changed from the {profile} profile's{gan}: {settings_text(changed)}. "
+    return f"Changed from the {profile} profile's{gan} of the time: {settings_text(changed)}. "
 
 
 def recipe_label(name: str, settings: dict) -> str:
@@ -159,8 +159,40 @@ def stability(records: list[dict]) -> str:
                 ("Settings that differ from the recipe's: " + "; ".join(changed) + ". " if changed else "")
                 + f"Width {s['width']}, {data}{s['epochs']} epochs × {s['batches']} batches of {s['batch']}, "
                 f"{s['precision']}; SWD and diversity on {s['swd_n']} held-out crops, each epoch's face "
-                f"rate on {s['face_n']} samples. " + provenance_line(rec), ""]
+                f"rate on {s['face_n']} samples. " + provenance_line(rec, stability_refresh(rec)), ""]
     return "\n".join(out)
+
+
+def stability_refresh(record: dict) -> str:
+    """The gan_stability command that trains the record's runs again: its own command, plus a
+    `--set RECIPE.KEY=VALUE` for each recipe setting its runs had that the profile now gives
+    otherwise (a profile changed since, say a new penalty, would otherwise train other GANs)."""
+    from facegan.gan.recipes import BEFORE, RECIPE_KEYS
+    from facegan.report.profiles import ROLES, get_profile
+    from facegan.report.training import budget_spec
+
+    import shlex
+
+    command = refresh_command(record)
+    res = record["results"]
+    words = shlex.split(record["command"])
+    # records from before they named their profile: the one the command chose (default quick)
+    named = words[words.index("--profile") + 1] if "--profile" in words[:-1] else "quick"
+    try:
+        cfg = get_profile(res.get("profile") or named)
+    except FaceganError:
+        return command
+    extra = {}
+    for run in res["runs"]:
+        now = budget_spec(cfg, res.get("role") or ROLES[-1], recipe=run["recipe"]).recipe.settings()
+        if not run.get("settings"):
+            continue
+        for k, v in {**BEFORE, **run["settings"]}.items():     # settings newer than the run: as trained
+            key = f"{run['recipe']}.{k}"
+            if k in RECIPE_KEYS and k in now and now[k] != v and f"--set {key}=" not in command:
+                extra[key] = v
+    return command + "".join(f" --set {k}={v:g}" if isinstance(v, float) else f" --set {k}={v}"
+                             for k, v in extra.items())
 
 
 def _cell(value, form: str) -> str:
