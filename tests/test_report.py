@@ -270,7 +270,8 @@ def test_completion_uses_the_completion_epochs_of_a_longer_shared_run(tmp_path, 
     # same recipe, settings, width and schedule for both roles -> one run; generation trains 2 epochs, completion 1
     e = Edition("smoke", workdir=str(tmp_path), overrides={"generation_gan.epochs": 2, "completion_gan.epochs": 1,
                                                            "completion_gan.recipe": "study",
-                                                           "completion_gan.colour_weight": 0.0})
+                                                           "completion_gan.colour_weight": 0.0,
+                                                           "completion_gan.colour_ramp": 0})
     assert run_dir(e, "generation_gan") == run_dir(e, "completion_gan")
     generation = trained_gan(e, "generation_gan")
     completion = trained_gan(e, "completion_gan")
