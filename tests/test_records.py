@@ -269,6 +269,40 @@ def test_the_estimate_does_not_scale_a_record_that_did_not_train_one_of_the_gans
     assert "training alone about 12 min" in text and "no recorded quick build" in text
 
 
+def test_the_estimate_prefers_this_cpu_class_s_record_in_proportion_to_another_class_s_steps(tmp_path, monkeypatch):
+    """On an AVX2 machine whose record trained the completion GAN before a new setting, and an
+    AVX-512 record that trained today's GANs: the AVX2 record's proportion of rest to training, not
+    the other class's step ratios (which differ between GANs from one CPU class to another)."""
+    import facegan.device
+    from facegan.gan.spec import TrainSpec
+    from facegan.gan.speed import spec_key
+    from facegan.report.estimate import estimate_book
+    from facegan.report.profiles import ROLES, get_profile
+
+    root = fake_root(tmp_path)
+    monkeypatch.chdir(root)
+    cfg = get_profile("quick")
+    specs = {role: TrainSpec.from_settings(**cfg[role]) for role in ROLES}
+    old = dict(specs, completion_gan=TrainSpec.from_settings(**{**cfg["completion_gan"], "colour_weight": 0.0}))
+    for cls, build_s, step_ms in (("AVX2", 1800.0, {spec_key(s): 1000.0 for s in old.values()}),
+                                  ("AVX-512", 600.0, {spec_key(s): 250.0 for s in specs.values()})):
+        path = book_time_record(root, cls=cls, build_s=build_s, step_ms=step_ms)
+        rec = json.loads(path.read_text())
+        rec["machine"]["cpu_class"] = cls                 # as measured on a machine of that class
+        path.write_text(json.dumps(rec))
+    monkeypatch.setattr(facegan.device, "cpu_class", lambda flags=None: "AVX2")     # this machine
+    choice = {"step_ms": {spec_key(s): 500.0 for s in specs.values()}}
+    text = estimate_book(cfg, specs, choice)        # 0.5 s x 1400 steps, x 1800 / 1400
+    assert text.startswith("expected time on this machine: about 15 min (the GANs' training from the "
+                           "steps measured here, 12 min") and "(AVX2" in text
+    path = root / "benchmarks" / "results" / "book_time-avx2.json"     # the AVX2 record with today's GANs
+    rec = json.loads(path.read_text())
+    rec["results"]["step_ms"] = {spec_key(s): 1000.0 for s in specs.values()}
+    path.write_text(json.dumps(rec))
+    assert estimate_book(cfg, specs, choice).startswith("expected time on this machine: about 15 min (the "
+                                                        "quick profile took 30 min")   # scaled by its steps
+
+
 def run_python(code: str, **env) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -48,24 +48,27 @@ def estimate_book(cfg: dict, specs: dict, choice: dict | None) -> str | None:
     if not choice:
         return None
     records = [r for r in load("book_time") if r["results"].get("profile") == cfg["name"]]
-    records.sort(key=lambda r: r["machine"].get("cpu_class") != cpu_class())   # this CPU class first
-    for record in records:
-        ratio = step_ratio(record, choice, specs)
-        if ratio is None:
-            continue
-        res = record["results"]
-        total = ratio * res["build_s"]
-        return (f"expected time on this machine: about {minutes(total)} (the {cfg['name']} profile "
-                f"took {minutes(res['build_s'])} on {machine_label(record['machine'])}, whose training "
-                f"steps measured {ratio:.2g}x as fast as here)")
+    here = cpu_class()
+    records.sort(key=lambda r: r["machine"].get("cpu_class") != here)   # this CPU class first
     training = training_seconds(specs, choice.get("step_ms", {}))
-    for record in records:
-        share = build_per_training(record, specs)
-        if training is None or share is None:
-            continue
-        return (f"expected time on this machine: about {minutes(training * share)} (the GANs' training "
-                f"from the steps measured here, {minutes(training)}, and the rest in proportion, as in the "
-                f"{cfg['name']} build on {machine_label(record['machine'])}: {share:.2f}x its training)")
+    # a record of this CPU class, scaled by its steps or else in its proportion of rest to training,
+    # before another class's (whose step ratios differ between GANs: AMX speeds up one more)
+    for same_class in (True, False):
+        for record in [r for r in records if (r["machine"].get("cpu_class") == here) == same_class]:
+            ratio = step_ratio(record, choice, specs)
+            if ratio is not None:
+                res = record["results"]
+                return (f"expected time on this machine: about {minutes(ratio * res['build_s'])} (the "
+                        f"{cfg['name']} profile took {minutes(res['build_s'])} on "
+                        f"{machine_label(record['machine'])}, whose training steps measured {ratio:.2g}x "
+                        f"as fast as here)")
+        for record in [r for r in records if (r["machine"].get("cpu_class") == here) == same_class]:
+            share = build_per_training(record, specs)
+            if training is not None and share is not None:
+                return (f"expected time on this machine: about {minutes(training * share)} (the GANs' "
+                        f"training from the steps measured here, {minutes(training)}, and the rest in "
+                        f"proportion, as in the {cfg['name']} build on {machine_label(record['machine'])}: "
+                        f"{share:.2f}x its training)")
     return training_estimate(cfg, specs, choice)
 
 
