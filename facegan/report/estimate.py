@@ -49,12 +49,12 @@ def estimate_book(cfg: dict, specs: dict, choice: dict | None) -> str | None:
         return None
     records = [r for r in load("book_time") if r["results"].get("profile") == cfg["name"]]
     here = cpu_class()
-    records.sort(key=lambda r: r["machine"].get("cpu_class") != here)   # this CPU class first
     training = training_seconds(specs, choice.get("step_ms", {}))
     # a record of this CPU class, scaled by its steps or else in its proportion of rest to training,
     # before another class's (whose step ratios differ between GANs: AMX speeds up one more)
     for same_class in (True, False):
-        for record in [r for r in records if (r["machine"].get("cpu_class") == here) == same_class]:
+        group = [r for r in records if (r["machine"].get("cpu_class") == here) == same_class]
+        for record in group:
             ratio = step_ratio(record, choice, specs)
             if ratio is not None:
                 res = record["results"]
@@ -62,7 +62,7 @@ def estimate_book(cfg: dict, specs: dict, choice: dict | None) -> str | None:
                         f"{cfg['name']} profile took {minutes(res['build_s'])} on "
                         f"{machine_label(record['machine'])}, whose training steps measured {ratio:.2g}x "
                         f"as fast as here)")
-        for record in [r for r in records if (r["machine"].get("cpu_class") == here) == same_class]:
+        for record in group:
             share = build_per_training(record, specs)
             if training is not None and share is not None:
                 return (f"expected time on this machine: about {minutes(training * share)} (the GANs' "

@@ -167,11 +167,11 @@ def stability_refresh(record: dict) -> str:
     """The gan_stability command that trains the record's runs again: its own command, plus a
     `--set RECIPE.KEY=VALUE` for each recipe setting its runs had that the profile now gives
     otherwise (a profile changed since, say a new penalty, would otherwise train other GANs)."""
+    import shlex
+
     from facegan.gan.recipes import BEFORE, RECIPE_KEYS
     from facegan.report.profiles import ROLES, get_profile
     from facegan.report.training import budget_spec
-
-    import shlex
 
     command = refresh_command(record)
     res = record["results"]
@@ -184,9 +184,9 @@ def stability_refresh(record: dict) -> str:
         return command
     extra = {}
     for run in res["runs"]:
-        now = budget_spec(cfg, res.get("role") or ROLES[-1], recipe=run["recipe"]).recipe.settings()
         if not run.get("settings"):
             continue
+        now = budget_spec(cfg, res.get("role") or ROLES[-1], recipe=run["recipe"]).recipe.settings()
         for k, v in {**BEFORE, **run["settings"]}.items():     # settings newer than the run: as trained
             key = f"{run['recipe']}.{k}"
             if k in RECIPE_KEYS and k in now and now[k] != v and f"--set {key}=" not in command:
