@@ -1,5 +1,6 @@
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -131,6 +132,12 @@ def test_a_supervised_inpainter_is_a_row_of_its_own_family(run_and_cache):
     assert row["family"] == "supervised" and row["evaluations_per_face"] is None
     assert s["methods"]["near-blend"]["family"] == "gan" and s["methods"]["near-blend"]["evaluations_per_face"] == 4 + 3
     assert s["methods"]["telea"]["family"] == "classical"
+    # the record says how each network trained: its command (the adversarial weight stated) and
+    # every setting, so it still says so after a default changes
+    trained = s["trained"]["inpainter (L1)"]
+    assert trained["settings"]["adv_weight"] == 0.0 and trained["settings"]["base"] == 4
+    assert "--adv-weight 0" in trained["command"] and "command" not in trained["settings"]
+    assert s["trained"]["GAN"]["settings"]["seed"] == json.loads((Path(run) / "config.json").read_text())["seed"]
     assert s["paired"]["ours"] in ("near-blend", "inpainter-guided-blend") and s["paired"]["other"] != "near-blend"
     assert "| inpainter (L1) | supervised |" in (root / "with-inp" / "metrics.md").read_text()
     with pytest.raises(FaceganError):

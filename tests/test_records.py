@@ -562,7 +562,9 @@ def test_evaluation_records_render_table_frontier_comparisons_and_seeds(tmp_path
                                                "0.400 ± 0.010", "110 ± 3", "92.5 ± 0.7"]
     assert row_of(table, "real mouths (no hole)")[5:7] == ["33 ± 2", "50 (chance)"]
     says(table, f"`{local}` minus `near-blend`", "-0.0140", "-36.0 ± 4.0", "8 of 8", "-4.4 ± 0.9")
-    says(table, "`facegan train-inpainter C --out I`", "`facegan train C --out R`", "_generated/frontier-0.png")
+    # a record from before runs' settings were kept trained at the default of its time, spelled out
+    says(table, "`facegan train-inpainter C --out I --adv-weight 0.01`", "`facegan train C --out R`",
+         "_generated/frontier-0.png")
     assert ["GAN", "inpainters", "inpainters' seed", "epochs", "row", "hole L1", "realism SWD",
             "realism C2ST (%)"] in table_rows(table)
     variant_rows = [r for r in table_rows(table) if r[2:4] == ["1", "3"]]
@@ -588,6 +590,18 @@ def test_evaluation_records_render_table_frontier_comparisons_and_seeds(tmp_path
     says(table, "With the inpainters of seed 1 (3 epochs) and the GAN trained with colour_weight 10000:")
     assert [r[:4] for r in table_rows(table) if r[2:4] == ["2", "10"]] == [["the same", "base 16", "2", "10"]] * 2
     says(table, "With the inpainters of seed 2 (10 epochs; base 16):")
+    # a record that keeps its runs' settings: today's default adversarial weight, against the
+    # main record's (from before the default changed) - a change, and spelled out in its command
+    kept = {**seeds, "trained": {**seeds["trained"], local: {
+        "command": "facegan train-inpainter C --out I3 --seed 3", "seed": 3, "epochs": 3,
+        "settings": {"adv_weight": 0.05, "critic": "local", "seed": 3}}}}
+    write_record(results / record_name("evaluation").replace(".json", "-kept.json"), "evaluation",
+                 kept, command="facegan evaluate R C --split val --out /tmp/k --inpainter I3")
+    table = R.render("evaluation", root)
+    assert [r[:4] for r in table_rows(table) if r[2:4] == ["3", "3"]] == [["the same", "adv_weight 0.05", "3", "3"]] * 2
+    from facegan.report.records import trained_command
+    assert trained_command(kept["trained"][local]) == "facegan train-inpainter C --out I3 --seed 3 --adv-weight 0.05"
+    assert trained_command({"command": "facegan train-inpainter C --out I --adv-weight 0"}).endswith("--adv-weight 0")
     assert_names_its_record(table, record)
     says(table, "cp /tmp/ev/summary.json", f"benchmarks/results/{record.name}")   # how to refresh it
     written = R.write_generated(tmp_path / "gen", root)

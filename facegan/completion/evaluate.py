@@ -135,7 +135,7 @@ def evaluate_completion(run_dir, cache_dir, out_dir="eval", spec: EvalSpec | Non
     rows = _write_rows(out / "metrics.csv", results, faces)
     summary = _summarise(run_dir, spec, faces, rows, results, (seconds, evaluations), family, train,
                          methods)
-    summary["trained"] = {name: {k: config.get(k) for k in ("command", "seed", "epochs")}  # how to train
+    summary["trained"] = {name: trained_entry(config)          # how each network was trained
                           for name, config in [("GAN", run.config)] + [(n, c) for n, _, c in loaded]}
     _write_summary(out, summary)
     _write_examples(out / "examples.png", faces, results)
@@ -206,6 +206,17 @@ def _unique(inpainters: list) -> list:
     names = [name for name, *_ in inpainters]
     return [(f"{name} [{path.name}]" if names.count(name) > 1 else name, model, config)
             for name, model, path, config in inpainters]
+
+
+BOOKKEEPING = ("command", "data", "facegan_version", "kind", "n_train", "image_size")
+
+
+def trained_entry(config: dict) -> dict:
+    """A trained network in an evaluation's record: the command that trained it, its seed and
+    epochs, and every setting it trained with (so a record still says what it measured after a
+    default changes)."""
+    return {**{k: config.get(k) for k in ("command", "seed", "epochs")},
+            "settings": {k: v for k, v in config.items() if k not in BOOKKEEPING}}
 
 
 def inpainter_label(config: dict) -> str:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -47,7 +48,11 @@ class InpainterSpec(Spec):
     COMMAND = ("facegan", "train-inpainter")
     FLAGS = {"epochs": "--epochs", "batch_size": "--batch", "adv_weight": "--adv-weight",
              "seed": "--seed", "max_batches": "--max-batches"}
+    ALWAYS = ("adv_weight",)        # its default has changed: every command states it
     LENGTH = ("epochs",)
+    # defaults of the runs that records written before they kept each run's settings (`settings`
+    # in an evaluation's `trained`) describe by their command alone: adv_weight was 0.01 then
+    BEFORE: ClassVar[dict] = {"adv_weight": 0.01}
 
     base: int = setting(32, low=1)         # filters of the U-Net's first level (and of its discriminator)
     epochs: int = setting(10, low=1)       # epochs in all; more resume the same run

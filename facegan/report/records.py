@@ -380,11 +380,33 @@ def protocol(records: list[dict]) -> str:
 
 
 def _trained_lines(trained: dict | None) -> list[str]:
-    """How the evaluated networks were trained: one command per network."""
+    """How the evaluated networks were trained: one command per network, as it trains the same
+    network today."""
     if not trained:
         return []
-    return ["Trained by:", "", *[f"- {name}: `{t['command']}`" for name, t in trained.items()
-                                if t.get("command")], ""]
+    return ["Trained by (what trains the same networks today):", "",
+            *[f"- {name}: `{trained_command(t)}`" for name, t in trained.items() if t.get("command")], ""]
+
+
+def trained_command(trained: dict) -> str:
+    """A trained network's command with the settings whose default has changed since spelled out
+    (`train-inpainter`'s ALWAYS settings: its adversarial weight), as the record's `settings` say
+    or, in records from before those were kept, as the defaults of their time were
+    (`InpainterSpec.BEFORE`)."""
+    import shlex
+
+    from facegan.completion.inpainter_training import InpainterSpec
+    from facegan.settings import text_of
+
+    command = trained["command"]
+    words = shlex.split(command)
+    if tuple(words[:2]) != InpainterSpec.COMMAND:
+        return command
+    settings, given = trained.get("settings") or InpainterSpec.BEFORE, _given_settings(command, InpainterSpec)
+    for key in (k for k in InpainterSpec.ALWAYS if k in settings and k not in given):
+        value = text_of(InpainterSpec.check_value(key, settings[key]))
+        words += [InpainterSpec.FLAGS[key], value] if key in InpainterSpec.FLAGS else ["--set", f"{key}={value}"]
+    return shlex.join(words)
 
 
 def _refresh(record: dict) -> str:
@@ -418,11 +440,17 @@ def _training_settings(command: str | None, spec=None) -> dict:
     """Every setting (typed; defaults filled in) of the run a training command trains (`facegan
     train`, or the command of `spec`, a Spec class), less the sizes of what it measures along the
     way."""
-    import shlex
-
     from facegan.gan.spec import TrainSpec
 
     spec = spec or TrainSpec
+    settings = spec.from_settings(**_given_settings(command, spec)).settings()
+    return {k: v for k, v in settings.items() if k not in _MEASURES}
+
+
+def _given_settings(command: str | None, spec) -> dict:
+    """The settings a training command gives by flag or `--set KEY=VALUE`, typed by `spec`."""
+    import shlex
+
     words, given = shlex.split(command or ""), {}
     flags = {flag: key for key, flag in spec.FLAGS.items()}
     for i, w in enumerate(words):
@@ -433,8 +461,7 @@ def _training_settings(command: str | None, spec=None) -> dict:
             given[flags[w]] = True
         elif w in flags and i + 1 < len(words):
             given[flags[w]] = spec.parse(flags[w], words[i + 1])
-    settings = spec.from_settings(**given).settings()
-    return {k: v for k, v in settings.items() if k not in _MEASURES}
+    return given
 
 
 def _gan_change(ev: dict, main: dict | None) -> str:
@@ -457,7 +484,8 @@ def _inpainter_change(ev: dict, main: dict | None) -> str:
     changes = []
     for name, t in mine.items():
         ref = base.get(name) or next(iter(base.values()), {})
-        a, b = (_training_settings(x.get("command"), InpainterSpec) for x in (t, ref))
+        a, b = (_training_settings(trained_command(x) if x.get("command") else None, InpainterSpec)
+                for x in (t, ref))
         changes.append(settings_text({k: v for k, v in a.items()
                                       if k not in ("seed", "epochs") and not same(v, b.get(k))}))
     return "; ".join(dict.fromkeys(c for c in changes if c)) or "the same"
