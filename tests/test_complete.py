@@ -149,7 +149,7 @@ def test_complete_with_an_inpainter_run_fills_in_one_pass(tmp_path, capsys):
     from facegan.cli import main
 
     inp = tiny_inpainter(tmp_path)
-    assert inp.spec.critic == "local" and inp.spec.adv_weight == 0.05       # the defaults
+    assert inp.spec.critic == "local" and inp.spec.adv_weight == 0.02       # the defaults
     face = np.stack([np.clip(np.add.outer(np.arange(80), np.arange(80)) + 60, 0, 255)] * 3, -1).astype(np.uint8)
     Image.fromarray(face).save(tmp_path / "face.png")
     capsys.readouterr()

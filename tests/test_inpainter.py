@@ -227,7 +227,7 @@ def test_the_recorded_command_trains_the_same_spec(run_one_epoch, cache):
     assert spec_from_args(args) == other and (args.cache, args.out) == ("my cache", "runs/a b")
     # the adversarial weight is always stated (its default has changed): a command read later
     # trains the same network whatever the default is then
-    assert InpainterSpec().command("c", "o") == "facegan train-inpainter c --out o --adv-weight 0.05"
+    assert InpainterSpec().command("c", "o") == "facegan train-inpainter c --out o --adv-weight 0.02"
 
 
 @pytest.mark.parametrize("argv,message", [
