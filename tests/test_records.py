@@ -610,6 +610,50 @@ def test_evaluation_records_render_table_frontier_comparisons_and_seeds(tmp_path
     assert tmp_path / "gen" / "evaluation.md" in written
 
 
+def test_the_adversarial_weight_table_says_which_inpainters_meet_the_target(tmp_path):
+    """Every record that compares the local-critic inpainter with near-blend on both realism
+    scores is a row: its adversarial weight (a record from before runs' settings were kept: the
+    default of its time), seed, GAN, hole L1, the paired differences, and whether it meets the
+    target (hole L1 <= 0.075 and no less real than near-blend on either score)."""
+    root = fake_root(tmp_path)
+    assert "facegan evaluate" in R.render("adversarial", root)            # how to measure one
+    results = root / "benchmarks" / "results"
+    gan = {"command": "facegan train C --out R --width 0.5 --epochs 20 --set swd_n=16", "seed": 0, "epochs": 20}
+
+    def summary(l1, swd, c2st, net):
+        return {"split": "val", "faces": 663,
+                "methods": {LOCAL: {"family": "supervised", "hole_l1": [l1, 0.0009]}},
+                "comparisons": [local_versus_near_blend(l1=-0.02, swd=swd, c2st=c2st)],
+                "trained": {"GAN": gan, LOCAL: net}}
+
+    old = {"command": "facegan train-inpainter C --out I", "seed": 0, "epochs": 10}       # no settings
+    kept = {"command": "facegan train-inpainter C --out I --seed 1", "seed": 1, "epochs": 10,
+            "settings": {"adv_weight": 0.05, "seed": 1}}
+    write_record(results / "evaluation-x-old.json", "evaluation", summary(0.0709, (4.5, 0.7), -0.056, old))
+    write_record(results / "evaluation-x-kept.json", "evaluation", summary(0.0719, (-31.7, 5.1), -0.081, kept))
+    write_record(results / "evaluation-x-blurred.json", "evaluation", summary(
+        0.07503, (-1.0, 0.5), -0.01, {**kept, "command": "facegan train-inpainter C --out I --seed 1 --adv-weight 0.2",
+                                  "settings": {"adv_weight": 0.2, "seed": 1}}))
+    write_record(results / "protocol-x.json", "protocol", {"evaluation": summary(
+        0.0712, (-3.7, 2.5), 0.004, {**kept, "seed": 0, "command": "facegan train-inpainter C --out I",
+                                    "settings": {"adv_weight": 0.05, "seed": 0}})})
+    no_c2st = summary(0.07, (-9.0, 1.0), -0.05, kept)
+    no_c2st["comparisons"][0].pop("c2st")
+    write_record(results / "evaluation-x-swd-only.json", "evaluation", no_c2st)     # not on both scores
+    table = R.render("adversarial", root)
+    rows = [r for r in table_rows(table) if r[0].startswith("recipe") or r[0].startswith("width")]
+    assert [r[1:] for r in rows] == [
+        ["0.01", "0", "10", "0.07090 ± 0.00090", "+4.5 ± 0.7", "-5.6 ± 0.9", "no"],      # less real by the SWD
+        ["0.05", "0", "10", "0.07120 ± 0.00090", "-3.7 ± 2.5", "+0.4 ± 0.9", "no"],      # ... by the C2ST
+        ["0.05", "1", "10", "0.07190 ± 0.00090", "-31.7 ± 5.1", "-8.1 ± 0.9", "yes"],
+        ["0.2", "1", "10", "0.07503 ± 0.00090", "-1.0 ± 0.5", "-1.0 ± 0.9", "no"]]       # hole L1 just above 0.075
+    here = read_record(results / "protocol-x.json")["machine"]["cpu_class"]
+    assert {r[0] for r in rows} == {f"width 0.5, epochs 20 ({here})"}   # what the GAN changed, not what it measured
+    says(table, "`evaluation-x-old.json`", "`protocol-x.json`")
+    assert "evaluation-x-swd-only.json" not in table
+    assert "_generated/adversarial.md" in (Path(R.__file__).parents[2] / "book" / "discussion.md").read_text()
+
+
 def test_the_speckle_table_has_a_column_per_run_headed_by_what_tells_them_apart(tmp_path):
     root = fake_root(tmp_path)
     assert "python benchmarks/speckle.py" in R.render("speckle", root)        # how to measure it

@@ -61,7 +61,7 @@ class InpainterSpec(Spec):
     jitter: int = setting(4, low=0, below=IMAGE_SIZE)   # largest shift (pixels) of the mouth box per axis
     # the adversarial term and what its critic sees: the whole face (Pathak et al., who weigh it
     # 0.001) or the window around the hole (Iizuka et al.); 0.02 and "local" were chosen on the
-    # validation faces (the discussion's Table 2), adv_weight 0 trains the reconstruction loss alone
+    # validation faces (the discussion's Table 3), adv_weight 0 trains the reconstruction loss alone
     adv_weight: float = setting(0.02, low=0, below=1, hint="0: reconstruction only")
     critic: str = setting("local", choices=CRITICS)
     seed: int = setting(0, low=0)

@@ -31,7 +31,7 @@ ROLES = ("generation_gan", "completion_gan")
 # the completion GAN's colour penalty (facegan.gan.losses.colour_speckle_penalty), brought in over
 # its first 500 steps: on three seeds of the quick size it cut the colour speckle of G's samples
 # from 15-18x the data's own to 3-5x, with no worse SWD or face rate (the discussion's Tables 1 and
-# 4); at 10x the weight it collapsed a quick GAN in one of three builds (and, ramped in, one of
+# 5); at 10x the weight it collapsed a quick GAN in one of three builds (and, ramped in, one of
 # three trial runs)
 COLOUR = {"colour_weight": 1000.0, "colour_ramp": 500}
 _COMMON = {

@@ -409,6 +409,17 @@ def trained_command(trained: dict) -> str:
     return shlex.join(words)
 
 
+def inpainter_settings(trained: dict) -> dict:
+    """Every setting an evaluated inpainter trained with: the record's `settings` where it kept
+    them, else read from its command at the defaults of its time (`trained_command`)."""
+    from facegan.completion.inpainter_training import InpainterSpec
+
+    from_command = _training_settings(trained_command(trained) if trained.get("command") else None,
+                                      InpainterSpec)
+    kept = {k: v for k, v in (trained.get("settings") or {}).items() if k in from_command}
+    return {**from_command, **kept}
+
+
 def _refresh(record: dict) -> str:
     """An evaluation record is OUT/summary.json of `facegan evaluate ... --out OUT`, copied here."""
     import shlex
@@ -476,7 +487,6 @@ def _gan_change(ev: dict, main: dict | None) -> str:
 def _inpainter_change(ev: dict, main: dict | None) -> str:
     """What a variant's inpainters' training changed from the main record's inpainter of the same
     name, besides the seed and epochs that have columns of their own ('the same' for nothing)."""
-    from facegan.completion.inpainter_training import InpainterSpec
     from facegan.spec import same
 
     nets = lambda e: {k: v for k, v in ((e or {}).get("trained") or {}).items() if k != "GAN"}
@@ -484,8 +494,7 @@ def _inpainter_change(ev: dict, main: dict | None) -> str:
     changes = []
     for name, t in mine.items():
         ref = base.get(name) or next(iter(base.values()), {})
-        a, b = (_training_settings(trained_command(x) if x.get("command") else None, InpainterSpec)
-                for x in (t, ref))
+        a, b = inpainter_settings(t), inpainter_settings(ref)
         changes.append(settings_text({k: v for k, v in a.items()
                                       if k not in ("seed", "epochs") and not same(v, b.get(k))}))
     return "; ".join(dict.fromkeys(c for c in changes if c)) or "the same"
@@ -606,9 +615,59 @@ def frontier_figures(out_dir, root=None) -> list[Path]:
     return written
 
 
+LOCAL_INPAINTER = "inpainter (L1 + local adversarial)"
+TARGET_L1 = 0.075           # the issue's target: hole L1 at most this, realism at least near-blend's
+
+
+def adversarial(records: list[dict]) -> str:
+    """The local-critic inpainter by its adversarial weight, seed and GAN, against `near-blend` on
+    the same faces (every protocol and evaluation record that compares the two): its hole L1, the
+    paired realism differences, and whether it meets the target (hole L1 at most TARGET_L1 and
+    realism at least `near-blend`'s on both scores)."""
+    rows = []
+    for rec in records:
+        ev = rec["results"].get("evaluation", rec["results"]) if rec["record"] == "protocol" else rec["results"]
+        versus = next((c for c in ev.get("comparisons") or []
+                       if (c["ours"], c["other"]) == (LOCAL_INPAINTER, "near-blend")), None)
+        net = (ev.get("trained") or {}).get(LOCAL_INPAINTER)
+        if versus is None or net is None or not versus.get("swd") or not versus.get("c2st"):
+            continue
+        spec = inpainter_settings(net)
+        from facegan.gan.spec import TrainSpec
+
+        gan = {k: v for k, v in _given_settings(((ev.get("trained") or {}).get("GAN") or {}).get("command"),
+                                                TrainSpec).items() if k not in _MEASURES}
+        m = ev["methods"][LOCAL_INPAINTER]
+        swd, c2st = versus["swd"], versus["c2st"]
+        meets = m["hole_l1"][0] <= TARGET_L1 and swd["difference"] <= 0 and c2st["difference"] <= 0
+        rows.append([f"{settings_text(gan) or 'the defaults'} ({rec['machine'].get('cpu_class', '?')})",
+                     spec["adv_weight"], spec["seed"], spec["epochs"],
+                     f"{m['hole_l1'][0]:.5f} ± {m['hole_l1'][1]:.5f}",    # 0.07503 is above 0.075
+                     f"{swd['difference']:+.1f} ± {swd['se']:.1f}",
+                     f"{100 * c2st['difference']:+.1f} ± {100 * c2st['se']:.1f}", "yes" if meets else "no"])
+    if not rows:
+        return missing("facegan evaluate RUN CACHE --split val --out OUT --inpainter DIR "
+                       f"--method near-blend --compare '{LOCAL_INPAINTER}:near-blend'")
+    rows.sort(key=lambda r: (r[0], r[1], r[2], -r[3]))
+    return "\n".join([md_table(["GAN", "adversarial weight", "inpainter's seed", "epochs", "hole L1",
+                                "realism SWD minus near-blend's", "C2ST minus near-blend's (points)",
+                                f"hole L1 ≤ {TARGET_L1:g} and at least as real on both"],
+                               [[*r[:1], f"{r[1]:g}", *r[2:]] for r in rows]), "",
+                      "From the records " + ", ".join(f"`{rec['file']}`" for rec in records
+                                                      if _compares_local(rec))
+                      + " (their commands, commits, dates and machines are with their own tables).", ""])
+
+
+def _compares_local(rec: dict) -> bool:
+    ev = rec["results"].get("evaluation", rec["results"]) if rec["record"] == "protocol" else rec["results"]
+    return any((c["ours"], c["other"]) == (LOCAL_INPAINTER, "near-blend") and c.get("c2st")
+               for c in ev.get("comparisons") or [])
+
+
 TABLES = {"stability": ("gan_stability", stability), "book_time": ("book_time", book_time),
           "train_profile": ("train_profile", train_profile), "protocol": ("protocol", protocol),
-          "evaluation": ("evaluation", evaluation), "speckle": ("speckle", speckle)}
+          "evaluation": ("evaluation", evaluation), "speckle": ("speckle", speckle),
+          "adversarial": (("protocol", "evaluation"), adversarial)}
 README_START = "<!-- book-time table: python -m facegan.report.records readme -->"
 README_END = "<!-- end of book-time table -->"
 
@@ -639,8 +698,8 @@ def update_readme(root=None) -> bool:
 
 def render(name: str, root=None) -> str:
     """Table `name` (a key of TABLES) as Markdown, from the records in this clone."""
-    kind, make = TABLES[name]
-    return make(load(kind, root))
+    kinds, make = TABLES[name]
+    return make([r for kind in ((kinds,) if isinstance(kinds, str) else kinds) for r in load(kind, root)])
 
 
 def write_generated(out_dir, root=None) -> list[Path]:
