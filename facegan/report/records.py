@@ -624,14 +624,15 @@ def adversarial(records: list[dict]) -> str:
     the same faces (every protocol and evaluation record that compares the two): its hole L1, the
     paired realism differences, and whether it meets the target (hole L1 at most TARGET_L1 and
     realism at least `near-blend`'s on both scores)."""
-    rows = []
+    rows, used = [], []
     for rec in records:
-        ev = rec["results"].get("evaluation", rec["results"]) if rec["record"] == "protocol" else rec["results"]
+        ev = rec["results"]["evaluation"] if rec["record"] == "protocol" else rec["results"]
         versus = next((c for c in ev.get("comparisons") or []
                        if (c["ours"], c["other"]) == (LOCAL_INPAINTER, "near-blend")), None)
         net = (ev.get("trained") or {}).get(LOCAL_INPAINTER)
         if versus is None or net is None or not versus.get("swd") or not versus.get("c2st"):
             continue
+        used.append(rec["file"])
         spec = inpainter_settings(net)
         from facegan.gan.spec import TrainSpec
 
@@ -653,15 +654,8 @@ def adversarial(records: list[dict]) -> str:
                                 "realism SWD minus near-blend's", "C2ST minus near-blend's (points)",
                                 f"hole L1 ≤ {TARGET_L1:g} and at least as real on both"],
                                [[*r[:1], f"{r[1]:g}", *r[2:]] for r in rows]), "",
-                      "From the records " + ", ".join(f"`{rec['file']}`" for rec in records
-                                                      if _compares_local(rec))
+                      "From the records " + ", ".join(f"`{name}`" for name in used)
                       + " (their commands, commits, dates and machines are with their own tables).", ""])
-
-
-def _compares_local(rec: dict) -> bool:
-    ev = rec["results"].get("evaluation", rec["results"]) if rec["record"] == "protocol" else rec["results"]
-    return any((c["ours"], c["other"]) == (LOCAL_INPAINTER, "near-blend") and c.get("c2st")
-               for c in ev.get("comparisons") or [])
 
 
 TABLES = {"stability": ("gan_stability", stability), "book_time": ("book_time", book_time),
