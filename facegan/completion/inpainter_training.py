@@ -50,8 +50,8 @@ class InpainterSpec(Spec):
              "seed": "--seed", "max_batches": "--max-batches"}
     ALWAYS = ("adv_weight",)        # its default has changed: every command states it
     LENGTH = ("epochs",)
-    # defaults of the runs that records written before they kept each run's settings (`settings`
-    # in an evaluation's `trained`) describe by their command alone: adv_weight was 0.01 then
+    # the defaults of the time of records that name a run by its command alone (written before
+    # evaluations kept each run's `settings`): adv_weight was 0.01 then
     BEFORE: ClassVar[dict] = {"adv_weight": 0.01}
 
     base: int = setting(32, low=1)         # filters of the U-Net's first level (and of its discriminator)
