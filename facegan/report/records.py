@@ -624,6 +624,8 @@ def adversarial(records: list[dict]) -> str:
     the same faces (every protocol and evaluation record that compares the two): its hole L1, the
     paired realism differences, and whether it meets the target (hole L1 at most TARGET_L1 and
     realism at least `near-blend`'s on both scores)."""
+    from facegan.gan.spec import TrainSpec
+
     rows, used = [], []
     for rec in records:
         ev = rec["results"]["evaluation"] if rec["record"] == "protocol" else rec["results"]
@@ -634,8 +636,6 @@ def adversarial(records: list[dict]) -> str:
             continue
         used.append(rec["file"])
         spec = inpainter_settings(net)
-        from facegan.gan.spec import TrainSpec
-
         gan = {k: v for k, v in _given_settings(((ev.get("trained") or {}).get("GAN") or {}).get("command"),
                                                 TrainSpec).items() if k not in _MEASURES}
         m = ev["methods"][LOCAL_INPAINTER]
