@@ -179,10 +179,12 @@ def main():
         c = load_cache(args.data, "val")
         if len(c) < 2:
             raise FaceganError(f"cache {args.data} has {len(c)} val faces; the speckle needs at least 2")
-        inpainter = None
+        inpainter, inpainter_trained = None, None
         if args.inpainter:
+            from facegan.completion.evaluate import trained_entry
             from facegan.completion.inpainter_training import load_inpainter
-            inpainter = load_inpainter(args.inpainter).model
+            inpainter_run = load_inpainter(args.inpainter)
+            inpainter, inpainter_trained = inpainter_run.model, trained_entry(inpainter_run.config)
     except FaceganError as e:
         print(f"benchmark: error: {e}", file=sys.stderr)
         sys.exit(2)
@@ -190,7 +192,7 @@ def main():
     faces = np.asarray(c.crops[:n], np.float32) / 127.5 - 1.0
     known = mouth_masks(c.mouth_boxes[:n])
     results = {"faces": n, "data": str(args.data), "faces_kind": faces_kind(args.data), "cutoff": 0.25,
-               "inpainter": args.inpainter,
+               "inpainter": args.inpainter, "inpainter_trained": inpainter_trained,
                "method_settings": searches, "real": real_levels(faces, known), "runs": []}
     for path, run in zip(args.run, runs):
         t0 = time.perf_counter()

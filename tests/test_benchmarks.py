@@ -204,9 +204,13 @@ def test_the_speckle_benchmark_compares_runs_on_the_same_faces_and_prints_its_he
         train_gan(cache, tmp_path / name, TrainSpec.from_settings(
             width=0.125, batch_size=8, max_batches=2, epochs=1, swd_n=0, final_n=0, sample_n=4,
             epoch_face_n=0, colour_weight=weight), verbose=0)
+    from facegan.completion.inpainter_training import InpainterSpec, train_inpainter
+
+    train_inpainter(cache, tmp_path / "inp", InpainterSpec(base=4, epochs=1, batch_size=2, max_batches=2),
+                    verbose=0)
     lines = run_benchmark("speckle", "--run", str(tmp_path / "plain"), "--run", str(tmp_path / "penalised"),
                           "--data", str(cache), "--faces", "4", "--iterations", "2", "--candidates", "2",
-                          "--record", str(tmp_path / "r.json"))
+                          "--inpainter", str(tmp_path / "inp"), "--record", str(tmp_path / "r.json"))
     res = json.loads((tmp_path / "r.json").read_text())["results"]
     plain, pen = res["runs"]
     assert plain["label"] == "stable, width 0.125, 1 epochs, seed 0"
@@ -216,7 +220,11 @@ def test_the_speckle_benchmark_compares_runs_on_the_same_faces_and_prints_its_he
     assert res["faces_kind"] == "unknown"                # a cache whose manifest names no CelebA directory
     for r in (plain, pen):
         assert list(r["stages"]) == ["G samples (face)", "G samples (mouth)", "search", "search, blended",
-                                     "fine-tuned, blended"]
+                                     "fine-tuned, blended", "guided, blended", "inpainter, blended"]
+    # the inpainter's training is kept, so the table can say which inpainter it measured
+    kept = res["inpainter_trained"]
+    assert kept["epochs"] == 1 and kept["settings"]["adv_weight"] == InpainterSpec().adv_weight
+    assert kept["command"].startswith("facegan train-inpainter ")
     # the ratios are the shares of these faces' own images: the real crops' level, recomputed
     c = load_cache(cache, "val")
     real = high_frequency_share(c.crops[:4], channels="chroma")

@@ -677,8 +677,21 @@ def test_the_speckle_table_has_a_column_per_run_headed_by_what_tells_them_apart(
     says(table, "128 validation faces of the real sample", "1 = as much as real faces", "0.0061", "0.0070",
          "`stable, width 0.25, epochs 8, seed 0`")
     assert_names_its_record(table, record)
+    assert "The GANs: `stable" in table and "The inpainter:" not in table     # measured without one
     data = json.loads(record.read_text())
     data["results"]["faces_kind"] = "synthetic"
     record.write_text(json.dumps(data))
     says(R.render("speckle", root), "128 validation faces of the quick edition's synthetic faces",
          "1 = as much as the data's own faces")
+    # with an inpainter (`--inpainter DIR`): the record keeps how it trained, and the caption says it
+    data["results"]["runs"] = data["results"]["runs"][:1]
+    data["results"]["inpainter_trained"] = {
+        "command": "facegan train-inpainter C --out O --adv-weight 0.05", "seed": 1, "epochs": 10,
+        "settings": {"adv_weight": 0.05, "critic": "local", "seed": 1, "epochs": 10}}
+    record.write_text(json.dumps(data))
+    says(R.render("speckle", root), "The GAN: `stable",
+         "The inpainter: adversarial weight 0.05 (local critic), seed 1, 10 epochs.")
+    data["results"]["inpainter_trained"] = {"command": "facegan train-inpainter C --out O --adv-weight 0",
+                                            "seed": 0, "epochs": 3, "settings": {"adv_weight": 0.0}}
+    record.write_text(json.dumps(data))
+    says(R.render("speckle", root), "The inpainter: L1 only, seed 0, 3 epochs.")

@@ -420,6 +420,16 @@ def inpainter_settings(trained: dict) -> dict:
     return {**from_command, **kept}
 
 
+def inpainter_text(trained: dict) -> str:
+    """'adversarial weight 0.02 (local critic), seed 0, 10 epochs': what tells one trained
+    inpainter from another (the L1 inpainter: 'L1 only, ...')."""
+    s = inpainter_settings(trained)
+    loss = (f"adversarial weight {s['adv_weight']:g} ({s['critic']} critic)" if s.get("adv_weight")
+            else "L1 only")
+    seed, epochs = (s[k] if trained.get(k) is None else trained[k] for k in ("seed", "epochs"))
+    return f"{loss}, seed {seed}, {epochs} epochs"
+
+
 def _refresh(record: dict) -> str:
     """An evaluation record is OUT/summary.json of `facegan evaluate ... --out OUT`, copied here."""
     import shlex
@@ -581,13 +591,16 @@ def speckle(records: list[dict]) -> str:
                 for name in stages]
         real = res["real"]
         kind = res.get("faces_kind", "real")
+        inpainter = (f" The inpainter: {inpainter_text(res['inpainter_trained'])}."
+                     if res.get("inpainter_trained") else "")
         faces = "real faces" if kind == "real" else "the data's own faces"
         out += [f"The share of spectral power at the highest spatial frequencies (at least "
                 f"{res['cutoff']:g} cycles per pixel) as a multiple of {faces}': in colour alone "
                 f"(Cb, Cr), then in brackets in all three channels; 1 = as much as {faces}. Samples "
                 f"and fills of {res['faces']} validation faces of {SPECKLE_FACES[kind]}; the whole "
                 f"face is compared with their crops (colour share {real['face']['chroma']['mean']:.4f}), "
-                f"the rest with their mouths ({real['mouth']['chroma']['mean']:.4f}). The GANs: `{common}`.",
+                f"the rest with their mouths ({real['mouth']['chroma']['mean']:.4f}). "
+                f"{'The GANs' if len(runs) > 1 else 'The GAN'}: `{common}`.{inpainter}",
                 "", md_table(header, rows), "", provenance_line(rec), ""]
     return "\n".join(out)
 
