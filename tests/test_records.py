@@ -692,6 +692,7 @@ def test_the_speckle_table_has_a_column_per_run_headed_by_what_tells_them_apart(
     says(R.render("speckle", root), "The GAN: `stable",
          "The inpainter: adversarial weight 0.05 (local critic), seed 1, 10 epochs.")
     data["results"]["inpainter_trained"] = {"command": "facegan train-inpainter C --out O --adv-weight 0",
-                                            "seed": 0, "epochs": 3, "settings": {"adv_weight": 0.0}}
+                                            "seed": 0, "epochs": 3,
+                                            "settings": {"adv_weight": 0.0, "seed": 0, "epochs": 3}}
     record.write_text(json.dumps(data))
     says(R.render("speckle", root), "The inpainter: L1 only, seed 0, 3 epochs.")

@@ -426,8 +426,7 @@ def inpainter_text(trained: dict) -> str:
     s = inpainter_settings(trained)
     loss = (f"adversarial weight {s['adv_weight']:g} ({s['critic']} critic)" if s.get("adv_weight")
             else "L1 only")
-    seed, epochs = (s[k] if trained.get(k) is None else trained[k] for k in ("seed", "epochs"))
-    return f"{loss}, seed {seed}, {epochs} epochs"
+    return f"{loss}, seed {s['seed']}, {s['epochs']} epochs"
 
 
 def _refresh(record: dict) -> str:
